@@ -1,0 +1,52 @@
+/**
+ * What the thread helpers rebuild from a run's log rows: messages, role rounds, the trigger.
+ *
+ * @since 0.6.0
+ */
+import { Schema } from "effect"
+
+/** A message of a workflow thread. `timestamp` is the payload's own (0 when it had none). */
+export const ThreadMessage = Schema.Struct({
+  role: Schema.String,
+  content: Schema.String,
+  meta: Schema.optional(Schema.Unknown),
+  timestamp: Schema.Number
+})
+export type ThreadMessage = typeof ThreadMessage.Type
+
+/** The deprecated event format of `thread_command_event` rows: any object with a string `type`. */
+export const ThreadEvent = Schema.StructWithRest(Schema.Struct({ type: Schema.String }), [
+  Schema.Record(Schema.String, Schema.Unknown)
+])
+export type ThreadEvent = typeof ThreadEvent.Type
+
+/** One role round: its 1-based number, the log row it came from, and the message it carries. */
+export const ThreadRoundRow = Schema.Struct({
+  round: Schema.Int,
+  logId: Schema.Int,
+  timestamp: Schema.Number,
+  message: ThreadMessage
+})
+export type ThreadRoundRow = typeof ThreadRoundRow.Type
+
+/** Paging of `threadRounds`: only rounds `< before` (0 = no bound), at most `limit` (< 1 → none). */
+export const GetThreadRoundsParams = Schema.Struct({
+  before: Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))),
+  limit: Schema.Int
+})
+export type GetThreadRoundsParams = typeof GetThreadRoundsParams.Type
+
+/** The trigger a run was started with when it has the recognised shape. */
+export const RunTrigger = Schema.Struct({
+  prompt: Schema.String,
+  maxRounds: Schema.Number,
+  dryRun: Schema.Boolean
+})
+export type RunTrigger = typeof RunTrigger.Type
+
+/**
+ * `triggerPayload`'s answer: the recognised `{ prompt, maxRounds, dryRun }`, or, for a wrapper
+ * whose inner `triggerPayload` is not of that shape, that inner object as it is.
+ */
+export const TriggerPayload = Schema.Union([RunTrigger, Schema.Record(Schema.String, Schema.Unknown)])
+export type TriggerPayload = typeof TriggerPayload.Type

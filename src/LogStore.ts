@@ -67,18 +67,18 @@ export interface LogStoreShape {
     options?: MarkOrphansOptions
   ) => Effect.Effect<ReadonlyArray<WorkflowRun>, InvalidInput | DatabaseError>
   /** The run's trigger (see SPEC §Log conventions), or none. */
-  readonly triggerPayload: (runId: string) => Effect.Effect<Option.Option<TriggerPayload>, DatabaseError>
+  readonly triggerPayload: (runId: string) => Effect.Effect<Option.Option<TriggerPayload>, CorruptRow | DatabaseError>
   /** The run's thread messages, oldest first. */
-  readonly threadMessages: (runId: string) => Effect.Effect<ReadonlyArray<ThreadMessage>, DatabaseError>
+  readonly threadMessages: (runId: string) => Effect.Effect<ReadonlyArray<ThreadMessage>, CorruptRow | DatabaseError>
   /** @deprecated The older `thread_command_event` format; use `threadMessages` or `threadRounds`. */
-  readonly threadEvents: (runId: string) => Effect.Effect<ReadonlyArray<ThreadEvent>, DatabaseError>
+  readonly threadEvents: (runId: string) => Effect.Effect<ReadonlyArray<ThreadEvent>, CorruptRow | DatabaseError>
   /** How many role rounds the run has. */
-  readonly threadRoundCount: (runId: string) => Effect.Effect<number, DatabaseError>
+  readonly threadRoundCount: (runId: string) => Effect.Effect<number, CorruptRow | DatabaseError>
   /** Role rounds newest first, only rounds `< before` (0 = no bound), at most `limit`. */
   readonly threadRounds: (
     runId: string,
     params: GetThreadRoundsParams
-  ) => Effect.Effect<ReadonlyArray<ThreadRoundRow>, InvalidInput | DatabaseError>
+  ) => Effect.Effect<ReadonlyArray<ThreadRoundRow>, InvalidInput | CorruptRow | DatabaseError>
 }
 
 /**

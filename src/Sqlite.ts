@@ -56,6 +56,11 @@ export interface SqliteShape {
    */
   readonly sync: <A>(operation: string, body: (connection: SyncConnection) => A) => Effect.Effect<A, DatabaseError>
   /**
+   * `sync` inside a `BEGIN IMMEDIATE` transaction: commits when `body` returns, rolls back when it
+   * throws. Joins the current transaction when this fiber already holds one.
+   */
+  readonly syncTransaction: <A>(operation: string, body: (connection: SyncConnection) => A) => Effect.Effect<A, DatabaseError>
+  /**
    * Runs `self` in a `BEGIN IMMEDIATE` transaction: commits when it succeeds, rolls back when it
    * fails, dies or is interrupted. Nested calls join the outer transaction.
    */
@@ -89,13 +94,13 @@ const open = (options: SqliteOptions) =>
   Effect.try({
     try: () => {
       const db = new DatabaseSync(options.filename, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS })
+      let configured = false
       try {
         if (options.filename !== ":memory:") db.exec("PRAGMA journal_mode = WAL")
         db.exec(`PRAGMA synchronous = ${options.synchronous ?? "NORMAL"}`)
-        db.exec("PRAGMA foreign_keys = ON")
-      } catch (cause) {
-        db.close()
-        throw cause
+        configured = true
+      } finally {
+        if (!configured) db.close()
       }
       return db
     },
@@ -135,6 +140,26 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
   const sync = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> =>
     withConnection(Effect.try({ try: () => body(connection), catch: (cause) => toDatabaseError(cause, operation) }))
 
+  const syncTransaction = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> =>
+    Effect.withFiber((fiber) => {
+      if (fiber.getRef(HeldConnections).has(token)) return sync(operation, body)
+      return permit.withPermits(1)(Effect.try({
+        try: () => {
+          db.exec("BEGIN IMMEDIATE")
+          let committed = false
+          try {
+            const result = body(connection)
+            db.exec("COMMIT")
+            committed = true
+            return result
+          } finally {
+            if (!committed && db.isTransaction) db.exec("ROLLBACK")
+          }
+        },
+        catch: (cause) => toDatabaseError(cause, operation)
+      }))
+    })
+
   const unlocked = (operation: string, sql: string) =>
     Effect.try({ try: () => db.exec(sql), catch: (cause) => toDatabaseError(cause, operation) })
 
@@ -167,6 +192,7 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
     run: (sql, params) => sync("execute", (c) => c.run(sql, params)),
     exec: (sql) => withConnection(unlocked("exec", sql)),
     sync,
+    syncTransaction,
     transaction
   })
 })

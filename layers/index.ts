@@ -1,0 +1,66 @@
+/**
+ * Ready-made layers: the live stack on a data directory and the in-memory stack for tests, plus
+ * one layer per service for those who compose them differently.
+ *
+ * @example
+ * ```ts
+ * import { NerveStoreLive, NerveStoreMemory } from "@uncaged/nerve-store/layers"
+ * program.pipe(Effect.provide(NerveStoreLive({ dataDir: "./data" })))   // the daemon
+ * program.pipe(Effect.provide(NerveStoreMemory))                        // its tests
+ * ```
+ *
+ * @since 0.6.0
+ */
+import { NodeServices } from "@effect/platform-node"
+import { Effect, FileSystem, Layer, Path } from "effect"
+import type { DatabaseError } from "../schema/Errors.ts"
+import { layerDatabase } from "../src/Database.ts"
+import type { LogStore } from "../src/LogStore.ts"
+import * as LogStoreSqlite from "../src/LogStoreSqlite.ts"
+import type { Sqlite } from "../src/Sqlite.ts"
+
+/** Options of the live stack. */
+export interface NerveStoreLiveOptions {
+  /** The data directory: `nerve.db`, `archive/logs/`, `blobs/` live here. Created if missing. */
+  readonly dataDir: string
+  /** SQLite `synchronous`: `NORMAL` (default) or `FULL` (durable across power loss). */
+  readonly synchronous?: "NORMAL" | "FULL"
+  /** How long to wait for another process's write lock (default 10 s). */
+  readonly busyTimeoutMs?: number
+}
+
+/** What the stacks provide. */
+export type NerveStore = LogStore
+
+/** The database file inside a data directory. */
+export const DATABASE_FILE = "nerve.db"
+
+/** The migrated database in `<dataDir>/nerve.db`, creating the folder if needed. */
+export const DatabaseFile = (options: NerveStoreLiveOptions): Layer.Layer<Sqlite, DatabaseError> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    yield* fs.makeDirectory(options.dataDir, { recursive: true }).pipe(Effect.orDie)
+    return layerDatabase({
+      filename: path.join(options.dataDir, DATABASE_FILE),
+      ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }),
+      ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs })
+    })
+  })).pipe(Layer.provide(NodeServices.layer))
+
+/** A private, migrated in-memory database (fresh for each provide). */
+export const DatabaseMemory: Layer.Layer<Sqlite, DatabaseError> = layerDatabase({ filename: ":memory:" })
+
+/** LogStore on a SQLite file (any path). */
+export const LogStoreFile = (options: { readonly filename: string; readonly synchronous?: "NORMAL" | "FULL" }) =>
+  LogStoreSqlite.layer.pipe(Layer.provide(layerDatabase(options)))
+
+/** LogStore on a private in-memory SQLite database (fresh for each provide). */
+export const LogStoreMemory: Layer.Layer<LogStore, DatabaseError> = LogStoreSqlite.layer.pipe(Layer.provide(DatabaseMemory))
+
+/** The live stack on a data directory (default layout of SPEC §Data directory). */
+export const NerveStoreLive = (options: NerveStoreLiveOptions): Layer.Layer<NerveStore, DatabaseError> =>
+  LogStoreSqlite.layer.pipe(Layer.provide(DatabaseFile(options)))
+
+/** The same services in memory, fresh for each provide: swap it in for `NerveStoreLive` in tests. */
+export const NerveStoreMemory: Layer.Layer<NerveStore, DatabaseError> = LogStoreMemory

@@ -1,0 +1,67 @@
+/**
+ * Group commit: concurrent callers share one write transaction.
+ *
+ * The first caller becomes the leader: it yields once so that every fiber ready to run can add
+ * its item, then commits the whole batch and keeps committing until the queue is empty. Each
+ * caller's effect completes only after the batch holding its item committed (or failed). The
+ * leader's commit loop is uninterruptible, so an interrupted leader cannot strand its followers;
+ * an interrupted caller's item may still be committed.
+ *
+ * @since 0.6.0
+ */
+import { Deferred, Effect, Exit } from "effect"
+
+interface Pending<I, O, E> {
+  readonly item: I
+  readonly deferred: Deferred.Deferred<O, E>
+}
+
+/**
+ * Wraps `commit` (which must return one output per input, in order) into a per-item submit.
+ *
+ * @example
+ * ```ts
+ * const submit = GroupCommit.make((rows: ReadonlyArray<Row>) => insertAllInOneTransaction(rows))
+ * yield* Effect.forEach(rows, submit, { concurrency: "unbounded" }) // few transactions
+ * ```
+ */
+export const make = <I, O, E>(
+  commit: (batch: ReadonlyArray<I>) => Effect.Effect<ReadonlyArray<O>, E>
+): (item: I) => Effect.Effect<O, E> => {
+  let queue: Array<Pending<I, O, E>> = []
+  let leading = false
+
+  const settle = (batch: ReadonlyArray<Pending<I, O, E>>, exit: Exit.Exit<ReadonlyArray<O>, E>) => {
+    batch.forEach((pending, index) => {
+      const result: Exit.Exit<O, E> = Exit.isSuccess(exit) ? Exit.succeed(exit.value[index]!) : Exit.failCause(exit.cause)
+      Deferred.doneUnsafe(pending.deferred, result)
+    })
+  }
+
+  const drain: Effect.Effect<void> = Effect.suspend(() => {
+    const batch = queue
+    queue = []
+    if (batch.length === 0) {
+      leading = false
+      return Effect.void
+    }
+    return Effect.flatMap(
+      Effect.exit(commit(batch.map((pending) => pending.item))),
+      (exit) => {
+        settle(batch, exit)
+        return drain
+      }
+    )
+  })
+
+  const lead = Effect.uninterruptible(Effect.andThen(Effect.yieldNow, drain))
+
+  return (item) =>
+    Effect.suspend(() => {
+      const deferred = Deferred.makeUnsafe<O, E>()
+      queue.push({ item, deferred })
+      if (leading) return Deferred.await(deferred)
+      leading = true
+      return Effect.andThen(lead, Deferred.await(deferred))
+    })
+}

@@ -1,0 +1,178 @@
+/**
+ * Where day files live: a small capability with two backends, so one archiving algorithm runs on
+ * the live file system (`<archiveDir>/YYYY-MM-DD.jsonl[.gz]`, published through `DurableFile`)
+ * and in memory (a `Map`, for tests and `NerveStoreMemory`).
+ *
+ * A file appears under its final name only through `writeTemp` + `publish`, so a reader never
+ * sees a partial file.
+ *
+ * @since 0.6.0
+ */
+import { Effect, FileSystem, Option, Path, Stream } from "effect"
+import type { PlatformError } from "effect/PlatformError"
+import { createHash } from "node:crypto"
+import { ArchiveError } from "../../schema/Errors.ts"
+import * as DurableFile from "../DurableFile.ts"
+import { isValidUtcDay } from "../UtcDay.ts"
+
+/** A published day file. */
+export interface StoredFile {
+  readonly name: string
+  readonly bytes: number
+}
+
+/** Content written under a temp name, complete and durable, not yet visible as a day file. */
+export interface TempFile {
+  readonly ref: string
+  readonly sha256: string
+  readonly bytes: number
+}
+
+/** The storage capability the archive algorithm runs against. */
+export interface DayFileStore {
+  /** The path shown for `name` in results and errors. */
+  readonly describe: (name: string) => string
+  /** Every published day file (temp files excluded). */
+  readonly list: Effect.Effect<ReadonlyArray<StoredFile>, ArchiveError>
+  readonly stat: (name: string) => Effect.Effect<Option.Option<StoredFile>, ArchiveError>
+  /** The raw bytes of a published file. */
+  readonly read: (name: string) => Stream.Stream<Uint8Array, ArchiveError>
+  /** Writes `content` to a new durable temp file, hashing it (sha256) on the way. */
+  readonly writeTemp: <E>(content: Stream.Stream<Uint8Array, E>) => Effect.Effect<TempFile, E | ArchiveError>
+  /** Gives a temp file its final `name`, replacing what was there, durably. */
+  readonly publish: (temp: TempFile, name: string) => Effect.Effect<void, ArchiveError>
+  /** Drops a temp file that will not be published. */
+  readonly discard: (temp: TempFile) => Effect.Effect<void>
+  /** Removes a published file (durably). A missing file is not an error. */
+  readonly remove: (name: string) => Effect.Effect<void, ArchiveError>
+}
+
+/** Plain and gzip file names of a day. */
+export const dayFileName = (day: string, compressed: boolean): string => `${day}.jsonl${compressed ? ".gz" : ""}`
+
+const FILE_NAME = /^(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?$/
+
+/** The day and compression of a day file name, or none for any other name. */
+export const parseDayFileName = (name: string): Option.Option<{ readonly day: string; readonly compressed: boolean }> => {
+  const match = FILE_NAME.exec(name)
+  const day = match?.[1]
+  return day !== undefined && isValidUtcDay(day) ? Option.some({ day, compressed: match?.[2] !== undefined }) : Option.none()
+}
+
+const platformReason = (error: PlatformError): string => error.message
+
+/** Day files in `archiveDir` on the file system; the folder is created on the first write. */
+export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileStore, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const services = yield* Effect.context<FileSystem.FileSystem | Path.Path>()
+    const describe = (name: string) => path.join(archiveDir, name)
+    const fail = (file: string) => (error: PlatformError) => new ArchiveError({ file, reason: platformReason(error) })
+    const isNotFound = (error: PlatformError) => error.reason._tag === "NotFound"
+
+    const stat = (name: string) =>
+      fs.stat(describe(name)).pipe(
+        Effect.map((info) => Option.some<StoredFile>({ name, bytes: Number(info.size) })),
+        Effect.catchIf(isNotFound, () => Effect.succeed(Option.none<StoredFile>())),
+        Effect.mapError(fail(describe(name)))
+      )
+
+    const store: DayFileStore = {
+      describe,
+      list: Effect.gen(function*() {
+        const names = yield* fs.readDirectory(archiveDir).pipe(
+          Effect.catchIf(isNotFound, () => Effect.succeed<Array<string>>([])),
+          Effect.mapError(fail(archiveDir))
+        )
+        const files: Array<StoredFile> = []
+        for (const name of names.filter((n) => Option.isSome(parseDayFileName(n))).sort()) {
+          const info = yield* stat(name)
+          if (Option.isSome(info)) files.push(info.value)
+        }
+        return files
+      }),
+      stat,
+      read: (name) => fs.stream(describe(name), { chunkSize: 256 * 1024 }).pipe(Stream.mapError(fail(describe(name)))),
+      writeTemp: (content) =>
+        Effect.gen(function*() {
+          yield* fs.makeDirectory(archiveDir, { recursive: true }).pipe(Effect.mapError(fail(archiveDir)))
+          const temp = yield* DurableFile.writeTemp(archiveDir, content).pipe(
+            Effect.catchTag("PlatformError", (error) => Effect.fail(fail(archiveDir)(error)))
+          )
+          return { ref: temp.path, sha256: temp.sha256, bytes: temp.size }
+        }).pipe(Effect.provideContext(services)),
+      publish: (temp, name) =>
+        DurableFile.publish(temp.ref, describe(name), "replace").pipe(
+          Effect.asVoid,
+          Effect.mapError(fail(describe(name))),
+          Effect.provideContext(services)
+        ),
+      discard: (temp) => Effect.ignore(fs.remove(temp.ref)),
+      remove: (name) =>
+        fs.remove(describe(name)).pipe(
+          Effect.catchIf(isNotFound, () => Effect.void),
+          Effect.andThen(DurableFile.syncDirectory(archiveDir)),
+          Effect.mapError(fail(describe(name))),
+          Effect.provideContext(services)
+        )
+    }
+    return store
+  })
+
+/** Day files in a `Map`, for the in-memory stack. Same protocol, no durability to provide. */
+export const makeMemoryStore = (root = "memory://archive/logs"): DayFileStore => {
+  const files = new Map<string, Uint8Array>()
+  const temps = new Map<string, Uint8Array>()
+  let nextTemp = 0
+  const describe = (name: string) => `${root}/${name}`
+  const stat = (name: string) =>
+    Effect.sync(() => {
+      const bytes = files.get(name)
+      return bytes === undefined ? Option.none<StoredFile>() : Option.some<StoredFile>({ name, bytes: bytes.byteLength })
+    })
+  return {
+    describe,
+    list: Effect.sync(() =>
+      [...files.entries()]
+        .filter(([name]) => Option.isSome(parseDayFileName(name)))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([name, bytes]) => ({ name, bytes: bytes.byteLength }))
+    ),
+    stat,
+    read: (name) =>
+      Stream.suspend(() => {
+        const bytes = files.get(name)
+        return bytes === undefined
+          ? Stream.fail(new ArchiveError({ file: describe(name), reason: "no such file" }))
+          : Stream.make(bytes)
+      }),
+    writeTemp: (content) =>
+      Effect.gen(function*() {
+        const hash = createHash("sha256")
+        const chunks: Array<Uint8Array> = []
+        yield* Stream.runForEach(content, (chunk) =>
+          Effect.sync(() => {
+            hash.update(chunk)
+            chunks.push(chunk)
+          }))
+        const bytes = Buffer.concat(chunks)
+        const ref = `${root}/${DurableFile.TEMP_PREFIX}${nextTemp++}`
+        temps.set(ref, bytes)
+        return { ref, sha256: hash.digest("hex"), bytes: bytes.byteLength }
+      }),
+    publish: (temp, name) =>
+      Effect.suspend(() => {
+        const bytes = temps.get(temp.ref)
+        if (bytes === undefined) return Effect.fail(new ArchiveError({ file: describe(name), reason: "temp file is gone" }))
+        temps.delete(temp.ref)
+        files.set(name, bytes)
+        return Effect.void
+      }),
+    discard: (temp) => Effect.sync(() => void temps.delete(temp.ref)),
+    remove: (name) => Effect.sync(() => void files.delete(name))
+  }
+}
+
+/** Test helper: puts raw bytes under a name in a memory store (as if written by another tool). */
+export const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")

@@ -8,8 +8,8 @@
  *
  * @since 0.6.0
  */
-import { Effect, FileSystem, Option, Path, Stream } from "effect"
-import type { PlatformError } from "effect/PlatformError"
+import { Context, Effect, FileSystem, Layer, Option, Path, Stream } from "effect"
+import { isPlatformError, type PlatformError } from "effect/PlatformError"
 import { createHash } from "node:crypto"
 import { ArchiveError } from "../../schema/Errors.ts"
 import * as DurableFile from "../DurableFile.ts"
@@ -98,7 +98,7 @@ export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileSt
         Effect.gen(function*() {
           yield* fs.makeDirectory(archiveDir, { recursive: true }).pipe(Effect.mapError(fail(archiveDir)))
           const temp = yield* DurableFile.writeTemp(archiveDir, content).pipe(
-            Effect.catchTag("PlatformError", (error) => Effect.fail(fail(archiveDir)(error)))
+            Effect.mapError((error) => isPlatformError(error) ? fail(archiveDir)(error) : error)
           )
           return { ref: temp.path, sha256: temp.sha256, bytes: temp.size }
         }).pipe(Effect.provideContext(services)),
@@ -174,5 +174,17 @@ export const makeMemoryStore = (root = "memory://archive/logs"): DayFileStore =>
   }
 }
 
-/** Test helper: puts raw bytes under a name in a memory store (as if written by another tool). */
+/** Lowercase sha256 hex of some bytes. */
 export const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
+
+/**
+ * The day file store as a service, so that tests (and tools) can reach the same store the
+ * archive uses, e.g. to plant a file written by another program.
+ */
+export class DayFiles extends Context.Service<DayFiles, DayFileStore>()("@uncaged/nerve-store/LogArchive/DayFiles") {
+  /** Day files under `archiveDir` on the file system. */
+  static readonly layerFileSystem = (archiveDir: string): Layer.Layer<DayFiles, never, FileSystem.FileSystem | Path.Path> =>
+    Layer.effect(DayFiles, makeFileSystemStore(archiveDir))
+  /** Day files in memory, fresh for each build of the layer. */
+  static readonly layerMemory: Layer.Layer<DayFiles> = Layer.effect(DayFiles, Effect.sync(() => makeMemoryStore()))
+}

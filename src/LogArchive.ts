@@ -1,0 +1,302 @@
+/**
+ * The LogArchive service: moves whole old UTC days of the log out of SQLite into one JSONL file
+ * per day (nerve-store 0.5 line format, optionally gzip), then deletes them from SQLite; reads
+ * archived days back and restores them.
+ *
+ * One day is archived in this order, so that a crash at any point leaves every row in SQLite or
+ * in a complete file (and a re-run finishes the job):
+ * 1. export the day's rows by id, merged with the day's existing file(s), to a fsynced temp file;
+ * 2. publish it under `YYYY-MM-DD.jsonl[.gz]` (rename, fsync the folder);
+ * 3. record it in the manifest (rows, bytes, sha256, id range);
+ * 4. in one `BEGIN IMMEDIATE` transaction, delete exactly the exported rows and advance the
+ *    `archived_up_to` watermark (never backwards); checkpoint the WAL after a large delete.
+ *
+ * @since 0.6.0
+ */
+import { Clock, Context, Effect, FileSystem, Layer, Option, Path, Result, Schema, SchemaIssue, Stream } from "effect"
+import {
+  type ArchivedDay,
+  type ArchiveDayResult,
+  ArchiveOptions,
+  type ArchivePlan,
+  type ArchiveProgress,
+  type ArchiveResult,
+  type PlannedDay,
+  type RestoreResult
+} from "../schema/Archive.ts"
+import { ArchiveError, CorruptRow, type DatabaseError, InvalidInput, type InvalidUtcDay } from "../schema/Errors.ts"
+import type { LogEntry } from "../schema/LogEntry.ts"
+import { readDayLines } from "./archive/DayFile.ts"
+import { dayFileName, DayFiles, type DayFileStore, parseDayFileName } from "./archive/DayFileStore.ts"
+import { type ExistingFile, exportDay } from "./archive/Exporter.ts"
+import { reach } from "./archive/FaultHook.ts"
+import { makeLogRows } from "./archive/LogRows.ts"
+import { makeManifest, type ManifestRow } from "./archive/Manifest.ts"
+import { retentionWindow } from "./archive/Plan.ts"
+import { Sqlite, type SqliteShape } from "./Sqlite.ts"
+import { DEFAULT_LOG_RETENTION_MS, parseUtcDay } from "./UtcDay.ts"
+
+/** Receives progress events of an `archive` run (e.g. to draw a per-day progress bar). */
+export type ArchiveProgressListener = (event: ArchiveProgress) => Effect.Effect<void>
+
+/** The operations of the archive, each with its full error type. */
+export interface LogArchiveShape {
+  /** What `archive` would do with these options now; writes nothing. */
+  readonly plan: (options?: ArchiveOptions) => Effect.Effect<ArchivePlan, InvalidInput | DatabaseError>
+  /**
+   * Archives every eligible day with rows (oldest first, at most `maxDays`), reporting progress
+   * to `onProgress`; runs VACUUM afterwards when `vacuum` is set.
+   */
+  readonly archive: (
+    options?: ArchiveOptions,
+    onProgress?: ArchiveProgressListener
+  ) => Effect.Effect<ArchiveResult, InvalidInput | ArchiveError | CorruptRow | DatabaseError>
+  /** The archived days on disk, oldest first, with their manifest data when there is a manifest row. */
+  readonly days: () => Effect.Effect<ReadonlyArray<ArchivedDay>, ArchiveError | CorruptRow | DatabaseError>
+  /**
+   * The rows of an archived day, in file order (by id). Each line is decoded (a bad one fails with
+   * `ArchiveError { file, line, reason }`); with a manifest row, the file's size and sha256 are
+   * checked, failing after the last line on a mismatch.
+   */
+  readonly readDay: (day: string) => Stream.Stream<LogEntry, InvalidUtcDay | ArchiveError | CorruptRow | DatabaseError>
+  /**
+   * Verifies an archived day, then puts its rows back into SQLite with their original ids,
+   * skipping ids already present (so running it twice restores nothing the second time).
+   */
+  readonly restore: (day: string) => Effect.Effect<RestoreResult, InvalidUtcDay | ArchiveError | CorruptRow | DatabaseError>
+}
+
+/** Rows deleted by one day after which the WAL is checkpointed (truncated). */
+export const CHECKPOINT_AFTER_ROWS = 10_000
+
+const decodeOptions = (options: unknown): Effect.Effect<ArchiveOptions, InvalidInput> => {
+  const result = Schema.decodeUnknownResult(ArchiveOptions)(options)
+  if (Result.isSuccess(result)) return Effect.succeed(result.success)
+  const first = SchemaIssue.makeFormatterStandardSchemaV1()(result.failure.issue).issues[0]
+  const path = (first?.path ?? []).map((key) => String(typeof key === "object" && key !== null && "key" in key ? key.key : key))
+  return Effect.fail(new InvalidInput({ field: ["options", ...path].join("."), reason: first?.message ?? "invalid" }))
+}
+
+const noProgress: ArchiveProgressListener = () => Effect.void
+
+/** Builds the service on a connection (whose schema is migrated) and a day file store. */
+export const make = (sql: SqliteShape, store: DayFileStore): LogArchiveShape => {
+  const rows = makeLogRows(sql)
+  const manifest = makeManifest(sql)
+
+  const planWith = Effect.fnUntraced(function*(options: ArchiveOptions) {
+    const now = options.now ?? (yield* Clock.currentTimeMillis)
+    const window = retentionWindow(now, options.retentionMs ?? DEFAULT_LOG_RETENTION_MS)
+    const days = yield* rows.daysWithRows(window.endExclusiveMs, options.maxDays ?? Number.POSITIVE_INFINITY)
+    const watermark = yield* rows.watermark
+    return { now, lastEligibleDay: window.lastEligibleDay, watermark, days } satisfies ArchivePlan
+  })
+
+  const plan = Effect.fn("LogArchive.plan")(function*(options: ArchiveOptions = {}): Effect.fn.Return<ArchivePlan, InvalidInput | DatabaseError> {
+    return yield* planWith(yield* decodeOptions(options))
+  })
+
+  /** The files of `day` that exist now, with the manifest's expectations for the one it names. */
+  const existingFiles = Effect.fnUntraced(function*(day: string) {
+    const found: Array<ExistingFile & { readonly bytes: number }> = []
+    for (const name of [dayFileName(day, false), dayFileName(day, true)]) {
+      const info = yield* store.stat(name)
+      if (Option.isSome(info)) found.push({ name, bytes: info.value.bytes })
+    }
+    return found
+  })
+
+  const archiveDay = Effect.fnUntraced(function*(
+    planned: PlannedDay,
+    compress: boolean,
+    onProgress: ArchiveProgressListener
+  ) {
+    const day = planned.day
+    const finalName = dayFileName(day, compress)
+    const file = store.describe(finalName)
+    // Existing files are merged in line by line (each line decoded), not trusted by hash: after a
+    // crash between publish and manifest the file legitimately differs from its manifest row.
+    const existing = yield* existingFiles(day)
+    const { stats, bytes } = exportDay({
+      rows,
+      store,
+      day: planned,
+      existing,
+      compress,
+      file,
+      onBatch: (s) => onProgress({ _tag: "DayProgress", day, rowsWritten: s.sqliteRows, totalRows: planned.rowCount })
+    })
+    const temp = yield* store.writeTemp(bytes)
+    const { firstSqliteId, lastSqliteId, minId, maxId } = stats
+    if (stats.lines === 0 || firstSqliteId === null || lastSqliteId === null) {
+      // The day's rows went away since it was planned (another archiver); nothing to do here.
+      yield* store.discard(temp)
+      return undefined
+    }
+    yield* reach("after-temp-write", day)
+    yield* Effect.onError(store.publish(temp, finalName), () => store.discard(temp))
+    yield* reach("after-rename", day)
+    yield* manifest.put({
+      day,
+      file: finalName,
+      rowCount: stats.lines,
+      bytes: temp.bytes,
+      sha256: temp.sha256,
+      minId,
+      maxId,
+      archivedAt: yield* Clock.currentTimeMillis
+    })
+    yield* reach("after-manifest", day)
+    // The day's other-format file (before a switch of `compress`) is merged in; drop it now.
+    for (const old of existing) if (old.name !== finalName) yield* store.remove(old.name)
+    const deleted = yield* sql.transaction(Effect.gen(function*() {
+      const changes = yield* rows.deleteRange(day, firstSqliteId, lastSqliteId)
+      yield* reach("inside-delete", day)
+      if (changes !== stats.sqliteRows) {
+        return yield* new ArchiveError({
+          file,
+          reason: `the rows of ${day} changed while it was archived (${stats.sqliteRows} exported, ${changes} to delete); ` +
+            "nothing was deleted, run the archive again"
+        })
+      }
+      yield* rows.advanceWatermarkTo(day)
+      return changes
+    }))
+    if (deleted >= CHECKPOINT_AFTER_ROWS) yield* rows.checkpoint
+    return { day, rowCount: deleted, filePath: file, bytes: temp.bytes, lineCount: stats.lines } satisfies ArchiveDayResult
+  })
+
+  const archive = Effect.fn("LogArchive.archive")(function*(
+    options: ArchiveOptions = {},
+    onProgress: ArchiveProgressListener = noProgress
+  ): Effect.fn.Return<ArchiveResult, InvalidInput | ArchiveError | CorruptRow | DatabaseError> {
+    const decoded = yield* decodeOptions(options)
+    const planned = yield* planWith(decoded)
+    const results: Array<ArchiveDayResult> = []
+    const dayCount = planned.days.length
+    for (const [dayIndex, day] of planned.days.entries()) {
+      yield* onProgress({ _tag: "DayStarted", day: day.day, dayIndex, dayCount, totalRows: day.rowCount })
+      const result = yield* archiveDay(day, decoded.compress === "gzip", onProgress)
+      if (result === undefined) continue
+      results.push(result)
+      yield* onProgress({ _tag: "DayFinished", day: day.day, result })
+    }
+    // Every day with rows up to the last eligible day is done: the empty ones count as archived.
+    const complete = decoded.maxDays === undefined || dayCount < decoded.maxDays
+    if (complete && (planned.watermark === null || planned.watermark < planned.lastEligibleDay)) {
+      yield* rows.advanceWatermarkTo(planned.lastEligibleDay)
+    }
+    const vacuumed = decoded.vacuum === true
+    if (vacuumed) yield* rows.vacuum
+    return { days: results, vacuumed }
+  })
+
+  const checkedName = (row: ManifestRow): Effect.Effect<string, CorruptRow> =>
+    Option.match(parseDayFileName(row.file), {
+      onSome: (parsed) =>
+        parsed.day === row.day
+          ? Effect.succeed(row.file)
+          : Effect.fail(new CorruptRow({ table: "archive_manifest", key: row.day, reason: `file ${row.file} is not this day's` })),
+      onNone: () =>
+        Effect.fail(new CorruptRow({ table: "archive_manifest", key: row.day, reason: `file ${row.file} is not a day file name` }))
+    })
+
+  const days = Effect.fn("LogArchive.days")(function*(): Effect.fn.Return<
+    ReadonlyArray<ArchivedDay>,
+    ArchiveError | CorruptRow | DatabaseError
+  > {
+    const manifestRows = new Map((yield* manifest.list).map((row) => [row.day, row]))
+    const byDay = new Map<string, ArchivedDay>()
+    for (const stored of yield* store.list) {
+      const parsed = parseDayFileName(stored.name)
+      if (Option.isNone(parsed)) continue
+      const { day, compressed } = parsed.value
+      const row = manifestRows.get(day)
+      const described = row !== undefined && row.file === stored.name
+      // One entry per day: the manifest's file, else the first found (plain before gzip).
+      if (byDay.has(day) && !described) continue
+      byDay.set(day, {
+        day,
+        file: store.describe(stored.name),
+        compressed,
+        bytes: stored.bytes,
+        rowCount: described ? row.rowCount : null,
+        sha256: described ? row.sha256 : null,
+        minId: described ? row.minId : null,
+        maxId: described ? row.maxId : null,
+        archivedAt: described ? row.archivedAt : null
+      })
+    }
+    return [...byDay.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))
+  })
+
+  const readDay = (input: string): Stream.Stream<LogEntry, InvalidUtcDay | ArchiveError | CorruptRow | DatabaseError> =>
+    Stream.unwrap(Effect.gen(function*() {
+      const day = yield* parseUtcDay(input)
+      const row = yield* manifest.get(day)
+      if (Option.isSome(row)) {
+        const name = yield* checkedName(row.value)
+        if (Option.isNone(yield* store.stat(name))) {
+          return yield* new ArchiveError({ file: store.describe(name), reason: "the manifest lists this file but it is missing" })
+        }
+        return readDayLines(store, name, { sha256: row.value.sha256, bytes: row.value.bytes })
+      }
+      const [found] = yield* existingFiles(day)
+      if (found === undefined) {
+        return yield* new ArchiveError({ file: store.describe(dayFileName(day, false)), reason: `${day} is not archived` })
+      }
+      return readDayLines(store, found.name)
+    })).pipe(Stream.map((line) => line.entry), Stream.withSpan("LogArchive.readDay"))
+
+  const restore = Effect.fn("LogArchive.restore")(function*(input: string): Effect.fn.Return<
+    RestoreResult,
+    InvalidUtcDay | ArchiveError | CorruptRow | DatabaseError
+  > {
+    const day = yield* parseUtcDay(input)
+    // Check the whole file first, so a damaged file restores nothing.
+    yield* Stream.runDrain(readDay(day))
+    let total = 0
+    let restored = 0
+    yield* Stream.runForEachArray(readDay(day), (entries) =>
+      Effect.map(rows.insertIgnoringPresent(entries), (inserted) => {
+        total += entries.length
+        restored += inserted
+      }))
+    const row = yield* manifest.get(day)
+    const name = Option.isSome(row) ? row.value.file : ((yield* existingFiles(day))[0]?.name ?? dayFileName(day, false))
+    return { day, file: store.describe(name), restored, skipped: total - restored }
+  })
+
+  return { plan, archive, days, readDay, restore }
+}
+
+/**
+ * The log archive. Provide it with `NerveStoreLive` / `NerveStoreMemory`, or with one of the
+ * layers below on a `Sqlite` whose schema is migrated.
+ *
+ * @example
+ * ```ts
+ * const program = Effect.gen(function*() {
+ *   const archive = yield* LogArchive
+ *   const result = yield* archive.archive({ retentionMs: 7 * 86_400_000, compress: "gzip" })
+ *   for (const day of result.days) yield* Effect.log(`${day.day}: ${day.rowCount} rows -> ${day.filePath}`)
+ *   return yield* Stream.runCollect(archive.readDay(result.days[0]?.day ?? "2024-01-01"))
+ * })
+ * ```
+ */
+export class LogArchive extends Context.Service<LogArchive, LogArchiveShape>()("@uncaged/nerve-store/LogArchive") {
+  /** The archive on the `DayFiles` store you provide. */
+  static readonly layer: Layer.Layer<LogArchive, never, Sqlite | DayFiles> = Layer.effect(
+    LogArchive,
+    Effect.gen(function*() {
+      return make(yield* Sqlite, yield* DayFiles)
+    })
+  )
+  /** Day files under `archiveDir` (e.g. `<dataDir>/archive/logs`), created on the first write. */
+  static readonly layerFileSystem = (
+    archiveDir: string
+  ): Layer.Layer<LogArchive, never, Sqlite | FileSystem.FileSystem | Path.Path> =>
+    LogArchive.layer.pipe(Layer.provide(DayFiles.layerFileSystem(archiveDir)))
+  /** Day files in memory, fresh for each build of the layer. */
+  static readonly layerMemory: Layer.Layer<LogArchive, never, Sqlite> = LogArchive.layer.pipe(Layer.provide(DayFiles.layerMemory))
+}

@@ -1,0 +1,23 @@
+/**
+ * Which days an archive run may take, as pure functions of the clock and the options.
+ *
+ * @since 0.6.0
+ */
+import { DEFAULT_LOG_RETENTION_MS, lastArchivableUtcDay, utcDayEndExclusiveMs } from "../UtcDay.ts"
+
+/** The retention window at `now`: days up to `lastEligibleDay` (rows before `endExclusiveMs`) may go. */
+export interface RetentionWindow {
+  readonly now: number
+  readonly lastEligibleDay: string
+  readonly endExclusiveMs: number
+}
+
+/** Eligible days are the whole UTC days strictly before the day containing `now - retentionMs`. */
+export const retentionWindow = (now: number, retentionMs: number = DEFAULT_LOG_RETENTION_MS): RetentionWindow => {
+  const lastEligibleDay = lastArchivableUtcDay(now, retentionMs)
+  return { now, lastEligibleDay, endExclusiveMs: utcDayEndExclusiveMs(lastEligibleDay) }
+}
+
+/** The later of the current watermark and `day`: the watermark never moves backwards. */
+export const advanceWatermark = (current: string | null, day: string): string =>
+  current !== null && current >= day ? current : day

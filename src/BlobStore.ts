@@ -1,0 +1,117 @@
+/**
+ * The BlobStore service: content-addressable files named by the lowercase sha256 hex of their
+ * bytes, stored at `<root>/<2 hex>/<62 hex>` and verified against their name whenever they are
+ * read.
+ *
+ * The pieces, each in its own module under `src/blob/`: `BlobPath` (digest → path),
+ * `BlobWrite` (the publish protocol, through `DurableFile`), `BlobRead` (verified read and
+ * stream), `BlobVerify` (check one blob, quarantine), `BlobSweep` (list, verifyAll, gc), and the
+ * two implementations `BlobStoreFileSystem` and `BlobStoreMemory`.
+ *
+ * @since 0.6.0
+ */
+import { Context, type Effect, type FileSystem, Layer, type Path, type Stream } from "effect"
+import type {
+  BlobDigest,
+  BlobMismatch,
+  BlobOk,
+  BlobStat,
+  BlobStoreError,
+  GcOptions,
+  GcResult,
+  VerifyReport
+} from "../schema/Blob.ts"
+import type { BlobNotFound, DigestMismatch, InvalidDigest, InvalidInput } from "../schema/Errors.ts"
+import { makeFileSystem } from "./blob/BlobStoreFileSystem.ts"
+import { makeMemory } from "./blob/BlobStoreMemory.ts"
+
+/**
+ * The operations of the blob store. Every operation that takes a digest accepts any string,
+ * normalises it (trim, lowercase) and fails with `InvalidDigest` unless it is 64 hex characters —
+ * before any path is built. I/O failures are `BlobStoreError { operation, path, reason }`.
+ */
+export interface BlobStoreShape {
+  /**
+   * Stores `content` (a string is stored as UTF-8) and returns its digest. Durable when it
+   * completes; writing content that is already stored is a no-op that also repairs a corrupt
+   * copy (which is quarantined). Do not change the bytes until the Effect completes.
+   */
+  readonly write: (content: string | Uint8Array) => Effect.Effect<BlobDigest, BlobStoreError>
+  /**
+   * Stores the bytes of `content` in constant memory, hashing them as they are written. A
+   * failure of `content` is passed through unchanged and stores nothing.
+   */
+  readonly writeStream: <E, R>(content: Stream.Stream<Uint8Array, E, R>) => Effect.Effect<BlobDigest, E | BlobStoreError, R>
+  /** The blob's bytes, after checking that they hash to `digest`. */
+  readonly read: (
+    digest: string
+  ) => Effect.Effect<Uint8Array, InvalidDigest | BlobNotFound | DigestMismatch | BlobStoreError>
+  /**
+   * The blob's bytes as a stream, in constant memory. The bytes are hashed as they pass and the
+   * stream fails **after the last chunk** with `DigestMismatch` if they do not match: a consumer
+   * must not act on the bytes (execute, forward, mark as trusted) before the stream has ended
+   * successfully. Use `read` for small blobs.
+   */
+  readonly stream: (
+    digest: string
+  ) => Stream.Stream<Uint8Array, InvalidDigest | BlobNotFound | DigestMismatch | BlobStoreError>
+  /** Whether a blob is stored under `digest` (not verified; see `verify`). */
+  readonly exists: (digest: string) => Effect.Effect<boolean, InvalidDigest | BlobStoreError>
+  /** Re-hashes one blob. A corrupt blob is quarantined and reported as `Mismatch` (not failed). */
+  readonly verify: (
+    digest: string
+  ) => Effect.Effect<BlobOk | BlobMismatch, InvalidDigest | BlobNotFound | BlobStoreError>
+  /** Size and modification time of a blob. */
+  readonly stat: (digest: string) => Effect.Effect<BlobStat, InvalidDigest | BlobNotFound | BlobStoreError>
+  /** Removes a blob; `true` if it was there, `false` if it was not. */
+  readonly delete: (digest: string) => Effect.Effect<boolean, InvalidDigest | BlobStoreError>
+  /** Every stored digest in ascending order, skipping temp files, stray files and `quarantine/`. */
+  readonly list: () => Stream.Stream<BlobDigest, BlobStoreError>
+  /**
+   * Re-hashes every blob: one entry per blob (`Ok`, `Mismatch` — now quarantined —, or
+   * `Unreadable`) and the totals.
+   */
+  readonly verifyAll: () => Effect.Effect<VerifyReport, BlobStoreError>
+  /**
+   * Removes temp files older than `tempOlderThan` (default 1 hour) and, when `live` is given,
+   * every blob not in it. Reports what it removed and the bytes freed.
+   */
+  readonly gc: (options?: GcOptions) => Effect.Effect<GcResult, InvalidInput | BlobStoreError>
+}
+
+/**
+ * The blob store. Provide it with `NerveStoreLive` / `NerveStoreMemory` from
+ * `@uncaged/nerve-store/layers`, or with `BlobStore.layerFileSystem(root)` / `BlobStore.layerMemory`.
+ *
+ * @example
+ * ```ts
+ * const program = Effect.gen(function*() {
+ *   const blobs = yield* BlobStore
+ *   const digest = yield* blobs.write("hello")
+ *   return new TextDecoder().decode(yield* blobs.read(digest))
+ * }).pipe(Effect.provide(BlobStore.layerMemory))
+ * ```
+ */
+export class BlobStore extends Context.Service<BlobStore, BlobStoreShape>()("@uncaged/nerve-store/BlobStore") {
+  /**
+   * Blobs in the folder `root` (created when the first blob is written), on the Effect
+   * `FileSystem` — provide `NodeServices.layer` (or `NodeFileSystem.layer` + `NodePath.layer`).
+   *
+   * @example
+   * ```ts
+   * const BlobsLive = BlobStore.layerFileSystem("./data/blobs").pipe(Layer.provide(NodeServices.layer))
+   * ```
+   */
+  static readonly layerFileSystem = (root: string): Layer.Layer<BlobStore, never, FileSystem.FileSystem | Path.Path> =>
+    Layer.effect(BlobStore, makeFileSystem(root))
+
+  /**
+   * Blobs in a `Map`, with the same observable behaviour; a fresh, empty store for each provide.
+   *
+   * @example
+   * ```ts
+   * it.effect("stores", () => program.pipe(Effect.provide(BlobStore.layerMemory)))
+   * ```
+   */
+  static readonly layerMemory: Layer.Layer<BlobStore> = Layer.effect(BlobStore, makeMemory)
+}

@@ -1,0 +1,52 @@
+/**
+ * What the file-system BlobStore's pieces share: the Effect `FileSystem` and `Path` services
+ * (also as a context, for `DurableFile`), the root's paths, and the mapping of a `PlatformError`
+ * to the typed `BlobStoreError` / `BlobNotFound`.
+ *
+ * @since 0.6.0
+ */
+import { Context, Effect, FileSystem, Path } from "effect"
+import type { PlatformError } from "effect/PlatformError"
+import { BlobStoreError } from "../../schema/Blob.ts"
+import { BlobNotFound } from "../../schema/Errors.ts"
+import type { BlobPaths } from "./BlobPath.ts"
+import { makeBlobPaths } from "./BlobPath.ts"
+
+/** The services and paths one blob root works with. */
+export interface BlobEnv {
+  readonly fs: FileSystem.FileSystem
+  readonly path: Path.Path
+  readonly paths: BlobPaths
+  /** `FileSystem` and `Path`, to provide to `DurableFile`'s functions. */
+  readonly context: Context.Context<FileSystem.FileSystem | Path.Path>
+}
+
+/** Builds the environment of the blob root `root` from the current `FileSystem` and `Path`. */
+export const makeBlobEnv = (root: string): Effect.Effect<BlobEnv, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const context = Context.make(FileSystem.FileSystem, fs).pipe(Context.add(Path.Path, path))
+    return { fs, path, paths: makeBlobPaths(path, root), context }
+  })
+
+/** Whether a platform error is ENOENT. */
+export const isNotFound = (error: PlatformError): boolean =>
+  error.reason._tag === "NotFound"
+
+/** The errno code (`ENOTDIR`, `ENOSPC`, ...) behind a platform error, if any. */
+export const errnoCode = (error: PlatformError): string | undefined => {
+  const cause: unknown = error.reason.cause
+  if (typeof cause !== "object" || cause === null) return undefined
+  const code: unknown = Reflect.get(cause, "code")
+  return typeof code === "string" ? code : undefined
+}
+
+/** `PlatformError` → `BlobStoreError` naming the operation (and `path` when the error has none). */
+export const ioError = (operation: string, path: string) => (error: PlatformError): BlobStoreError =>
+  BlobStoreError.fromPlatformError(operation, path, error)
+
+/** Like `ioError`, but ENOENT on the blob's own file means the blob is not there. */
+export const ioErrorOrNotFound = (operation: string, path: string, digest: string) =>
+(error: PlatformError): BlobStoreError | BlobNotFound =>
+  isNotFound(error) ? new BlobNotFound({ digest }) : BlobStoreError.fromPlatformError(operation, path, error)

@@ -1,0 +1,83 @@
+/**
+ * Verified reads (cacache's `lib/content/read.js` is the model): every byte handed out has been
+ * hashed and compared with the blob's name. `read` checks before returning; `stream` hashes as it
+ * goes and fails at the end with `DigestMismatch`.
+ *
+ * @since 0.6.0
+ */
+import { Effect, Stream } from "effect"
+import type { FileSystem } from "effect"
+import type { PlatformError } from "effect/PlatformError"
+import { createHash } from "node:crypto"
+import type { BlobDigest, BlobStoreError } from "../../schema/Blob.ts"
+import { type BlobNotFound, DigestMismatch } from "../../schema/Errors.ts"
+import type { BlobEnv } from "./BlobEnv.ts"
+import { ioErrorOrNotFound } from "./BlobEnv.ts"
+
+/** Chunk size of `stream` and of hashing a file. */
+export const CHUNK_SIZE = 256 * 1024
+
+/** Lowercase sha256 hex of `bytes`. */
+export const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
+
+/** The sha256 and size of a file, read in fixed-size chunks through one reused buffer. */
+export const hashFile = (
+  fs: FileSystem.FileSystem,
+  file: string
+): Effect.Effect<{ readonly sha256: string; readonly size: number }, PlatformError> =>
+  Effect.scoped(Effect.gen(function*() {
+    const handle = yield* fs.open(file, { flag: "r" })
+    const hash = createHash("sha256")
+    const buffer = new Uint8Array(CHUNK_SIZE)
+    let size = 0
+    while (true) {
+      const read = yield* handle.read(buffer)
+      if (read === 0) break
+      hash.update(buffer.subarray(0, read))
+      size += read
+    }
+    return { sha256: hash.digest("hex"), size }
+  }))
+
+/** The blob's bytes, after checking that they hash to `digest`. */
+export const readVerified = (
+  env: BlobEnv,
+  digest: BlobDigest,
+  operation: string
+): Effect.Effect<Uint8Array, BlobNotFound | DigestMismatch | BlobStoreError> => {
+  const file = env.paths.blobPath(digest)
+  return env.fs.readFile(file).pipe(
+    Effect.mapError(ioErrorOrNotFound(operation, file, digest)),
+    Effect.flatMap((bytes) => {
+      const actual = sha256Hex(bytes)
+      return actual === digest ? Effect.succeed(bytes) : Effect.fail(new DigestMismatch({ digest, actual, path: file }))
+    })
+  )
+}
+
+/**
+ * The blob's bytes as a stream, hashed as they pass; after the last chunk the stream fails with
+ * `DigestMismatch` if they did not hash to `digest`. A consumer must not act on the bytes
+ * (execute, forward, trust) before the stream has ended successfully.
+ */
+export const streamVerified = (
+  env: BlobEnv,
+  digest: BlobDigest,
+  operation: string
+): Stream.Stream<Uint8Array, BlobNotFound | DigestMismatch | BlobStoreError> =>
+  Stream.suspend(() => {
+    const file = env.paths.blobPath(digest)
+    const hash = createHash("sha256")
+    const check = Effect.suspend(() => {
+      const actual = hash.digest("hex")
+      return actual === digest ? Effect.void : Effect.fail(new DigestMismatch({ digest, actual, path: file }))
+    })
+    return env.fs.stream(file, { chunkSize: CHUNK_SIZE }).pipe(
+      Stream.mapError(ioErrorOrNotFound(operation, file, digest)),
+      Stream.map((chunk) => {
+        hash.update(chunk)
+        return chunk
+      }),
+      Stream.concat(Stream.fromEffectDrain(check))
+    )
+  })

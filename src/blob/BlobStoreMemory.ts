@@ -1,0 +1,130 @@
+/**
+ * The BlobStore in a `Map`, for tests of code that uses the store: the same digests, the same
+ * errors for invalid digests and missing blobs, the same listing order and `gc` behaviour. Bytes
+ * are copied in and out, so a caller that reuses its buffers cannot change a stored blob — which
+ * is why a memory blob is never corrupt, and `verify` always reports `Ok`. There are no temp
+ * files: `gc` only removes blobs outside the live set.
+ *
+ * @since 0.6.0
+ */
+import { Clock, Effect, Stream } from "effect"
+import { createHash } from "node:crypto"
+import type { BlobCheck, BlobDigest, BlobOk, BlobStat, GcOptions } from "../../schema/Blob.ts"
+import { isBlobDigest, parseDigest, tempMaxAgeMillis } from "../../schema/Blob.ts"
+import { BlobNotFound } from "../../schema/Errors.ts"
+import type { BlobStoreShape } from "../BlobStore.ts"
+import { CHUNK_SIZE } from "./BlobRead.ts"
+
+interface Entry {
+  readonly bytes: Uint8Array
+  readonly mtimeMs: number
+}
+
+const utf8 = new TextEncoder()
+
+/**
+ * Builds an empty in-memory BlobStore.
+ *
+ * @example
+ * ```ts
+ * const blobs = yield* makeMemory
+ * ```
+ */
+export const makeMemory: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobStoreShape => {
+  const blobs = new Map<BlobDigest, Entry>()
+
+  const store = (digest: string, bytes: Uint8Array) =>
+    Effect.gen(function*() {
+      if (!isBlobDigest(digest)) return yield* Effect.die("sha256 produced a malformed digest")
+      if (!blobs.has(digest)) blobs.set(digest, { bytes, mtimeMs: yield* Clock.currentTimeMillis })
+      return digest
+    })
+
+  const lookup = (input: string) =>
+    Effect.flatMap(parseDigest(input), (digest) => {
+      const entry = blobs.get(digest)
+      return entry === undefined ? Effect.fail(new BlobNotFound({ digest })) : Effect.succeed({ digest, entry })
+    })
+
+  const sorted = (): Array<BlobDigest> => [...blobs.keys()].sort()
+
+  return {
+    write: Effect.fn("BlobStore.write")(function*(content: string | Uint8Array) {
+      const bytes = typeof content === "string" ? utf8.encode(content) : content.slice()
+      return yield* store(createHash("sha256").update(bytes).digest("hex"), bytes)
+    }),
+    writeStream: (content) =>
+      Effect.gen(function*() {
+        const hash = createHash("sha256")
+        const chunks: Array<Uint8Array> = []
+        let size = 0
+        yield* Stream.runForEach(content, (chunk) =>
+          Effect.sync(() => {
+            hash.update(chunk)
+            chunks.push(chunk.slice())
+            size += chunk.byteLength
+          }))
+        const bytes = new Uint8Array(size)
+        let offset = 0
+        for (const chunk of chunks) {
+          bytes.set(chunk, offset)
+          offset += chunk.byteLength
+        }
+        return yield* store(hash.digest("hex"), bytes)
+      }).pipe(Effect.withSpan("BlobStore.writeStream")),
+    read: Effect.fn("BlobStore.read")(function*(input: string) {
+      return (yield* lookup(input)).entry.bytes.slice()
+    }),
+    stream: (input) =>
+      Stream.unwrap(Effect.map(lookup(input), ({ entry }) => {
+        const chunks: Array<Uint8Array> = []
+        for (let offset = 0; offset < entry.bytes.byteLength; offset += CHUNK_SIZE) {
+          chunks.push(entry.bytes.slice(offset, offset + CHUNK_SIZE))
+        }
+        return Stream.fromIterable(chunks)
+      })).pipe(Stream.withSpan("BlobStore.stream")),
+    exists: Effect.fn("BlobStore.exists")(function*(input: string) {
+      return blobs.has(yield* parseDigest(input))
+    }),
+    verify: Effect.fn("BlobStore.verify")(function*(input: string) {
+      const { digest, entry } = yield* lookup(input)
+      const ok: BlobOk = { _tag: "Ok", digest, size: entry.bytes.byteLength }
+      return ok
+    }),
+    stat: Effect.fn("BlobStore.stat")(function*(input: string) {
+      const { digest, entry } = yield* lookup(input)
+      const stat: BlobStat = { digest, size: entry.bytes.byteLength, mtime: new Date(entry.mtimeMs) }
+      return stat
+    }),
+    delete: Effect.fn("BlobStore.delete")(function*(input: string) {
+      return blobs.delete(yield* parseDigest(input))
+    }),
+    list: () => Stream.suspend(() => Stream.fromIterable(sorted())).pipe(Stream.withSpan("BlobStore.list")),
+    verifyAll: Effect.fn("BlobStore.verifyAll")(function*() {
+      const entries: Array<BlobCheck> = []
+      let bytes = 0
+      for (const digest of sorted()) {
+        const size = blobs.get(digest)?.bytes.byteLength ?? 0
+        entries.push({ _tag: "Ok", digest, size })
+        bytes += size
+      }
+      const n = entries.length
+      return { entries, totals: { checked: n, ok: n, mismatch: 0, unreadable: 0, bytes } }
+    }),
+    gc: Effect.fn("BlobStore.gc")(function*(options?: GcOptions) {
+      yield* tempMaxAgeMillis(options ?? {}) // same validation as the file store
+      const removedBlobs: Array<BlobDigest> = []
+      let bytesFreed = 0
+      if (options?.live !== undefined) {
+        const live = new Set<string>(options.live)
+        for (const digest of sorted()) {
+          if (live.has(digest)) continue
+          bytesFreed += blobs.get(digest)?.bytes.byteLength ?? 0
+          blobs.delete(digest)
+          removedBlobs.push(digest)
+        }
+      }
+      return { removedTemps: [], removedBlobs, bytesFreed }
+    })
+  }
+})

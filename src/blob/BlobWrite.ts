@@ -1,0 +1,156 @@
+/**
+ * The publish protocol of a blob (cacache's `lib/content/write.js` and git's
+ * `finalize_object_file` are the models). The bytes go through `DurableFile`, the one place a
+ * file appears under its final name:
+ *
+ * 1. If a copy is already stored, re-hash it. A good copy makes the write a no-op (idempotent);
+ *    a corrupt one is moved to `quarantine/` and the write goes on, so writing repairs it.
+ * 2. `writeTemp`: the bytes are streamed into a fresh `.tmp.<128-bit hex>` file (opened `wx`),
+ *    hashed on the way, and fsynced. `write(bytes)` knows its digest up front, so its temp file
+ *    is in the shard folder; `writeStream` learns its digest only at the last byte, so its temp
+ *    file is in the root folder (same file system, so the link below still works).
+ * 3. `publish(..., "no-clobber")`: link the temp file to `<2 hex>/<62 hex>`, remove the temp name,
+ *    fsync the shard folder. "Already exists" is success: a concurrent writer (fiber or process)
+ *    published the same bytes, which it hashed while writing.
+ *
+ * A missing shard folder is created on the first `ENOENT` (and the root fsynced so the folder
+ * survives a power loss); a failure at any step removes our temp file, and nothing partial is
+ * ever visible under a blob name.
+ *
+ * @since 0.6.0
+ */
+import { Effect, Stream } from "effect"
+import type { PlatformError } from "effect/PlatformError"
+import { createHash } from "node:crypto"
+import type { BlobDigest } from "../../schema/Blob.ts"
+import { BlobStoreError, isBlobDigest } from "../../schema/Blob.ts"
+import { publish, syncDirectory, type TempFile, writeTemp } from "../DurableFile.ts"
+import type { BlobEnv } from "./BlobEnv.ts"
+import { ioError, isNotFound } from "./BlobEnv.ts"
+import { checkBlob } from "./BlobVerify.ts"
+
+/** Wraps a failure of the caller's stream so it passes through untouched (even a PlatformError). */
+class SourceFailure<E> {
+  readonly _tag = "BlobStore/SourceFailure"
+  readonly error: E
+  constructor(error: E) {
+    this.error = error
+  }
+}
+
+/** Whether a good copy of `digest` is already stored. A corrupt copy is quarantined first. */
+const hasGoodCopy = (env: BlobEnv, digest: BlobDigest, operation: string): Effect.Effect<boolean, BlobStoreError> =>
+  checkBlob(env, digest, operation).pipe(
+    Effect.map((check) => check._tag === "Ok"),
+    Effect.catchTag("BlobNotFound", () => Effect.succeed(false))
+  )
+
+/** Creates `directory` (and the root) and fsyncs its parent, so the new folder is durable. */
+const ensureDirectory = (env: BlobEnv, directory: string): Effect.Effect<void, PlatformError> =>
+  Effect.andThen(
+    env.fs.makeDirectory(directory, { recursive: true }),
+    Effect.provideContext(syncDirectory(env.path.dirname(directory)), env.context)
+  )
+
+/**
+ * `writeTemp` in `directory`; when the folder is missing (ENOENT before the source was read),
+ * creates it and tries once more.
+ */
+const writeTempIn = <E, R>(
+  env: BlobEnv,
+  directory: string,
+  content: Stream.Stream<Uint8Array, E, R>
+): Effect.Effect<TempFile, E | PlatformError, R> => {
+  let started = false
+  const source = Stream.suspend(() => {
+    started = true
+    return content
+  })
+  const attempt = Effect.provideContext(writeTemp(directory, source), env.context)
+  return attempt.pipe(
+    Effect.catchIf(
+      (error): error is PlatformError => isPlatformErrorValue(error) && isNotFound(error) && !started,
+      () => Effect.andThen(ensureDirectory(env, directory), attempt)
+    )
+  )
+}
+
+const isPlatformErrorValue = (error: unknown): error is PlatformError =>
+  typeof error === "object" && error !== null && Reflect.get(error, "_tag") === "PlatformError"
+
+/**
+ * Publishes the temp file as the blob `digest` (no clobber). A missing shard folder is created
+ * and the link retried.
+ */
+const publishBlob = (
+  env: BlobEnv,
+  tempPath: string,
+  digest: BlobDigest,
+  operation: string
+): Effect.Effect<void, BlobStoreError> => {
+  const finalPath = env.paths.blobPath(digest)
+  const attempt = Effect.provideContext(publish(tempPath, finalPath, "no-clobber"), env.context)
+  return attempt.pipe(
+    Effect.catchIf(isNotFound, () => Effect.andThen(ensureDirectory(env, env.paths.shardDir(digest)), attempt)),
+    Effect.asVoid,
+    Effect.mapError(ioError(operation, finalPath))
+  )
+}
+
+/** Removes our temp file if `self` fails or is interrupted. */
+const cleanupOnFailure = <A, E, R>(env: BlobEnv, tempPath: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.onExit(self, (exit) => exit._tag === "Success" ? Effect.void : Effect.ignore(env.fs.remove(tempPath)))
+
+/**
+ * Stores `bytes`. The caller must not change them until the Effect completes (a change is caught
+ * by comparing the hash before and after writing, and is a defect).
+ */
+export const writeBytes = (
+  env: BlobEnv,
+  bytes: Uint8Array,
+  operation: string
+): Effect.Effect<BlobDigest, BlobStoreError> =>
+  Effect.gen(function*() {
+    const hex = createHash("sha256").update(bytes).digest("hex")
+    if (!isBlobDigest(hex)) return yield* Effect.die("sha256 produced a malformed digest")
+    const digest = hex
+    if (yield* hasGoodCopy(env, digest, operation)) return digest
+    const shard = env.paths.shardDir(digest)
+    const temp = yield* writeTempIn(env, shard, Stream.succeed(bytes)).pipe(Effect.mapError(ioError(operation, shard)))
+    if (temp.sha256 !== digest) {
+      yield* Effect.ignore(env.fs.remove(temp.path))
+      return yield* Effect.die(`BlobStore.write: the bytes changed while they were being written (${digest})`)
+    }
+    yield* cleanupOnFailure(env, temp.path, publishBlob(env, temp.path, digest, operation))
+    return digest
+  })
+
+/** Stores the bytes of `content` in constant memory; the caller's stream errors pass through as they are. */
+export const writeStream = <E, R>(
+  env: BlobEnv,
+  content: Stream.Stream<Uint8Array, E, R>,
+  operation: string
+): Effect.Effect<BlobDigest, E | BlobStoreError, R> =>
+  Effect.gen(function*() {
+    const root = env.paths.root
+    const wrapped = Stream.mapError(content, (error) => new SourceFailure(error))
+    const temp = yield* writeTempIn(env, root, wrapped).pipe(
+      Effect.mapError((error): E | BlobStoreError =>
+        error instanceof SourceFailure ? error.error : BlobStoreError.fromPlatformError(operation, root, error)
+      )
+    )
+    const digest = temp.sha256
+    if (!isBlobDigest(digest)) return yield* Effect.die("sha256 produced a malformed digest")
+    return yield* cleanupOnFailure(
+      env,
+      temp.path,
+      Effect.gen(function*() {
+        if (yield* hasGoodCopy(env, digest, operation)) {
+          yield* env.fs.remove(temp.path).pipe(Effect.mapError(ioError(operation, temp.path)))
+          return digest
+        }
+        yield* publishBlob(env, temp.path, digest, operation)
+        return digest
+      })
+    )
+  })

@@ -46,7 +46,20 @@ export const errnoCode = (error: PlatformError): string | undefined => {
 export const ioError = (operation: string, path: string) => (error: PlatformError): BlobStoreError =>
   BlobStoreError.fromPlatformError(operation, path, error)
 
-/** Like `ioError`, but ENOENT on the blob's own file means the blob is not there. */
+/** Like `ioError`, but always names `path` (for steps whose error names another file, e.g. link's source). */
+export const ioErrorAt = (operation: string, path: string) => (error: PlatformError): BlobStoreError => {
+  const classified = BlobStoreError.fromPlatformError(operation, path, error)
+  const { operation: op, reason, code, detail } = classified
+  return classified.path === path ? classified : new BlobStoreError({ operation: op, path, reason, code, detail })
+}
+
+/**
+ * Whether looking up a blob's file shows it is not there: ENOENT, or ENOTDIR (a plain file sits
+ * where its shard folder should be, so no blob can be under it).
+ */
+export const isAbsent = (error: PlatformError): boolean => isNotFound(error) || errnoCode(error) === "ENOTDIR"
+
+/** Like `ioError`, but a lookup that shows the blob is absent (`isAbsent`) is `BlobNotFound`. */
 export const ioErrorOrNotFound = (operation: string, path: string, digest: string) =>
 (error: PlatformError): BlobStoreError | BlobNotFound =>
-  isNotFound(error) ? new BlobNotFound({ digest }) : BlobStoreError.fromPlatformError(operation, path, error)
+  isAbsent(error) ? new BlobNotFound({ digest }) : BlobStoreError.fromPlatformError(operation, path, error)

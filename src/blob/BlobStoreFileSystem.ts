@@ -8,7 +8,7 @@ import { Effect, type FileSystem, Option, type Path, Stream } from "effect"
 import type { BlobStat } from "../../schema/Blob.ts"
 import { parseDigest } from "../../schema/Blob.ts"
 import type { BlobStoreShape } from "../BlobStore.ts"
-import { ioError, ioErrorOrNotFound, isNotFound, makeBlobEnv } from "./BlobEnv.ts"
+import { ioError, ioErrorOrNotFound, isAbsent, makeBlobEnv } from "./BlobEnv.ts"
 import { readVerified, streamVerified } from "./BlobRead.ts"
 import { gc, listDigests, verifyAll } from "./BlobSweep.ts"
 import { checkBlob } from "./BlobVerify.ts"
@@ -43,7 +43,10 @@ export const makeFileSystem = (
         ),
       exists: Effect.fn("BlobStore.exists")(function*(input: string) {
         const file = paths.blobPath(yield* parseDigest(input))
-        return yield* fs.exists(file).pipe(Effect.mapError(ioError("BlobStore.exists", file)))
+        return yield* fs.exists(file).pipe(
+          Effect.catchIf(isAbsent, () => Effect.succeed(false)),
+          Effect.mapError(ioError("BlobStore.exists", file))
+        )
       }),
       verify: Effect.fn("BlobStore.verify")(function*(input: string) {
         return yield* checkBlob(env, yield* parseDigest(input), "BlobStore.verify")
@@ -63,7 +66,7 @@ export const makeFileSystem = (
         const file = paths.blobPath(yield* parseDigest(input))
         return yield* fs.remove(file).pipe(
           Effect.as(true),
-          Effect.catchIf(isNotFound, () => Effect.succeed(false)),
+          Effect.catchIf(isAbsent, () => Effect.succeed(false)),
           Effect.mapError(ioError("BlobStore.delete", file))
         )
       }),

@@ -26,7 +26,7 @@ import type { BlobDigest } from "../../schema/Blob.ts"
 import { BlobStoreError, isBlobDigest } from "../../schema/Blob.ts"
 import { publish, syncDirectory, type TempFile, writeTemp } from "../DurableFile.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
-import { ioError, isNotFound } from "./BlobEnv.ts"
+import { ioError, ioErrorAt, isNotFound } from "./BlobEnv.ts"
 import { checkBlob } from "./BlobVerify.ts"
 
 /** Wraps a failure of the caller's stream so it passes through untouched (even a PlatformError). */
@@ -93,7 +93,7 @@ const publishBlob = (
   return attempt.pipe(
     Effect.catchIf(isNotFound, () => Effect.andThen(ensureDirectory(env, env.paths.shardDir(digest)), attempt)),
     Effect.asVoid,
-    Effect.mapError(ioError(operation, finalPath))
+    Effect.mapError(ioErrorAt(operation, finalPath))
   )
 }
 

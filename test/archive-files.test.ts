@@ -1,0 +1,98 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Stream } from "effect"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { gzipSync } from "node:zlib"
+import { LogArchive } from "../src/LogArchive.ts"
+import { LogStore } from "../src/LogStore.ts"
+import { Sqlite } from "../src/Sqlite.ts"
+import {
+  compareIsoDays,
+  DEFAULT_LOG_RETENTION_MS,
+  lastArchivableUtcDay,
+  LOG_ARCHIVE_META_KEY,
+  nextUtcDay,
+  prevUtcDay,
+  utcDateStringFromMs,
+  utcDayEndExclusiveMs,
+  utcDayStartMs
+} from "../src/UtcDay.ts"
+import { liveArchiveStack } from "./support/archiveStack.ts"
+import { makeTempDir } from "./support/tempDir.ts"
+
+const NOW = Date.UTC(2024, 2, 31, 12)
+
+// Lines exactly as nerve-store 0.5 wrote them: JSON.stringify of the row object, one per line.
+const legacyLines = [
+  { id: 7, source: "workflow", type: "started", refId: "run-1", payload: "{\"prompt\":\"hi\",\"maxRounds\":3}", timestamp: Date.UTC(2023, 11, 1, 8) },
+  { id: 9, source: "daemon", type: "boot", refId: null, payload: null, timestamp: Date.UTC(2023, 11, 1, 9) }
+]
+
+describe("LogArchive files", () => {
+  it.effect("reads a day file written by nerve-store 0.5 (no manifest row) and lists it", () =>
+    Effect.gen(function*() {
+      const dir = makeTempDir("nerve-archive-files-")
+      const logs = join(dir, "archive", "logs")
+      mkdirSync(logs, { recursive: true })
+      writeFileSync(join(logs, "2023-12-01.jsonl"), legacyLines.map((l) => JSON.stringify(l)).join("\n") + "\n")
+      writeFileSync(join(logs, "2023-12-02.jsonl.gz"), gzipSync(JSON.stringify({ ...legacyLines[1], id: 10 }) + "\n"))
+      writeFileSync(join(logs, "notes.txt"), "not a day file")
+      yield* Effect.gen(function*() {
+        const archive = yield* LogArchive
+        const days = yield* archive.days()
+        assert.deepStrictEqual(days.map((d) => [d.day, d.compressed, d.rowCount, d.sha256]), [
+          ["2023-12-01", false, null, null],
+          ["2023-12-02", true, null, null]
+        ])
+        assert.deepStrictEqual(yield* Stream.runCollect(archive.readDay("2023-12-01")), legacyLines)
+        assert.deepStrictEqual((yield* Stream.runCollect(archive.readDay("2023-12-02"))).map((e) => e.id), [10])
+        // A 0.5 watermark is respected and never moved backwards.
+        const sql = yield* Sqlite
+        yield* sql.run("INSERT INTO meta (key, value) VALUES (?, ?)", [LOG_ARCHIVE_META_KEY, "2024-03-10"])
+        const log = yield* LogStore
+        yield* log.append({ source: "s", type: "t", timestamp: Date.UTC(2023, 11, 1, 10) })
+        const result = yield* archive.archive({ now: NOW })
+        assert.deepStrictEqual(result.days.map((d) => [d.day, d.rowCount, d.lineCount]), [["2023-12-01", 1, 3]])
+        assert.strictEqual(String((yield* sql.get("SELECT value FROM meta WHERE key = ?", [LOG_ARCHIVE_META_KEY]))?.value), "2024-03-10")
+        // The merged file keeps the 0.5 line format.
+        const text = readFileSync(join(logs, "2023-12-01.jsonl"), "utf8")
+        assert.include(text, JSON.stringify(legacyLines[0]) + "\n")
+        assert.isTrue(text.endsWith("\n"))
+      }).pipe(Effect.provide(liveArchiveStack(dir)))
+    }))
+
+  it.effect("a file that no longer matches its manifest sha256 is detected and restores nothing", () =>
+    Effect.gen(function*() {
+      const dir = makeTempDir("nerve-archive-files-")
+      yield* Effect.gen(function*() {
+        const log = yield* LogStore
+        const archive = yield* LogArchive
+        yield* log.appendMany([1, 2, 3].map((i) => ({ source: "s", type: "t", payload: `p${i}`, timestamp: Date.UTC(2024, 0, 5, i) })))
+        const [day] = (yield* archive.archive({ now: NOW })).days
+        const path = day?.filePath ?? ""
+        // Same size, one byte changed: still valid JSON lines, but not what was archived.
+        writeFileSync(path, readFileSync(path, "utf8").replace("p2", "p9"))
+        const error = yield* Effect.flip(Stream.runCollect(archive.readDay("2024-01-05")))
+        assert.strictEqual(error._tag, "ArchiveError")
+        assert.include(error.message, "does not match the manifest")
+        const restoreError = yield* Effect.flip(archive.restore("2024-01-05"))
+        assert.strictEqual(restoreError._tag, "ArchiveError")
+        assert.strictEqual((yield* log.query({})).length, 0)
+      }).pipe(Effect.provide(liveArchiveStack(dir)))
+    }))
+})
+
+describe("UTC days", () => {
+  it("are computed in UTC, across months and leap days", () => {
+    assert.strictEqual(utcDateStringFromMs(Date.UTC(2024, 1, 29, 23, 59, 59, 999)), "2024-02-29")
+    assert.strictEqual(utcDayStartMs("2024-03-01"), Date.UTC(2024, 2, 1))
+    assert.strictEqual(utcDayEndExclusiveMs("2024-02-29"), Date.UTC(2024, 2, 1))
+    assert.strictEqual(prevUtcDay("2024-03-01"), "2024-02-29")
+    assert.strictEqual(nextUtcDay("2023-12-31"), "2024-01-01")
+    assert.strictEqual(lastArchivableUtcDay(NOW, DEFAULT_LOG_RETENTION_MS), "2024-02-29")
+    assert.strictEqual(lastArchivableUtcDay(Date.UTC(2024, 2, 31), 0), "2024-03-30")
+    assert.strictEqual(DEFAULT_LOG_RETENTION_MS, 30 * 86_400_000)
+    assert.deepStrictEqual(["2024-01-02", "2023-12-31", "2024-01-01"].sort(compareIsoDays), ["2023-12-31", "2024-01-01", "2024-01-02"])
+    assert.strictEqual(compareIsoDays("2024-01-01", "2024-01-01"), 0)
+  })
+})

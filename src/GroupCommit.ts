@@ -2,7 +2,9 @@
  * Group commit: concurrent callers share one write transaction.
  *
  * The first caller becomes the leader: it yields once so that every fiber ready to run can add
- * its item, then commits the whole batch and keeps committing until the queue is empty. Each
+ * its item, then commits the whole batch and keeps committing until the queue is empty. A fiber
+ * that led a batch of one last time leads again without yielding (a lone sequential writer pays
+ * no event-loop turn per append). Each
  * caller's effect completes only after the batch holding its item committed (or failed). The
  * leader's commit loop is uninterruptible, so an interrupted leader cannot strand its followers;
  * an interrupted caller's item may still be committed.
@@ -30,6 +32,8 @@ export const make = <I, O, E>(
 ): (item: I) => Effect.Effect<O, E> => {
   let queue: Array<Pending<I, O, E>> = []
   let leading = false
+  let lastLeader: unknown = undefined
+  let lastBatchSize = 0
 
   const settle = (batch: ReadonlyArray<Pending<I, O, E>>, exit: Exit.Exit<ReadonlyArray<O>, E>) => {
     batch.forEach((pending, index) => {
@@ -41,6 +45,7 @@ export const make = <I, O, E>(
   const drain: Effect.Effect<void> = Effect.suspend(() => {
     const batch = queue
     queue = []
+    lastBatchSize = Math.max(lastBatchSize, batch.length)
     if (batch.length === 0) {
       leading = false
       return Effect.void
@@ -54,14 +59,26 @@ export const make = <I, O, E>(
     )
   })
 
-  const lead = Effect.uninterruptible(Effect.andThen(Effect.yieldNow, drain))
+  const leadAfterYield = Effect.uninterruptible(Effect.andThen(Effect.yieldNow, drain))
 
   return (item) =>
-    Effect.suspend(() => {
+    Effect.withFiber((fiber) => {
       const deferred = Deferred.makeUnsafe<O, E>()
       queue.push({ item, deferred })
       if (leading) return Deferred.await(deferred)
       leading = true
-      return Effect.andThen(lead, Deferred.await(deferred))
+      // A fiber whose last batch held only its own item saw no contention: waiting for company
+      // would cost it an event-loop turn for nothing. Any other leader yields to gather a batch.
+      const alone = fiber === lastLeader && lastBatchSize === 1
+      lastLeader = fiber
+      lastBatchSize = 0
+      if (alone) {
+        queue.pop()
+        return Effect.uninterruptible(Effect.flatMap(Effect.exit(commit([item])), (exit) => {
+          lastBatchSize = 1
+          return Effect.andThen(drain, Effect.map(exit, (outputs) => outputs[0]!))
+        }))
+      }
+      return Effect.andThen(leadAfterYield, Deferred.await(deferred))
     })
 }

@@ -44,12 +44,12 @@ const decodeTransitionRow = rowDecoder(RunTransition, "run_transitions")
 
 const decodeAll = <A>(
   rows: ReadonlyArray<SqlRow>,
-  decode: (row: unknown, key: string | number) => Result.Result<A, CorruptRow>,
-  key: (row: SqlRow) => string | number
+  decode: (row: unknown, key: () => string) => Result.Result<A, CorruptRow>,
+  key: (row: SqlRow) => string
 ): Effect.Effect<ReadonlyArray<A>, CorruptRow> => {
   const decoded: Array<A> = []
   for (const row of rows) {
-    const result = decode(row, key(row))
+    const result = decode(row, () => key(row))
     if (Result.isFailure(result)) return Effect.fail(result.failure)
     decoded.push(result.success)
   }
@@ -64,7 +64,7 @@ const decodeRunListing = (rows: ReadonlyArray<SqlRow>): Effect.Effect<ReadonlyAr
   Effect.gen(function*() {
     const runs: Array<WorkflowRun> = []
     for (const row of rows) {
-      const result = decodeRunRow(row, byRunId(row))
+      const result = decodeRunRow(row, () => byRunId(row))
       if (Result.isSuccess(result)) runs.push(result.success)
       else yield* Effect.logWarning(result.failure.message)
     }
@@ -119,8 +119,11 @@ const checkRange = (query: LogQuery): Effect.Effect<LogQuery, InvalidInput> =>
 export const make = Effect.gen(function*() {
   const sql = yield* Sqlite
 
+  // A single INSERT is atomic on its own; autocommit spares the BEGIN/COMMIT round trip.
   const commitAppends = GroupCommit.make((rows: ReadonlyArray<NewLogRow>) =>
-    sql.syncTransaction("append", (connection) => insertRows(connection, rows))
+    rows.length === 1
+      ? sql.sync("append", (connection) => insertRows(connection, rows))
+      : sql.syncTransaction("append", (connection) => insertRows(connection, rows))
   )
 
   const selectLogs = (query: LogQuery, limit: number) => {
@@ -139,7 +142,7 @@ export const make = Effect.gen(function*() {
 
   const findRun = (runId: string) =>
     Effect.flatMap(sql.get(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE run_id = ?`, [runId]), (row) =>
-      row === undefined ? Effect.succeedNone : Effect.map(Effect.fromResult(decodeRunRow(row, runId)), Option.some))
+      row === undefined ? Effect.succeedNone : Effect.map(Effect.fromResult(decodeRunRow(row, () => runId)), Option.some))
 
   /** Inside a transaction: one accepted move of a run, recorded in logs, workflow_runs and run_transitions. */
   const applyTransition = (
@@ -304,7 +307,7 @@ export const make = Effect.gen(function*() {
         [runId, ThreadLog.WORKFLOW_SOURCE, ThreadLog.RUN_STARTED_TYPE]
       )
       if (row === undefined) return Option.none()
-      const entry = yield* Effect.fromResult(decodeLogRow(row, byId(row)))
+      const entry = yield* Effect.fromResult(decodeLogRow(row, () => byId(row)))
       return ThreadLog.triggerPayload(entry.payload)
     }),
 

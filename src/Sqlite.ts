@@ -5,7 +5,9 @@
  * level, closed exactly once when the scope ends. node:sqlite is synchronous and one connection
  * has one transaction state, so every use of the handle goes through a single permit: a write
  * transaction holds it from `BEGIN IMMEDIATE` to `COMMIT`/`ROLLBACK`, and statements issued by the
- * fiber that holds it (found through a fiber-local reference) run inside that transaction.
+ * fiber that holds it (found through a fiber-local reference) run inside that transaction. A
+ * synchronous step runs to its end before any other fiber runs, so it takes the permit only when
+ * someone else holds or awaits it.
  *
  * @since 0.6.0
  */
@@ -113,7 +115,7 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
   const db = yield* Effect.acquireRelease(
     open(options),
     // Waiting for the permit means no statement is mid-flight when the handle closes.
-    (db) => permit.withPermits(1)(Effect.sync(() => db.isOpen && db.close()))
+    (db) => withPermit(Effect.sync(() => db.isOpen && db.close()))
   )
   const statements = new Map<string, StatementSync>()
   const prepare = (sql: string): StatementSync => {
@@ -134,22 +136,37 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
   }
 
   const token = {}
+  // How many fibers hold or wait for the permit. A synchronous body cannot interleave with anything
+  // (JavaScript runs it to the end), so when nobody holds the permit it may skip taking it.
+  let contenders = 0
+  const withPermit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.suspend(() => {
+      contenders++
+      return Effect.ensuring(
+        permit.withPermits(1)(self),
+        Effect.sync(() => {
+          contenders--
+        })
+      )
+    })
   const withConnection = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.withFiber((fiber) => fiber.getRef(HeldConnections).has(token) ? self : permit.withPermits(1)(self))
+    Effect.withFiber((fiber) => fiber.getRef(HeldConnections).has(token) ? self : withPermit(self))
 
-  const sync = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> =>
-    withConnection(Effect.try({ try: () => body(connection), catch: (cause) => toDatabaseError(cause, operation) }))
+  const sync = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> => {
+    const run = Effect.try({ try: () => body(connection), catch: (cause) => toDatabaseError(cause, operation) })
+    return Effect.withFiber((fiber) => contenders === 0 || fiber.getRef(HeldConnections).has(token) ? run : withPermit(run))
+  }
 
   const syncTransaction = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> =>
     Effect.withFiber((fiber) => {
       if (fiber.getRef(HeldConnections).has(token)) return sync(operation, body)
-      return permit.withPermits(1)(Effect.try({
+      const run = Effect.try({
         try: () => {
-          db.exec("BEGIN IMMEDIATE")
+          prepare("BEGIN IMMEDIATE").run()
           let committed = false
           try {
             const result = body(connection)
-            db.exec("COMMIT")
+            prepare("COMMIT").run()
             committed = true
             return result
           } finally {
@@ -157,7 +174,8 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
           }
         },
         catch: (cause) => toDatabaseError(cause, operation)
-      }))
+      })
+      return contenders === 0 ? run : withPermit(run)
     })
 
   const unlocked = (operation: string, sql: string) =>
@@ -168,7 +186,7 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
       const held = fiber.getRef(HeldConnections)
       if (held.has(token)) return self
       const inside = Effect.provideService(self, HeldConnections, new Set([...held, token]))
-      return permit.withPermits(1)(Effect.uninterruptibleMask((restore) =>
+      return withPermit(Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(unlocked("begin transaction", "BEGIN IMMEDIATE"), () =>
           Effect.flatMap(Effect.exit(restore(inside)), (exit): Effect.Effect<A, E | DatabaseError> =>
             Exit.isSuccess(exit)

@@ -33,13 +33,13 @@ export const inputDecoder = <S extends Schema.Top & { readonly DecodingServices:
   }
 }
 
-/** A decoder of stored rows: fails with `CorruptRow` naming the table and the row's key. */
+/** A decoder of stored rows: fails with `CorruptRow` naming the table and the row's key (computed only then). */
 export const rowDecoder = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, table: string) => {
   const decode = Schema.decodeUnknownResult(schema)
-  return (row: unknown, key: string | number): Result.Result<S["Type"], CorruptRow> => {
+  return (row: unknown, key: () => string): Result.Result<S["Type"], CorruptRow> => {
     const result = decode(row)
     if (Result.isSuccess(result)) return Result.succeed(result.success)
     const { field, reason } = describeIssue(result.failure.issue, "")
-    return Result.fail(new CorruptRow({ table, key: String(key), reason: field === "" ? reason : `${field}: ${reason}` }))
+    return Result.fail(new CorruptRow({ table, key: key(), reason: field === "" ? reason : `${field}: ${reason}` }))
   }
 }

@@ -15,7 +15,7 @@ import type { BlobEnv } from "./BlobEnv.ts"
 import { ioErrorOrNotFound } from "./BlobEnv.ts"
 
 /** Chunk size of `stream` and of hashing a file. */
-export const CHUNK_SIZE = 256 * 1024
+export const CHUNK_SIZE = 64 * 1024
 
 /** Lowercase sha256 hex of `bytes`. */
 export const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")

@@ -224,6 +224,18 @@ export const archiveContract = (name: string, makeLayer: () => Layer.Layer<Archi
         assert.strictEqual(Option.isNone(Option.fromNullishOr(events.find((e) => e._tag === "DayFinished" && e.result.rowCount !== 20_000))), true)
       }))
 
+    test("a row whose columns do not fit the log format fails with CorruptRow and nothing is deleted", () =>
+      Effect.gen(function*() {
+        const archive = yield* LogArchive
+        const sql = yield* Sqlite
+        yield* append([at("2024-01-01", 1)])
+        yield* sql.run("INSERT INTO logs (source, type, payload, timestamp) VALUES ('s', 't', X'00ff', ?)", [at("2024-01-01", 2)])
+        const error = yield* Effect.flip(archive.archive({ now: NOW }))
+        assert.strictEqual(error._tag, "CorruptRow")
+        assert.strictEqual((yield* sqliteIds).length, 2)
+        assert.deepStrictEqual(yield* archive.days(), [])
+      }))
+
     test("bad options fail with InvalidInput", () =>
       Effect.gen(function*() {
         const archive = yield* LogArchive

@@ -47,9 +47,26 @@ export interface ExportInput {
 export type ExportError = ArchiveError | CorruptRow | DatabaseError
 
 /** Rows per SQLite page and lines per written chunk. */
-export const PAGE_SIZE = 8192
+export const PAGE_SIZE = 1024
+/** Rows per page when SQLite renders the page as bytes (about 1 MiB of lines). */
+export const BYTES_PAGE_SIZE = 4096
 
-const encoder = new TextEncoder()
+/**
+ * Lines as UTF-8 bytes, each followed by a newline, written straight into one off-heap buffer:
+ * joining them into one large string first would leave megabytes of large-object garbage per
+ * page on the V8 heap, which it collects late (peak RSS then grows with the day's size).
+ */
+const encodeLines = (lines: ReadonlyArray<string>): Uint8Array => {
+  let size = 0
+  for (const line of lines) size += Buffer.byteLength(line, "utf8") + 1
+  const buffer = Buffer.allocUnsafe(size)
+  let offset = 0
+  for (const line of lines) {
+    offset += buffer.write(line, offset, "utf8")
+    buffer[offset++] = 0x0a
+  }
+  return buffer
+}
 
 /** The day file's bytes and the live stats of what they hold. */
 export const exportDay = (input: ExportInput): {
@@ -76,18 +93,18 @@ const noteLines = (stats: ExportStats, count: number, first: number, last: numbe
   stats.maxId = last
 }
 
-/** The common case: no file for the day yet, so the pages are the file. */
+/** The common case: no file for the day yet, so the pages (rendered by SQLite) are the file. */
 const sqliteOnly = (input: ExportInput, stats: ExportStats): Stream.Stream<Uint8Array, ExportError> =>
   Stream.paginate(input.day.minId - 1, (afterId: number) =>
     Effect.gen(function*() {
-      const page = yield* input.rows.page(input.day.day, afterId, input.day.maxId, PAGE_SIZE)
-      const first = page.ids[0]
-      const last = page.ids[page.ids.length - 1]
-      if (first === undefined || last === undefined) return [[], Option.none<number>()] as const
-      noteSqlite(stats, page.ids)
-      noteLines(stats, page.ids.length, first, last)
+      const page = yield* input.rows.pageBytes(input.day.day, afterId, input.day.maxId, BYTES_PAGE_SIZE)
+      if (page === undefined) return [[], Option.none<number>()] as const
+      stats.sqliteRows += page.count
+      stats.firstSqliteId ??= page.firstId
+      stats.lastSqliteId = page.lastId
+      noteLines(stats, page.count, page.firstId, page.lastId)
       yield* input.onBatch(stats)
-      return [[encoder.encode(page.lines.join("\n") + "\n")], Option.some(last)] as const
+      return [[page.bytes], Option.some(page.lastId)] as const
     }))
 
 interface Item {
@@ -193,6 +210,6 @@ const merged = (input: ExportInput, stats: ExportStats): Stream.Stream<Uint8Arra
         if (out.length === 0) return [[], Option.none<undefined>()] as const
         noteLines(stats, out.length, first, last)
         yield* input.onBatch(stats)
-        return [[encoder.encode(out.join("\n") + "\n")], Option.some(undefined)] as const
+        return [[encodeLines(out)], Option.some(undefined)] as const
       }))
   }))

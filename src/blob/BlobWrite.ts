@@ -3,15 +3,16 @@
  * `finalize_object_file` are the models). The bytes go through `DurableFile`, the one place a
  * file appears under its final name:
  *
- * 1. If a copy is already stored, re-hash it. A good copy makes the write a no-op (idempotent);
- *    a corrupt one is moved to `quarantine/` and the write goes on, so writing repairs it.
- * 2. `writeTemp`: the bytes are streamed into a fresh `.tmp.<128-bit hex>` file (opened `wx`),
+ * 1. `writeTemp`: the bytes are streamed into a fresh `.tmp.<128-bit hex>` file (opened `wx`),
  *    hashed on the way, and fsynced. `write(bytes)` knows its digest up front, so its temp file
  *    is in the shard folder; `writeStream` learns its digest only at the last byte, so its temp
  *    file is in the root folder (same file system, so the link below still works).
- * 3. `publish(..., "no-clobber")`: link the temp file to `<2 hex>/<62 hex>`, remove the temp name,
- *    fsync the shard folder. "Already exists" is success: a concurrent writer (fiber or process)
- *    published the same bytes, which it hashed while writing.
+ * 2. `publish(..., "no-clobber")`: link the temp file to `<2 hex>/<62 hex>`, remove the temp name,
+ *    fsync the shard folder.
+ * 3. If the name already existed (content written before, or by a concurrent writer, fiber or
+ *    process), the stored copy is re-hashed. A good copy makes the write a no-op (idempotent);
+ *    a corrupt one is moved to `quarantine/` and ours is published in its place, so writing
+ *    repairs it. (`writeStream` checks before publishing, while it still has its temp file.)
  *
  * A missing shard folder is created on the first `ENOENT` (and the root fsynced so the folder
  * survives a power loss); a failure at any step removes our temp file, and nothing partial is
@@ -24,7 +25,7 @@ import type { PlatformError } from "effect/PlatformError"
 import { createHash } from "node:crypto"
 import type { BlobDigest } from "../../schema/Blob.ts"
 import { BlobStoreError, isBlobDigest } from "../../schema/Blob.ts"
-import { publish, syncDirectory, type TempFile, writeTemp } from "../DurableFile.ts"
+import { publish, type PublishOutcome, syncDirectory, type TempFile, writeTemp } from "../DurableFile.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { ioError, ioErrorAt, isNotFound } from "./BlobEnv.ts"
 import { checkBlob } from "./BlobVerify.ts"
@@ -87,12 +88,11 @@ const publishBlob = (
   tempPath: string,
   digest: BlobDigest,
   operation: string
-): Effect.Effect<void, BlobStoreError> => {
+): Effect.Effect<PublishOutcome, BlobStoreError> => {
   const finalPath = env.paths.blobPath(digest)
   const attempt = Effect.provideContext(publish(tempPath, finalPath, "no-clobber"), env.context)
   return attempt.pipe(
     Effect.catchIf(isNotFound, () => Effect.andThen(ensureDirectory(env, env.paths.shardDir(digest)), attempt)),
-    Effect.asVoid,
     Effect.mapError(ioErrorAt(operation, finalPath))
   )
 }
@@ -101,9 +101,16 @@ const publishBlob = (
 const cleanupOnFailure = <A, E, R>(env: BlobEnv, tempPath: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.onExit(self, (exit) => exit._tag === "Success" ? Effect.void : Effect.ignore(env.fs.remove(tempPath)))
 
+/** How many times `writeBytes` replaces a corrupt copy before giving up (another writer keeps corrupting it). */
+const MAX_REPAIRS = 3
+
 /**
- * Stores `bytes`. The caller must not change them until the Effect completes (a change is caught
- * by comparing the hash before and after writing, and is a defect).
+ * Stores `bytes`. The digest is known up front, so the temp file goes straight into the shard
+ * folder and is published at once; only when the name already exists is the stored copy
+ * re-hashed (and, if corrupt, quarantined and replaced). New content thus costs no more I/O than
+ * the durable steps themselves; a duplicate costs a temp write and a hash of the stored copy.
+ * The caller must not change `bytes` until the Effect completes (a change is caught by comparing
+ * the hash before and after writing, and is a defect).
  */
 export const writeBytes = (
   env: BlobEnv,
@@ -114,15 +121,27 @@ export const writeBytes = (
     const hex = createHash("sha256").update(bytes).digest("hex")
     if (!isBlobDigest(hex)) return yield* Effect.die("sha256 produced a malformed digest")
     const digest = hex
-    if (yield* hasGoodCopy(env, digest, operation)) return digest
     const shard = env.paths.shardDir(digest)
-    const temp = yield* writeTempIn(env, shard, Stream.succeed(bytes)).pipe(Effect.mapError(ioError(operation, shard)))
-    if (temp.sha256 !== digest) {
-      yield* Effect.ignore(env.fs.remove(temp.path))
-      return yield* Effect.die(`BlobStore.write: the bytes changed while they were being written (${digest})`)
+    for (let attempt = 0; attempt <= MAX_REPAIRS; attempt++) {
+      const temp = yield* writeTempIn(env, shard, Stream.succeed(bytes)).pipe(Effect.mapError(ioError(operation, shard)))
+      if (temp.sha256 !== digest) {
+        yield* Effect.ignore(env.fs.remove(temp.path))
+        return yield* Effect.die(`BlobStore.write: the bytes changed while they were being written (${digest})`)
+      }
+      const outcome = yield* cleanupOnFailure(env, temp.path, publishBlob(env, temp.path, digest, operation))
+      // "existed": the stored copy is trusted only after re-hashing it; a corrupt one is
+      // quarantined by checkBlob, and the next attempt publishes ours in its place.
+      if (outcome === "created" || (yield* hasGoodCopy(env, digest, operation))) return digest
     }
-    yield* cleanupOnFailure(env, temp.path, publishBlob(env, temp.path, digest, operation))
-    return digest
+    return yield* Effect.fail(
+      new BlobStoreError({
+        operation,
+        path: env.paths.blobPath(digest),
+        reason: "other",
+        code: null,
+        detail: `the stored copy was corrupt again after ${MAX_REPAIRS} repairs`
+      })
+    )
   })
 
 /** Stores the bytes of `content` in constant memory; the caller's stream errors pass through as they are. */

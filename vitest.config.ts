@@ -1,7 +1,16 @@
+import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
 
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
 export default defineConfig({
-  resolve: { conditions: ["source"] },
+  resolve: {
+    // The package's own name, as examples import it (Node resolves it through the `source` condition).
+    alias: [
+      { find: /^@uncaged\/nerve-store\/layers$/, replacement: here("./layers/index.ts") },
+      { find: /^@uncaged\/nerve-store$/, replacement: here("./src/index.ts") }
+    ]
+  },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 120_000,

@@ -14,7 +14,9 @@
 import { NodeServices } from "@effect/platform-node"
 import { Effect, FileSystem, Layer, Path } from "effect"
 import type { DatabaseError } from "../schema/Errors.ts"
+import { BlobStore } from "../src/BlobStore.ts"
 import { layerDatabase } from "../src/Database.ts"
+import { LogArchive } from "../src/LogArchive.ts"
 import type { LogStore } from "../src/LogStore.ts"
 import * as LogStoreSqlite from "../src/LogStoreSqlite.ts"
 import type { Sqlite } from "../src/Sqlite.ts"
@@ -30,7 +32,7 @@ export interface NerveStoreLiveOptions {
 }
 
 /** What the stacks provide. */
-export type NerveStore = LogStore
+export type NerveStore = LogStore | LogArchive | BlobStore
 
 /** The database file inside a data directory. */
 export const DATABASE_FILE = "nerve.db"
@@ -58,9 +60,36 @@ export const LogStoreFile = (options: { readonly filename: string; readonly sync
 /** LogStore on a private in-memory SQLite database (fresh for each provide). */
 export const LogStoreMemory: Layer.Layer<LogStore, DatabaseError> = LogStoreSqlite.layer.pipe(Layer.provide(DatabaseMemory))
 
-/** The live stack on a data directory (default layout of SPEC §Data directory). */
+/** The folder of archived days inside a data directory. */
+export const ARCHIVE_FOLDER = ["archive", "logs"] as const
+/** The folder of blobs inside a data directory. */
+export const BLOB_FOLDER = "blobs"
+
+/** Blobs in a folder on the local file system (created by the first write). */
+export const BlobStoreFile = (root: string): Layer.Layer<BlobStore> =>
+  BlobStore.layerFileSystem(root).pipe(Layer.provide(NodeServices.layer))
+
+/** Blobs in a `Map`, fresh for each provide. */
+export const BlobStoreMemory: Layer.Layer<BlobStore> = BlobStore.layerMemory
+
+/**
+ * The live stack on a data directory (SPEC §Data directory): `nerve.db` shared by LogStore and
+ * LogArchive, day files in `archive/logs/`, blobs in `blobs/`.
+ */
 export const NerveStoreLive = (options: NerveStoreLiveOptions): Layer.Layer<NerveStore, DatabaseError> =>
-  LogStoreSqlite.layer.pipe(Layer.provide(DatabaseFile(options)))
+  Layer.unwrap(Effect.gen(function*() {
+    const path = yield* Path.Path
+    return Layer.mergeAll(
+      LogStoreSqlite.layer,
+      LogArchive.layerFileSystem(path.join(options.dataDir, ...ARCHIVE_FOLDER))
+    ).pipe(
+      Layer.provide(DatabaseFile(options)),
+      Layer.merge(BlobStore.layerFileSystem(path.join(options.dataDir, BLOB_FOLDER)))
+    )
+  })).pipe(Layer.provide(NodeServices.layer))
 
 /** The same services in memory, fresh for each provide: swap it in for `NerveStoreLive` in tests. */
-export const NerveStoreMemory: Layer.Layer<NerveStore, DatabaseError> = LogStoreMemory
+export const NerveStoreMemory: Layer.Layer<NerveStore, DatabaseError> = Layer.mergeAll(
+  LogStoreSqlite.layer,
+  LogArchive.layerMemory
+).pipe(Layer.provide(DatabaseMemory), Layer.merge(BlobStore.layerMemory))

@@ -13,7 +13,7 @@
  *
  * @since 0.6.0
  */
-import { Clock, Context, Effect, FileSystem, Layer, Option, Path, Result, Schema, SchemaIssue, Stream } from "effect"
+import { Clock, Context, Effect, FileSystem, Layer, Option, Path, Stream } from "effect"
 import {
   type ArchivedDay,
   type ArchiveDayResult,
@@ -24,7 +24,7 @@ import {
   type PlannedDay,
   type RestoreResult
 } from "../schema/Archive.ts"
-import { ArchiveError, CorruptRow, type DatabaseError, InvalidInput, type InvalidUtcDay } from "../schema/Errors.ts"
+import { ArchiveError, CorruptRow, type DatabaseError, type InvalidInput, type InvalidUtcDay } from "../schema/Errors.ts"
 import type { LogEntry } from "../schema/LogEntry.ts"
 import { readDayLines } from "./archive/DayFile.ts"
 import { dayFileName, DayFiles, type DayFileStore, parseDayFileName } from "./archive/DayFileStore.ts"
@@ -35,6 +35,7 @@ import { makeManifest, type ManifestRow } from "./archive/Manifest.ts"
 import { retentionWindow } from "./archive/Plan.ts"
 import { Sqlite, type SqliteShape } from "./Sqlite.ts"
 import { DEFAULT_LOG_RETENTION_MS, parseUtcDay } from "./UtcDay.ts"
+import { inputDecoder } from "./Validate.ts"
 
 /** Receives progress events of an `archive` run (e.g. to draw a per-day progress bar). */
 export type ArchiveProgressListener = (event: ArchiveProgress) => Effect.Effect<void>
@@ -69,13 +70,7 @@ export interface LogArchiveShape {
 /** Rows deleted by one day after which the WAL is checkpointed (truncated). */
 export const CHECKPOINT_AFTER_ROWS = 10_000
 
-const decodeOptions = (options: unknown): Effect.Effect<ArchiveOptions, InvalidInput> => {
-  const result = Schema.decodeUnknownResult(ArchiveOptions)(options)
-  if (Result.isSuccess(result)) return Effect.succeed(result.success)
-  const first = SchemaIssue.makeFormatterStandardSchemaV1()(result.failure.issue).issues[0]
-  const path = (first?.path ?? []).map((key) => String(typeof key === "object" && key !== null && "key" in key ? key.key : key))
-  return Effect.fail(new InvalidInput({ field: ["options", ...path].join("."), reason: first?.message ?? "invalid" }))
-}
+const decodeOptions = inputDecoder(ArchiveOptions, "options")
 
 const noProgress: ArchiveProgressListener = () => Effect.void
 

@@ -67,6 +67,9 @@ export interface LogArchiveShape {
   readonly restore: (day: string) => Effect.Effect<RestoreResult, InvalidUtcDay | ArchiveError | CorruptRow | DatabaseError>
 }
 
+/** Temp files older than this (by the run's `now`) belong to a run that died; younger ones may be a live run's. */
+export const STALE_TEMP_AGE_MS = 60 * 60 * 1000
+
 /** Rows deleted by one day after which the WAL is checkpointed (truncated). */
 export const CHECKPOINT_AFTER_ROWS = 10_000
 
@@ -167,6 +170,8 @@ export const make = (sql: SqliteShape, store: DayFileStore): LogArchiveShape => 
   ): Effect.fn.Return<ArchiveResult, InvalidInput | ArchiveError | CorruptRow | DatabaseError> {
     const decoded = yield* decodeOptions(options)
     const planned = yield* planWith(decoded)
+    const staleTemps = yield* store.sweepTemps(planned.now - STALE_TEMP_AGE_MS)
+    if (staleTemps > 0) yield* Effect.logInfo(`LogArchive: removed ${staleTemps} stale temp file(s) of an interrupted run`)
     const results: Array<ArchiveDayResult> = []
     const dayCount = planned.days.length
     for (const [dayIndex, day] of planned.days.entries()) {

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { gzipSync } from "node:zlib"
 import { LogArchive } from "../src/LogArchive.ts"
@@ -29,6 +29,22 @@ const legacyLines = [
 ]
 
 describe("LogArchive files", () => {
+  it.effect("a run removes temp files older than an hour (left by a killed run) and keeps younger ones", () =>
+    Effect.gen(function*() {
+      const dir = makeTempDir("nerve-archive-temps-")
+      const logs = join(dir, "archive", "logs")
+      mkdirSync(logs, { recursive: true })
+      const stale = join(logs, ".tmp.00112233445566778899aabbccddeeff")
+      const young = join(logs, ".tmp.ffeeddccbbaa99887766554433221100")
+      writeFileSync(stale, "half a day file")
+      writeFileSync(young, "a concurrent run's file")
+      utimesSync(stale, new Date(NOW - 2 * 60 * 60 * 1000), new Date(NOW - 2 * 60 * 60 * 1000))
+      utimesSync(young, new Date(NOW - 5 * 60 * 1000), new Date(NOW - 5 * 60 * 1000))
+      yield* LogArchive.use((archive) => archive.archive({ now: NOW })).pipe(Effect.provide(liveArchiveStack(dir)))
+      assert.isFalse(existsSync(stale))
+      assert.isTrue(existsSync(young))
+    }))
+
   it.effect("reads a day file written by nerve-store 0.5 (no manifest row) and lists it", () =>
     Effect.gen(function*() {
       const dir = makeTempDir("nerve-archive-files-")

@@ -45,6 +45,11 @@ export interface DayFileStore {
   readonly discard: (temp: TempFile) => Effect.Effect<void>
   /** Removes a published file (durably). A missing file is not an error. */
   readonly remove: (name: string) => Effect.Effect<void, ArchiveError>
+  /**
+   * Removes temp files last modified before `cutoffMs` (epoch ms): leftovers of a run that was
+   * killed between writing and publishing. Returns how many it removed.
+   */
+  readonly sweepTemps: (cutoffMs: number) => Effect.Effect<number, ArchiveError>
 }
 
 /** Plain and gzip file names of a day. */
@@ -115,7 +120,23 @@ export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileSt
           Effect.andThen(DurableFile.syncDirectory(archiveDir)),
           Effect.mapError(fail(describe(name))),
           Effect.provideContext(services)
-        )
+        ),
+      sweepTemps: (cutoffMs) =>
+        Effect.gen(function*() {
+          const names = yield* fs.readDirectory(archiveDir).pipe(
+            Effect.catchIf(isNotFound, () => Effect.succeed<Array<string>>([]))
+          )
+          let removed = 0
+          for (const name of names.filter(DurableFile.isTempName)) {
+            const file = describe(name)
+            const info = yield* fs.stat(file).pipe(Effect.map(Option.some), Effect.catchIf(isNotFound, () => Effect.succeedNone))
+            const modified = Option.flatMap(info, (i) => i.mtime)
+            if (Option.isNone(modified) || modified.value.getTime() >= cutoffMs) continue
+            yield* fs.remove(file).pipe(Effect.catchIf(isNotFound, () => Effect.void))
+            removed++
+          }
+          return removed
+        }).pipe(Effect.mapError(fail(archiveDir)))
     }
     return store
   })
@@ -170,7 +191,9 @@ export const makeMemoryStore = (root = "memory://archive/logs"): DayFileStore =>
         return Effect.void
       }),
     discard: (temp) => Effect.sync(() => void temps.delete(temp.ref)),
-    remove: (name) => Effect.sync(() => void files.delete(name))
+    remove: (name) => Effect.sync(() => void files.delete(name)),
+    // A temp entry exists only while its run is alive; nothing outlives a process here.
+    sweepTemps: () => Effect.succeed(0)
   }
 }
 

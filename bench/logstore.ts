@@ -6,7 +6,7 @@
  *   npm run bench            (all benchmarks)
  *   node --conditions=source bench/logstore.ts
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, References } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -66,19 +66,23 @@ const time = async (ops: number, body: () => Promise<void> | void) => {
 }
 
 /** Runs `body` against a LogStore on a fresh file; the layer is built outside the timed part. */
-const withStore = async (filename: string, body: (log: LogStore["Service"]) => Effect.Effect<{ ops: number; ms: number }, unknown>) =>
+const withStore = async (
+  filename: string,
+  body: (log: LogStore["Service"]) => Effect.Effect<{ ops: number; ms: number }, unknown>,
+  tracing = true
+) =>
   Effect.runPromise(Effect.scoped(Effect.gen(function*() {
     const context = yield* Layer.build(LogStoreFile({ filename }))
     return yield* body(Context.get(context, LogStore))
-  })))
+  })).pipe(Effect.provideService(References.TracerEnabled, tracing)))
 
 const entry = (i: number) => ({ source: "bench", type: "tick", refId: `run-${i % 50}`, payload: `{"i":${i}}`, timestamp: 1_700_000_000_000 + i })
 const INSERT = "INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES (?, ?, ?, ?, ?)"
 
-const appendSingle = async (): Promise<Figure> => {
+const appendSingle = async (tracing: boolean): Promise<Figure> => {
   const N = 5_000
   return sideBySide(
-    "append (one at a time, autocommit)",
+    `append (one at a time, autocommit)${tracing ? "" : ", spans off (TracerEnabled=false)"}`,
     0.85,
     async () => {
       const filename = freshFile()
@@ -87,7 +91,7 @@ const appendSingle = async (): Promise<Figure> => {
           const start = performance.now()
           for (let i = 0; i < N; i++) yield* log.append(entry(i))
           return { ops: N, ms: performance.now() - start }
-        }))
+        }), tracing)
     },
     async () => {
       const filename = freshFile()
@@ -226,7 +230,7 @@ const queryByRef = async (): Promise<Figure> => {
 const format = (n: number) => Math.round(n).toLocaleString("en-US")
 
 export const run = async (): Promise<ReadonlyArray<Figure>> => {
-  const figures = [await appendSingle(), await appendBatch(), await groupCommit(), await queryByRef()]
+  const figures = [await appendSingle(true), await appendSingle(false), await appendBatch(), await groupCommit(), await queryByRef()]
   rmSync(dir, { recursive: true, force: true })
   return figures
 }
@@ -236,7 +240,7 @@ if (import.meta.main) {
   for (const f of await run()) {
     const ratio = f.ours / f.raw
     console.log(
-      `  ${f.name.padEnd(62)} ours ${format(f.ours).padStart(10)} ${f.unit}  raw ${format(f.raw).padStart(10)} ${f.unit}  ratio ${
+      `  ${f.name.padEnd(66)} ours ${format(f.ours).padStart(10)} ${f.unit}  raw ${format(f.raw).padStart(10)} ${f.unit}  ratio ${
         ratio.toFixed(2)
       }x  (target >= ${f.target}x) ${ratio >= f.target ? "ok" : "MISS"}`
     )

@@ -182,7 +182,8 @@ export const make = Effect.gen(function*() {
   return LogStore.of({
     append: Effect.fn("LogStore.append")(function*(input) {
       const entry = yield* decodeAppend(input)
-      return yield* commitAppends(toNewRow(entry, yield* Clock.currentTimeMillis))
+      const now = entry.timestamp ?? (yield* Clock.currentTimeMillis)
+      return yield* commitAppends(toNewRow(entry, now))
     }),
 
     appendMany: Effect.fn("LogStore.appendMany")(function*(inputs) {

@@ -36,9 +36,11 @@ const recordRuns = Effect.gen(function*() {
   yield* log.append({ source: "workflow", type: "thread_workflow_message", refId: build, payload: JSON.stringify({ role: "assistant", content: "done" }) })
   yield* step(build, "build", "completed", undefined, 0)
 
+  // The daemon died while this run was started; on restart it was marked crashed and respawned.
+  // (The daemon does that with `markOrphansCrashed()`; the demo leaves other runs in ./data alone.)
   const review = `review-${session}`
   yield* step(review, "review", "started", { prompt: "review the change", maxRounds: 5 })
-  const orphans = yield* log.markOrphansCrashed() // as the daemon does on start
+  yield* step(review, "review", "crashed")
   yield* step(review, "review", "started")
   yield* step(review, "review", "failed", undefined, 2)
 
@@ -46,7 +48,7 @@ const recordRuns = Effect.gen(function*() {
   yield* step(overflow, "build", "dropped")
   const refused = yield* Effect.flip(step(overflow, "build", "started"))
 
-  yield* Console.log(`recorded 3 runs (orphans marked crashed on "start": ${orphans.map((r) => r.runId).join(", ") || "none"})`)
+  yield* Console.log(`recorded 3 runs: ${build}, ${review}, ${overflow}`)
   yield* Console.log(`an illegal move was refused: ${refused.message}`)
   yield* Console.log(`\nruns, newest first:\n${table(yield* log.runs({ limit: 10 }))}`)
   const history = yield* log.runHistory(review)
@@ -56,7 +58,8 @@ const recordRuns = Effect.gen(function*() {
 
   const blobs = yield* BlobStore
   const digest = yield* blobs.write(JSON.stringify({ runId: build, output: "build artefacts" }))
-  yield* Console.log(`\nthe build's output is blob ${digest} (${(yield* blobs.stat(digest)).size} bytes, verified on read)`)
+  const output = yield* blobs.read(digest) // fails with DigestMismatch if the file was altered
+  yield* Console.log(`\nthe build's output is blob ${digest} (${output.byteLength} bytes, read back and verified)`)
   const plan = yield* (yield* LogArchive).plan()
   yield* Console.log(
     `archive: ${plan.days.length} day(s) older than 30 days to archive (last eligible day ${plan.lastEligibleDay})`

@@ -13,7 +13,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { Effect, FileSystem, Layer, Path } from "effect"
-import type { DatabaseError } from "../schema/Errors.ts"
+import { DatabaseError } from "../schema/Errors.ts"
 import { BlobStore } from "../src/BlobStore.ts"
 import { layerDatabase } from "../src/Database.ts"
 import { LogArchive } from "../src/LogArchive.ts"
@@ -42,7 +42,16 @@ export const DatabaseFile = (options: NerveStoreLiveOptions): Layer.Layer<Sqlite
   Layer.unwrap(Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    yield* fs.makeDirectory(options.dataDir, { recursive: true }).pipe(Effect.orDie)
+    yield* fs.makeDirectory(options.dataDir, { recursive: true }).pipe(
+      Effect.mapError((error) =>
+        new DatabaseError({
+          operation: `create the data directory ${options.dataDir}`,
+          reason: error.reason._tag === "PermissionDenied" ? "readOnly" : "other",
+          code: null,
+          detail: error.message
+        })
+      )
+    )
     return layerDatabase({
       filename: path.join(options.dataDir, DATABASE_FILE),
       ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }),

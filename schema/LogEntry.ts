@@ -61,3 +61,10 @@ export const LogQuery = Schema.Struct({
   limit: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: MAX_QUERY_LIMIT }))))
 })
 export type LogQuery = typeof LogQuery.Type
+
+/** The filters of `stream`: those of {@link LogQuery}, with a `limit` that may exceed a page. */
+export const LogStreamQuery = Schema.Struct({
+  ...LogQuery.fields,
+  limit: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(1))))
+})
+export type LogStreamQuery = typeof LogStreamQuery.Type

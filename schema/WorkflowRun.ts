@@ -56,3 +56,10 @@ export const RunsQuery = Schema.Struct({
   limit: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100_000 }))))
 })
 export type RunsQuery = typeof RunsQuery.Type
+
+/** Options of `markOrphansCrashed`: the time and `source` of the `crashed` rows it writes. */
+export const MarkOrphansOptions = Schema.Struct({
+  timestamp: Schema.optional(TimestampMs),
+  source: Schema.optional(NonEmptyText)
+})
+export type MarkOrphansOptions = typeof MarkOrphansOptions.Type

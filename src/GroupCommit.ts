@@ -59,26 +59,33 @@ export const make = <I, O, E>(
     )
   })
 
-  const leadAfterYield = Effect.uninterruptible(Effect.andThen(Effect.yieldNow, drain))
+  const leadAfterYield = Effect.andThen(Effect.yieldNow, drain)
 
+  // Uninterruptible from enqueueing to leading: an interrupt in between would leave `leading` set
+  // with nobody draining. Only a follower's wait is interruptible (its item may still commit).
   return (item) =>
-    Effect.withFiber((fiber) => {
-      const deferred = Deferred.makeUnsafe<O, E>()
-      queue.push({ item, deferred })
-      if (leading) return Deferred.await(deferred)
-      leading = true
-      // A fiber whose last batch held only its own item saw no contention: waiting for company
-      // would cost it an event-loop turn for nothing. Any other leader yields to gather a batch.
-      const alone = fiber === lastLeader && lastBatchSize === 1
-      lastLeader = fiber
-      lastBatchSize = 0
-      if (alone) {
-        queue.pop()
-        return Effect.uninterruptible(Effect.flatMap(Effect.exit(commit([item])), (exit) => {
-          lastBatchSize = 1
-          return Effect.andThen(drain, Effect.map(exit, (outputs) => outputs[0]!))
-        }))
-      }
-      return Effect.andThen(leadAfterYield, Deferred.await(deferred))
-    })
+    Effect.uninterruptibleMask((restore) =>
+      Effect.withFiber((fiber) => {
+        if (leading) {
+          const deferred = Deferred.makeUnsafe<O, E>()
+          queue.push({ item, deferred })
+          return restore(Deferred.await(deferred))
+        }
+        leading = true
+        // A fiber whose last batch held only its own item saw no contention: waiting for company
+        // would cost it an event-loop turn for nothing. Any other leader yields to gather a batch.
+        const alone = fiber === lastLeader && lastBatchSize === 1
+        lastLeader = fiber
+        lastBatchSize = 0
+        if (alone) {
+          return Effect.flatMap(Effect.exit(commit([item])), (exit) => {
+            lastBatchSize = 1
+            return Effect.andThen(drain, Effect.map(exit, (outputs) => outputs[0]!))
+          })
+        }
+        const deferred = Deferred.makeUnsafe<O, E>()
+        queue.push({ item, deferred })
+        return Effect.andThen(leadAfterYield, Deferred.await(deferred))
+      })
+    )
 }

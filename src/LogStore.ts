@@ -6,9 +6,9 @@
  */
 import { Context, type Effect, type Option, type Stream } from "effect"
 import type { CorruptRow, DatabaseError, IllegalTransition, InvalidInput } from "../schema/Errors.ts"
-import type { AppendInput, LogEntry, LogQuery } from "../schema/LogEntry.ts"
+import type { AppendInput, LogEntry, LogQuery, LogStreamQuery } from "../schema/LogEntry.ts"
 import type { GetThreadRoundsParams, ThreadEvent, ThreadMessage, ThreadRoundRow, TriggerPayload } from "../schema/Thread.ts"
-import type { RunsQuery, RunTransition, RunTransitionInput, WorkflowRun } from "../schema/WorkflowRun.ts"
+import type { MarkOrphansOptions, RunsQuery, RunTransition, RunTransitionInput, WorkflowRun } from "../schema/WorkflowRun.ts"
 
 /** What `transition` wrote: the log row, the run as it now is, and the history record. */
 export interface TransitionResult {
@@ -17,11 +17,6 @@ export interface TransitionResult {
   readonly transition: RunTransition
 }
 
-/** Options of `markOrphansCrashed`; the log rows it writes use `source` (default `"workflow"`). */
-export interface MarkOrphansOptions {
-  readonly timestamp?: number
-  readonly source?: string
-}
 
 /**
  * The operations of the log. Every operation validates its input (`InvalidInput`, nothing
@@ -31,7 +26,7 @@ export interface MarkOrphansOptions {
 export interface LogStoreShape {
   /**
    * Appends one row. Concurrent appends share one transaction (group commit); each completes only
-   * after its row is committed.
+   * after its row is committed. Inside a `Sqlite.transaction` the row joins that transaction.
    */
   readonly append: (input: AppendInput) => Effect.Effect<LogEntry, InvalidInput | DatabaseError>
   /** Appends rows in one transaction: all or none. */
@@ -40,8 +35,8 @@ export interface LogStoreShape {
   ) => Effect.Effect<ReadonlyArray<LogEntry>, InvalidInput | DatabaseError>
   /** Rows matching the filters, by id (`asc` by default), at most `limit` (default 1000). */
   readonly query: (query?: LogQuery) => Effect.Effect<ReadonlyArray<LogEntry>, InvalidInput | CorruptRow | DatabaseError>
-  /** Every matching row, read page by page by id in constant memory; `limit` caps the total. */
-  readonly stream: (query?: LogQuery) => Stream.Stream<LogEntry, InvalidInput | CorruptRow | DatabaseError>
+  /** Every matching row, read page by page by id in constant memory; `limit` (no cap) caps the total. */
+  readonly stream: (query?: LogStreamQuery) => Stream.Stream<LogEntry, InvalidInput | CorruptRow | DatabaseError>
   readonly getMeta: (key: string) => Effect.Effect<Option.Option<string>, InvalidInput | DatabaseError>
   readonly setMeta: (key: string, value: string) => Effect.Effect<void, InvalidInput | DatabaseError>
   /**
@@ -62,7 +57,11 @@ export interface LogStoreShape {
   readonly runs: (query?: RunsQuery) => Effect.Effect<ReadonlyArray<WorkflowRun>, InvalidInput | DatabaseError>
   /** The accepted transitions of a run, oldest first. */
   readonly runHistory: (runId: string) => Effect.Effect<ReadonlyArray<RunTransition>, CorruptRow | DatabaseError>
-  /** On daemon start: every `started` run becomes `crashed`; returns the runs as they now are. */
+  /**
+   * On daemon start: every `started` run becomes `crashed` (one `crashed` log row each, at
+   * `options.timestamp`, default the Clock, with `options.source`, default `"workflow"`); returns
+   * the runs as they now are.
+   */
   readonly markOrphansCrashed: (
     options?: MarkOrphansOptions
   ) => Effect.Effect<ReadonlyArray<WorkflowRun>, InvalidInput | DatabaseError>

@@ -5,12 +5,19 @@
  */
 import { Clock, Effect, Layer, Option, Result, Schema, Stream } from "effect"
 import { CorruptRow, IllegalTransition, InvalidInput } from "../schema/Errors.ts"
-import { AppendInput, DEFAULT_QUERY_LIMIT, LogEntry, LogQuery } from "../schema/LogEntry.ts"
+import { AppendInput, DEFAULT_QUERY_LIMIT, LogEntry, type LogQuery, LogQuery as LogQuerySchema, LogStreamQuery } from "../schema/LogEntry.ts"
 import { NonEmptyText } from "../schema/Primitives.ts"
 import { GetThreadRoundsParams } from "../schema/Thread.ts"
-import { RunsQuery, RunTransition, RunTransitionInput, WorkflowRun, type WorkflowRunStatus } from "../schema/WorkflowRun.ts"
+import {
+  MarkOrphansOptions,
+  RunsQuery,
+  RunTransition,
+  RunTransitionInput,
+  WorkflowRun,
+  type WorkflowRunStatus
+} from "../schema/WorkflowRun.ts"
 import * as GroupCommit from "./GroupCommit.ts"
-import { LogStore, type MarkOrphansOptions } from "./LogStore.ts"
+import { LogStore } from "./LogStore.ts"
 import { classifyTransition, nextExitCode } from "./RunStateMachine.ts"
 import { Sqlite, type SqlParam, type SqlRow, type SyncConnection } from "./Sqlite.ts"
 import * as ThreadLog from "./ThreadLog.ts"
@@ -33,7 +40,9 @@ type NewLogRow = Omit<LogEntry, "id">
 
 const decodeAppend = inputDecoder(AppendInput, "entry")
 const decodeAppendMany = inputDecoder(Schema.Array(AppendInput), "entries")
-const decodeQuery = inputDecoder(LogQuery, "query")
+const decodeQuery = inputDecoder(LogQuerySchema, "query")
+const decodeStreamQuery = inputDecoder(LogStreamQuery, "query")
+const decodeOrphansOptions = inputDecoder(MarkOrphansOptions, "options")
 const decodeRunInput = inputDecoder(RunTransitionInput, "run")
 const decodeRunsQuery = inputDecoder(RunsQuery, "query")
 const decodeRoundsParams = inputDecoder(GetThreadRoundsParams, "params")
@@ -110,7 +119,7 @@ const compileQuery = (query: LogQuery, limit: number): { readonly sql: string; r
   }
 }
 
-const checkRange = (query: LogQuery): Effect.Effect<LogQuery, InvalidInput> =>
+const checkRange = <Q extends LogQuery | LogStreamQuery>(query: Q): Effect.Effect<Q, InvalidInput> =>
   query.since !== undefined && query.until !== undefined && query.since > query.until
     ? Effect.fail(new InvalidInput({ field: "query.since", reason: `must not be after query.until (${query.until})` }))
     : Effect.succeed(query)
@@ -182,8 +191,11 @@ export const make = Effect.gen(function*() {
   return LogStore.of({
     append: Effect.fn("LogStore.append")(function*(input) {
       const entry = yield* decodeAppend(input)
-      const now = entry.timestamp ?? (yield* Clock.currentTimeMillis)
-      return yield* commitAppends(toNewRow(entry, now))
+      const row = toNewRow(entry, entry.timestamp ?? (yield* Clock.currentTimeMillis))
+      // Inside the caller's transaction the row belongs to it: sharing a group commit would let
+      // other fibers' rows roll back with it (or wait on a permit this fiber holds).
+      if (yield* sql.inTransaction) return (yield* sql.sync("append", (connection) => insertRows(connection, [row])))[0]!
+      return yield* commitAppends(row)
     }),
 
     appendMany: Effect.fn("LogStore.appendMany")(function*(inputs) {
@@ -200,7 +212,7 @@ export const make = Effect.gen(function*() {
     }),
 
     stream: (input) =>
-      Stream.unwrap(Effect.map(Effect.flatMap(decodeQuery(input ?? {}), checkRange), (query) =>
+      Stream.unwrap(Effect.map(Effect.flatMap(decodeStreamQuery(input ?? {}), checkRange), (query) =>
         Stream.paginate(
           { afterId: query.afterId ?? 0, remaining: query.limit ?? Number.POSITIVE_INFINITY },
           (cursor) =>
@@ -279,9 +291,10 @@ export const make = Effect.gen(function*() {
       return yield* decodeAll(rows, decodeTransitionRow, byId)
     }),
 
-    markOrphansCrashed: Effect.fn("LogStore.markOrphansCrashed")(function*(options?: MarkOrphansOptions) {
-      const source = yield* inputDecoder(NonEmptyText, "options.source")(options?.source ?? ThreadLog.WORKFLOW_SOURCE)
-      const timestamp = options?.timestamp ?? (yield* Clock.currentTimeMillis)
+    markOrphansCrashed: Effect.fn("LogStore.markOrphansCrashed")(function*(input) {
+      const options = yield* decodeOrphansOptions(input ?? {})
+      const source = options.source ?? ThreadLog.WORKFLOW_SOURCE
+      const timestamp = options.timestamp ?? (yield* Clock.currentTimeMillis)
       return yield* sql.transaction(Effect.gen(function*() {
         const orphans = yield* decodeRunListing(
           yield* sql.all(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE status = 'started' ORDER BY timestamp, rowid`)

@@ -62,6 +62,8 @@ export interface SqliteShape {
    * throws. Joins the current transaction when this fiber already holds one.
    */
   readonly syncTransaction: <A>(operation: string, body: (connection: SyncConnection) => A) => Effect.Effect<A, DatabaseError>
+  /** Whether the current fiber is inside a `transaction` of this connection. */
+  readonly inTransaction: Effect.Effect<boolean>
   /**
    * Runs `self` in a `BEGIN IMMEDIATE` transaction: commits when it succeeds, rolls back when it
    * fails, dies or is interrupted. Nested calls join the outer transaction.
@@ -140,15 +142,11 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
   // (JavaScript runs it to the end), so when nobody holds the permit it may skip taking it.
   let contenders = 0
   const withPermit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.suspend(() => {
-      contenders++
-      return Effect.ensuring(
-        permit.withPermits(1)(self),
-        Effect.sync(() => {
-          contenders--
-        })
-      )
-    })
+    Effect.acquireUseRelease(
+      Effect.sync(() => contenders++),
+      () => permit.withPermits(1)(self),
+      () => Effect.sync(() => contenders--)
+    )
   const withConnection = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.withFiber((fiber) => fiber.getRef(HeldConnections).has(token) ? self : withPermit(self))
 
@@ -211,6 +209,7 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
     exec: (sql) => withConnection(unlocked("exec", sql)),
     sync,
     syncTransaction,
+    inTransaction: Effect.withFiber((fiber) => Effect.succeed(fiber.getRef(HeldConnections).has(token))),
     transaction
   })
 })

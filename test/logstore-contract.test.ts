@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
+import { Effect, Exit, Layer, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { join } from "node:path"
 import type { DatabaseError } from "../schema/Errors.ts"
@@ -456,13 +456,36 @@ export const logStoreContract = (name: string, makeLayer: () => Layer.Layer<LogS
         })))
     })
 
-    it.effect("an append interrupted before it runs leaves the store usable", () =>
+    it.effect("markOrphansCrashed validates its options and writes nothing on bad ones", () =>
       run(Effect.gen(function*() {
         const log = yield* LogStore
-        const fiber = yield* Effect.forkChild(Effect.andThen(Effect.sleep("1 minute"), log.append({ source: "s", type: "t" })))
-        yield* Fiber.interrupt(fiber)
-        yield* log.append({ source: "s", type: "u" })
-        assert.strictEqual(yield* countRows, 1)
+        yield* log.transition(wf("started"), { runId: "r", workflow: "w", status: "started" })
+        const before = yield* countRows
+        for (const [options, field] of [[{ timestamp: 1.5 }, "options.timestamp"], [{ source: "" }, "options.source"]] as const) {
+          const error = yield* Effect.flip(log.markOrphansCrashed(options))
+          assert.strictEqual(error._tag === "InvalidInput" && error.field, field)
+        }
+        assert.strictEqual(yield* countRows, before)
+        assert.strictEqual(Option.getOrThrow(yield* log.getRun("r")).status, "started")
+        const [crashed] = yield* log.markOrphansCrashed({ timestamp: 77, source: "daemon" })
+        assert.strictEqual(crashed?.timestamp, 77)
+        assert.deepStrictEqual((yield* log.query({ source: "daemon" })).map((e) => [e.type, e.refId]), [["crashed", "r"]])
+      })))
+
+    it.effect("timestamps beyond what a Date can hold are refused", () =>
+      run(Effect.gen(function*() {
+        const log = yield* LogStore
+        const error = yield* Effect.flip(log.append({ source: "s", type: "t", timestamp: 8_640_000_000_000_001 }))
+        assert.strictEqual(error._tag === "InvalidInput" && error.field, "entry.timestamp")
+      })))
+
+    it.effect("stream accepts a limit larger than one query may return", () =>
+      run(Effect.gen(function*() {
+        const log = yield* LogStore
+        yield* log.appendMany([{ source: "s", type: "t" }, { source: "s", type: "u" }])
+        assert.strictEqual(yield* Stream.runCount(log.stream({ limit: 200_000 })), 2)
+        const error = yield* Effect.flip(Stream.runCount(log.stream({ limit: 0 })))
+        assert.strictEqual(error._tag === "InvalidInput" && error.field, "query.limit")
       })))
   })
 

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { TestClock } from "effect/testing"
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { NerveStoreLive, NerveStoreMemory } from "../layers/index.ts"
 import { BlobStore } from "../src/BlobStore.ts"
@@ -46,6 +46,17 @@ describe("the ready-made stacks", () => {
       assert.isTrue(existsSync(join(dataDir, "nerve.db")))
       assert.isTrue(existsSync(join(dataDir, "archive", "logs", "2024-01-01.jsonl")))
       assert.isTrue(existsSync(join(dataDir, "blobs", digest.slice(0, 2), digest.slice(2))))
+    }))
+
+  it.effect("a data directory that cannot be created is a typed DatabaseError, not a crash", () =>
+    Effect.gen(function*() {
+      const blocker = join(makeTempDir(), "a-file")
+      writeFileSync(blocker, "not a folder")
+      const error = yield* Effect.flip(LogStore.use((log) => log.query()).pipe(
+        Effect.provide(NerveStoreLive({ dataDir: join(blocker, "data") }))
+      ))
+      assert.strictEqual(error._tag, "DatabaseError")
+      assert.include(error._tag === "DatabaseError" ? error.operation : "", "data directory")
     }))
 
   it.effect("NerveStoreMemory is fresh for each provide", () =>

@@ -19,7 +19,7 @@ import { layerDatabase } from "../src/Database.ts"
 import { LogArchive } from "../src/LogArchive.ts"
 import type { LogStore } from "../src/LogStore.ts"
 import * as LogStoreSqlite from "../src/LogStoreSqlite.ts"
-import type { Sqlite } from "../src/Sqlite.ts"
+import type { Sqlite, SqliteOptions } from "../src/Sqlite.ts"
 
 /** Options of the live stack. */
 export interface NerveStoreLiveOptions {
@@ -62,8 +62,8 @@ export const DatabaseFile = (options: NerveStoreLiveOptions): Layer.Layer<Sqlite
 /** A private, migrated in-memory database (fresh for each provide). */
 export const DatabaseMemory: Layer.Layer<Sqlite, DatabaseError> = layerDatabase({ filename: ":memory:" })
 
-/** LogStore on a SQLite file (any path). */
-export const LogStoreFile = (options: { readonly filename: string; readonly synchronous?: "NORMAL" | "FULL" }) =>
+/** LogStore on a SQLite file (any path; its folder must exist). */
+export const LogStoreFile = (options: SqliteOptions): Layer.Layer<LogStore, DatabaseError> =>
   LogStoreSqlite.layer.pipe(Layer.provide(layerDatabase(options)))
 
 /** LogStore on a private in-memory SQLite database (fresh for each provide). */

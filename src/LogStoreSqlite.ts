@@ -5,7 +5,7 @@
  */
 import { Clock, Effect, Layer, Option, Result, Schema, Stream } from "effect"
 import { CorruptRow, IllegalTransition, InvalidInput } from "../schema/Errors.ts"
-import { AppendInput, DEFAULT_QUERY_LIMIT, LogEntry, type LogQuery, LogQuery as LogQuerySchema, LogStreamQuery } from "../schema/LogEntry.ts"
+import { AppendInput, DEFAULT_QUERY_LIMIT, LogEntry, LogQuery, LogStreamQuery } from "../schema/LogEntry.ts"
 import { NonEmptyText } from "../schema/Primitives.ts"
 import { GetThreadRoundsParams } from "../schema/Thread.ts"
 import {
@@ -40,7 +40,7 @@ type NewLogRow = Omit<LogEntry, "id">
 
 const decodeAppend = inputDecoder(AppendInput, "entry")
 const decodeAppendMany = inputDecoder(Schema.Array(AppendInput), "entries")
-const decodeQuery = inputDecoder(LogQuerySchema, "query")
+const decodeQuery = inputDecoder(LogQuery, "query")
 const decodeStreamQuery = inputDecoder(LogStreamQuery, "query")
 const decodeOrphansOptions = inputDecoder(MarkOrphansOptions, "options")
 const decodeRunInput = inputDecoder(RunTransitionInput, "run")
@@ -80,11 +80,13 @@ const decodeRunListing = (rows: ReadonlyArray<SqlRow>): Effect.Effect<ReadonlyAr
     return runs
   })
 
+const insertRow = (connection: SyncConnection, row: NewLogRow): LogEntry => ({
+  id: connection.run(INSERT_LOG, [row.source, row.type, row.refId, row.payload, row.timestamp]).lastInsertRowid,
+  ...row
+})
+
 const insertRows = (connection: SyncConnection, rows: ReadonlyArray<NewLogRow>): ReadonlyArray<LogEntry> =>
-  rows.map((row) => ({
-    id: connection.run(INSERT_LOG, [row.source, row.type, row.refId, row.payload, row.timestamp]).lastInsertRowid,
-    ...row
-  }))
+  rows.map((row) => insertRow(connection, row))
 
 const toNewRow = (input: AppendInput, now: number): NewLogRow => ({
   source: input.source,
@@ -166,7 +168,7 @@ export const make = Effect.gen(function*() {
       }
       const exitCode = nextExitCode(kind, current, request.exitCode)
       return yield* sql.sync("transition", (connection) => {
-        const [entry] = insertRows(connection, [row])
+        const entry = insertRow(connection, row)
         const run: WorkflowRun = {
           runId: request.runId,
           workflow: current?.workflow ?? request.workflow,
@@ -181,10 +183,10 @@ export const make = Effect.gen(function*() {
           to: run.status,
           timestamp: row.timestamp,
           exitCode,
-          logId: entry!.id
+          logId: entry.id
         }
-        connection.run(INSERT_TRANSITION, [run.runId, transition.from, run.status, row.timestamp, exitCode, entry!.id])
-        return { entry: entry!, run, transition }
+        connection.run(INSERT_TRANSITION, [run.runId, transition.from, run.status, row.timestamp, exitCode, entry.id])
+        return { entry, run, transition }
       })
     })
 
@@ -194,7 +196,7 @@ export const make = Effect.gen(function*() {
       const row = toNewRow(entry, entry.timestamp ?? (yield* Clock.currentTimeMillis))
       // Inside the caller's transaction the row belongs to it: sharing a group commit would let
       // other fibers' rows roll back with it (or wait on a permit this fiber holds).
-      if (yield* sql.inTransaction) return (yield* sql.sync("append", (connection) => insertRows(connection, [row])))[0]!
+      if (yield* sql.inTransaction) return yield* sql.sync("append", (connection) => insertRow(connection, row))
       return yield* commitAppends(row)
     }),
 

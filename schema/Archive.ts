@@ -5,7 +5,7 @@
  */
 import { Schema } from "effect"
 import { LogEntry } from "./LogEntry.ts"
-import { LogId, TimestampMs } from "./Primitives.ts"
+import { LogId, MAX_TIMESTAMP_MS, TimestampMs } from "./Primitives.ts"
 
 /** How a day file is stored: plain `YYYY-MM-DD.jsonl` or gzip `YYYY-MM-DD.jsonl.gz`. */
 export const ArchiveCompression = Schema.Literals(["none", "gzip"])
@@ -22,7 +22,8 @@ export type ArchiveCompression = typeof ArchiveCompression.Type
  */
 export const ArchiveOptions = Schema.Struct({
   now: Schema.optional(TimestampMs),
-  retentionMs: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))),
+  /** At most {@link MAX_TIMESTAMP_MS}, so `now - retentionMs` is always a valid `Date`. */
+  retentionMs: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: MAX_TIMESTAMP_MS })))),
   maxDays: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(1)))),
   vacuum: Schema.optional(Schema.Boolean),
   compress: Schema.optional(ArchiveCompression)
@@ -87,22 +88,47 @@ export const ArchivedDay = Schema.Struct({
 })
 export type ArchivedDay = typeof ArchivedDay.Type
 
+/** `DayStarted`: `totalRows` rows of `day` are about to be exported (index `dayIndex` of `dayCount`). */
+export const DayStarted = Schema.TaggedStruct("DayStarted", {
+  day: Schema.String,
+  dayIndex: Schema.Int,
+  dayCount: Schema.Int,
+  totalRows: Schema.Int
+})
+export type DayStarted = typeof DayStarted.Type
+
+/** `DayProgress`: `rowsWritten` of the day's rows are in the temp file so far. */
+export const DayProgress = Schema.TaggedStruct("DayProgress", {
+  day: Schema.String,
+  rowsWritten: Schema.Int,
+  totalRows: Schema.Int
+})
+export type DayProgress = typeof DayProgress.Type
+
+/** `DayFinished`: the file is published and the rows are deleted from SQLite. */
+export const DayFinished = Schema.TaggedStruct("DayFinished", {
+  day: Schema.String,
+  result: ArchiveDayResult
+})
+export type DayFinished = typeof DayFinished.Type
+
 /**
- * Progress of an `archive` run, for a per-day progress bar:
- * - `DayStarted`: `totalRows` rows of `day` are about to be exported (index `dayIndex` of `dayCount`);
- * - `DayProgress`: `rowsWritten` of them are in the temp file so far;
- * - `DayFinished`: the file is published and the rows are deleted from SQLite.
+ * `DaySkipped`: the day was left alone, nothing published or deleted, because it changed while it
+ * was exported (its rows went away since the plan, or another run archived it meanwhile). Rows
+ * still in SQLite are taken by the next run.
  */
-export type ArchiveProgress =
-  | {
-    readonly _tag: "DayStarted"
-    readonly day: string
-    readonly dayIndex: number
-    readonly dayCount: number
-    readonly totalRows: number
-  }
-  | { readonly _tag: "DayProgress"; readonly day: string; readonly rowsWritten: number; readonly totalRows: number }
-  | { readonly _tag: "DayFinished"; readonly day: string; readonly result: ArchiveDayResult }
+export const DaySkipped = Schema.TaggedStruct("DaySkipped", {
+  day: Schema.String,
+  reason: Schema.String
+})
+export type DaySkipped = typeof DaySkipped.Type
+
+/**
+ * Progress of an `archive` run, for a per-day progress bar: every `DayStarted` is followed by
+ * `DayProgress` events and then exactly one `DayFinished` or `DaySkipped` (unless the run fails).
+ */
+export const ArchiveProgress = Schema.Union([DayStarted, DayProgress, DayFinished, DaySkipped])
+export type ArchiveProgress = typeof ArchiveProgress.Type
 
 /**
  * One archive line as written by nerve-store 0.5 and 0.6: a JSON object with `id, source, type,

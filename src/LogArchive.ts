@@ -6,14 +6,19 @@
  * One day is archived in this order, so that a crash at any point leaves every row in SQLite or
  * in a complete file (and a re-run finishes the job):
  * 1. export the day's rows by id, merged with the day's existing file(s), to a fsynced temp file;
- * 2. publish it under `YYYY-MM-DD.jsonl[.gz]` (rename, fsync the folder);
- * 3. record it in the manifest (rows, bytes, sha256, id range);
- * 4. in one `BEGIN IMMEDIATE` transaction, delete exactly the exported rows and advance the
- *    `archived_up_to` watermark (never backwards); checkpoint the WAL after a large delete.
+ * 2. in one `BEGIN IMMEDIATE` transaction (SQLite's write lock, so another process archiving the
+ *    same database waits): check that the day still holds exactly the exported rows and the same
+ *    existing files (else discard the temp file and skip the day: another run got there first),
+ *    publish the file under `YYYY-MM-DD.jsonl[.gz]` (rename, fsync the folder), record it in the
+ *    manifest (rows, bytes, sha256, id range), remove the day's other-format file, delete exactly
+ *    the exported rows and advance the `archived_up_to` watermark (never backwards);
+ * 3. checkpoint the WAL after large deletes.
+ * A kill inside the transaction rolls SQLite back; the file published by then is complete.
+ * Within one process, `archive` and `restore` also take turns (one permit).
  *
  * @since 0.6.0
  */
-import { Clock, Context, Effect, FileSystem, Layer, Option, Path, Stream } from "effect"
+import { Clock, Context, Effect, FileSystem, Layer, Option, Path, Semaphore, Stream } from "effect"
 import {
   type ArchivedDay,
   type ArchiveDayResult,
@@ -27,8 +32,8 @@ import {
 import { ArchiveError, CorruptRow, type DatabaseError, type InvalidInput, type InvalidUtcDay } from "../schema/Errors.ts"
 import type { LogEntry } from "../schema/LogEntry.ts"
 import { readDayLines } from "./archive/DayFile.ts"
-import { dayFileName, DayFiles, type DayFileStore, parseDayFileName } from "./archive/DayFileStore.ts"
-import { type ExistingFile, exportDay } from "./archive/Exporter.ts"
+import { dayFileName, DayFiles, type DayFileStore, parseDayFileName, type StoredFile } from "./archive/DayFileStore.ts"
+import { exportDay } from "./archive/Exporter.ts"
 import { reach } from "./archive/FaultHook.ts"
 import { makeLogRows } from "./archive/LogRows.ts"
 import { makeManifest, type ManifestRow } from "./archive/Manifest.ts"
@@ -67,20 +72,37 @@ export interface LogArchiveShape {
   readonly restore: (day: string) => Effect.Effect<RestoreResult, InvalidUtcDay | ArchiveError | CorruptRow | DatabaseError>
 }
 
-/** Temp files older than this (by the run's `now`) belong to a run that died; younger ones may be a live run's. */
+/**
+ * Temp files older than this (by the wall clock, as file times are) belong to a run that died;
+ * younger ones may be a live run's, in this or another process.
+ */
 export const STALE_TEMP_AGE_MS = 60 * 60 * 1000
 
-/** Rows deleted by one day after which the WAL is checkpointed (truncated). */
+/** Rows deleted since the last checkpoint after which the WAL is checkpointed (truncated). */
 export const CHECKPOINT_AFTER_ROWS = 10_000
 
 const decodeOptions = inputDecoder(ArchiveOptions, "options")
 
 const noProgress: ArchiveProgressListener = () => Effect.void
 
+/** What became of one planned day. */
+type DayOutcome =
+  | { readonly _tag: "Archived"; readonly result: ArchiveDayResult }
+  | { readonly _tag: "Skipped"; readonly reason: string }
+
+const skipped = (reason: string): DayOutcome => ({ _tag: "Skipped", reason })
+
+const sameFiles = (a: ReadonlyArray<StoredFile>, b: ReadonlyArray<StoredFile>): boolean =>
+  a.length === b.length && a.every((file, i) => file.name === b[i]?.name && file.bytes === b[i]?.bytes)
+
 /** Builds the service on a connection (whose schema is migrated) and a day file store. */
-export const make = (sql: SqliteShape, store: DayFileStore): LogArchiveShape => {
+export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFileStore) {
   const rows = makeLogRows(sql)
   const manifest = makeManifest(sql)
+  // `archive` and `restore` of one service take turns; other processes are held off by SQLite's
+  // write lock around publish + delete.
+  const lock = yield* Semaphore.make(1)
+  const exclusive = lock.withPermits(1)
 
   const planWith = Effect.fnUntraced(function*(options: ArchiveOptions) {
     const now = options.now ?? (yield* Clock.currentTimeMillis)
@@ -94,12 +116,12 @@ export const make = (sql: SqliteShape, store: DayFileStore): LogArchiveShape => 
     return yield* planWith(yield* decodeOptions(options))
   })
 
-  /** The files of `day` that exist now, with the manifest's expectations for the one it names. */
+  /** The files of `day` that exist now (plain, then gzip), with their sizes. */
   const existingFiles = Effect.fnUntraced(function*(day: string) {
-    const found: Array<ExistingFile & { readonly bytes: number }> = []
+    const found: Array<StoredFile> = []
     for (const name of [dayFileName(day, false), dayFileName(day, true)]) {
       const info = yield* store.stat(name)
-      if (Option.isSome(info)) found.push({ name, bytes: info.value.bytes })
+      if (Option.isSome(info)) found.push(info.value)
     }
     return found
   })
@@ -126,31 +148,43 @@ export const make = (sql: SqliteShape, store: DayFileStore): LogArchiveShape => 
     })
     const temp = yield* store.writeTemp(bytes)
     const { firstSqliteId, lastSqliteId, minId, maxId } = stats
-    if (stats.lines === 0 || firstSqliteId === null || lastSqliteId === null) {
-      // The day's rows went away since it was planned (another archiver); nothing to do here.
+    if (firstSqliteId === null || lastSqliteId === null) {
       yield* store.discard(temp)
-      return undefined
+      return skipped("its rows left SQLite after the run planned it (another archive run took them)")
     }
     yield* reach("after-temp-write", day)
-    yield* Effect.onError(store.publish(temp, finalName), () => store.discard(temp))
-    yield* reach("after-rename", day)
-    yield* manifest.put({
-      day,
-      file: finalName,
-      rowCount: stats.lines,
-      bytes: temp.bytes,
-      sha256: temp.sha256,
-      minId,
-      maxId,
-      archivedAt: yield* Clock.currentTimeMillis
-    })
-    yield* reach("after-manifest", day)
-    // The day's other-format file (before a switch of `compress`) is merged in; drop it now.
-    for (const old of existing) if (old.name !== finalName) yield* store.remove(old.name)
-    const deleted = yield* sql.transaction(Effect.gen(function*() {
+    // Under SQLite's write lock from here to the end: no other archiver (fiber or process) can
+    // publish this day's file or delete its rows between the checks and our own publish + delete.
+    const outcome = yield* sql.transaction(Effect.gen(function*() {
+      const present = yield* rows.countRange(day, firstSqliteId, lastSqliteId)
+      if (present !== stats.sqliteRows) {
+        return skipped(
+          `its rows changed while it was exported (${stats.sqliteRows} exported, ${present} still in SQLite); ` +
+            "another archive run may have taken them"
+        )
+      }
+      if (!sameFiles(existing, yield* existingFiles(day))) {
+        return skipped("its archive file changed while it was exported (another archive run published it)")
+      }
+      yield* store.publish(temp, finalName)
+      yield* reach("after-rename", day)
+      yield* manifest.put({
+        day,
+        file: finalName,
+        rowCount: stats.lines,
+        bytes: temp.bytes,
+        sha256: temp.sha256,
+        minId,
+        maxId,
+        archivedAt: yield* Clock.currentTimeMillis
+      })
+      yield* reach("after-manifest", day)
+      // The day's other-format file (before a switch of `compress`) is merged in; drop it now.
+      for (const old of existing) if (old.name !== finalName) yield* store.remove(old.name)
       const changes = yield* rows.deleteRange(day, firstSqliteId, lastSqliteId)
       yield* reach("inside-delete", day)
       if (changes !== stats.sqliteRows) {
+        // Cannot happen under the write lock right after the count; rolls back if it ever does.
         return yield* new ArchiveError({
           file,
           reason: `the rows of ${day} changed while it was archived (${stats.sqliteRows} exported, ${changes} to delete); ` +
@@ -158,10 +192,12 @@ export const make = (sql: SqliteShape, store: DayFileStore): LogArchiveShape => 
         })
       }
       yield* rows.advanceWatermarkTo(day)
-      return changes
-    }))
-    if (deleted >= CHECKPOINT_AFTER_ROWS) yield* rows.checkpoint
-    return { day, rowCount: deleted, filePath: file, bytes: temp.bytes, lineCount: stats.lines } satisfies ArchiveDayResult
+      const result: ArchiveDayResult = { day, rowCount: changes, filePath: file, bytes: temp.bytes, lineCount: stats.lines }
+      return { _tag: "Archived", result } satisfies DayOutcome
+    })).pipe(Effect.onError(() => store.discard(temp)))
+    // A published temp file is gone already; discarding it again is harmless.
+    if (outcome._tag === "Skipped") yield* store.discard(temp)
+    return outcome
   })
 
   const archive = Effect.fn("LogArchive.archive")(function*(
@@ -170,15 +206,28 @@ export const make = (sql: SqliteShape, store: DayFileStore): LogArchiveShape => 
   ): Effect.fn.Return<ArchiveResult, InvalidInput | ArchiveError | CorruptRow | DatabaseError> {
     const decoded = yield* decodeOptions(options)
     const planned = yield* planWith(decoded)
-    const staleTemps = yield* store.sweepTemps(planned.now - STALE_TEMP_AGE_MS)
+    const staleTemps = yield* store.sweepTemps(STALE_TEMP_AGE_MS)
     if (staleTemps > 0) yield* Effect.logInfo(`LogArchive: removed ${staleTemps} stale temp file(s) of an interrupted run`)
     const results: Array<ArchiveDayResult> = []
     const dayCount = planned.days.length
+    let deletedSinceCheckpoint = 0
+    let deletedTotal = 0
     for (const [dayIndex, day] of planned.days.entries()) {
       yield* onProgress({ _tag: "DayStarted", day: day.day, dayIndex, dayCount, totalRows: day.rowCount })
-      const result = yield* archiveDay(day, decoded.compress === "gzip", onProgress)
-      if (result === undefined) continue
+      const outcome = yield* archiveDay(day, decoded.compress === "gzip", onProgress)
+      if (outcome._tag === "Skipped") {
+        yield* Effect.logInfo(`LogArchive: skipped ${day.day}: ${outcome.reason}`)
+        yield* onProgress({ _tag: "DaySkipped", day: day.day, reason: outcome.reason })
+        continue
+      }
+      const result = outcome.result
       results.push(result)
+      deletedTotal += result.rowCount
+      deletedSinceCheckpoint += result.rowCount
+      if (deletedSinceCheckpoint >= CHECKPOINT_AFTER_ROWS) {
+        yield* rows.checkpoint
+        deletedSinceCheckpoint = 0
+      }
       yield* onProgress({ _tag: "DayFinished", day: day.day, result })
     }
     // Every day with rows up to the last eligible day is done: the empty ones count as archived.
@@ -188,8 +237,11 @@ export const make = (sql: SqliteShape, store: DayFileStore): LogArchiveShape => 
     }
     const vacuumed = decoded.vacuum === true
     if (vacuumed) yield* rows.vacuum
+    // VACUUM rewrites the whole database through the WAL, and the watermark write above lands
+    // after the last checkpoint: leave the WAL empty after a large run.
+    if (vacuumed || deletedTotal >= CHECKPOINT_AFTER_ROWS) yield* rows.checkpoint
     return { days: results, vacuumed }
-  })
+  }, exclusive)
 
   const checkedName = (row: ManifestRow): Effect.Effect<string, CorruptRow> =>
     Option.match(parseDayFileName(row.file), {
@@ -265,10 +317,10 @@ export const make = (sql: SqliteShape, store: DayFileStore): LogArchiveShape => 
     const row = yield* manifest.get(day)
     const name = Option.isSome(row) ? row.value.file : ((yield* existingFiles(day))[0]?.name ?? dayFileName(day, false))
     return { day, file: store.describe(name), restored, skipped: total - restored }
-  })
+  }, exclusive)
 
-  return { plan, archive, days, readDay, restore }
-}
+  return { plan, archive, days, readDay, restore } satisfies LogArchiveShape
+})
 
 /**
  * The log archive. Provide it with `NerveStoreLive` / `NerveStoreMemory`, or with one of the
@@ -289,7 +341,7 @@ export class LogArchive extends Context.Service<LogArchive, LogArchiveShape>()("
   static readonly layer: Layer.Layer<LogArchive, never, Sqlite | DayFiles> = Layer.effect(
     LogArchive,
     Effect.gen(function*() {
-      return make(yield* Sqlite, yield* DayFiles)
+      return yield* make(yield* Sqlite, yield* DayFiles)
     })
   )
   /** Day files under `archiveDir` (e.g. `<dataDir>/archive/logs`), created on the first write. */

@@ -59,17 +59,26 @@ export const prevUtcDay = (day: string): string => utcDateStringFromMs(utcDaySta
 /** The day after `day`. */
 export const nextUtcDay = (day: string): string => utcDateStringFromMs(utcDayEndExclusiveMs(day))
 
+/** The first millisecond of the first and of the last day a `YYYY-MM-DD` string can name. */
+const FIRST_NAMED_DAY_START_MS = Date.parse("0000-01-01T00:00:00.000Z")
+const LAST_NAMED_DAY_START_MS = Date.parse("9999-12-31T00:00:00.000Z")
+
 /**
  * The newest day that may be archived at `nowMs`: the day before the one containing
  * `nowMs - retentionMs`, so that only whole days older than the retention leave SQLite.
+ * Any finite inputs give a valid day: the result is clamped to `0000-01-01 .. 9999-12-31`, the
+ * days a `YYYY-MM-DD` string can name (a `Date` itself reaches year 275760).
  *
  * @example
  * ```ts
  * lastArchivableUtcDay(Date.UTC(2024, 2, 31, 12), 30 * 86_400_000) // "2024-02-29"
  * ```
  */
-export const lastArchivableUtcDay = (nowMs: number, retentionMs: number = DEFAULT_LOG_RETENTION_MS): string =>
-  prevUtcDay(utcDateStringFromMs(nowMs - retentionMs))
+export const lastArchivableUtcDay = (nowMs: number, retentionMs: number = DEFAULT_LOG_RETENTION_MS): string => {
+  const cutoffDayStart = Math.floor((nowMs - retentionMs) / UTC_DAY_MS) * UTC_DAY_MS
+  const lastStart = Math.min(Math.max(cutoffDayStart - UTC_DAY_MS, FIRST_NAMED_DAY_START_MS), LAST_NAMED_DAY_START_MS)
+  return utcDateStringFromMs(lastStart)
+}
 
 /** Orders two days: negative when `a` is earlier, 0 when equal, positive when later. */
 export const compareIsoDays = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)

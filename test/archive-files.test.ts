@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { gzipSync } from "node:zlib"
@@ -29,7 +30,7 @@ const legacyLines = [
 ]
 
 describe("LogArchive files", () => {
-  it.effect("a run removes temp files older than an hour (left by a killed run) and keeps younger ones", () =>
+  it.effect("a run removes temp files older than an hour (left by a killed run) and keeps younger ones, whatever its `now`", () =>
     Effect.gen(function*() {
       const dir = makeTempDir("nerve-archive-temps-")
       const logs = join(dir, "archive", "logs")
@@ -38,11 +39,21 @@ describe("LogArchive files", () => {
       const young = join(logs, ".tmp.ffeeddccbbaa99887766554433221100")
       writeFileSync(stale, "half a day file")
       writeFileSync(young, "a concurrent run's file")
-      utimesSync(stale, new Date(NOW - 2 * 60 * 60 * 1000), new Date(NOW - 2 * 60 * 60 * 1000))
-      utimesSync(young, new Date(NOW - 5 * 60 * 1000), new Date(NOW - 5 * 60 * 1000))
-      yield* LogArchive.use((archive) => archive.archive({ now: NOW })).pipe(Effect.provide(liveArchiveStack(dir)))
-      assert.isFalse(existsSync(stale))
-      assert.isTrue(existsSync(young))
+      // File times are real time: the sweep compares them with the wall clock, not the run's `now`.
+      const realNow = Date.now()
+      utimesSync(stale, new Date(realNow - 2 * 60 * 60 * 1000), new Date(realNow - 2 * 60 * 60 * 1000))
+      utimesSync(young, new Date(realNow - 5 * 60 * 1000), new Date(realNow - 5 * 60 * 1000))
+      yield* Effect.gen(function*() {
+        const archive = yield* LogArchive
+        yield* archive.archive({ now: NOW })
+        assert.isFalse(existsSync(stale))
+        assert.isTrue(existsSync(young))
+        // A `now` far in the future (or a TestClock) must not make a live run's temp file look stale.
+        yield* archive.archive({ now: Date.UTC(2200, 0, 1) })
+        yield* TestClock.setTime(Date.UTC(2300, 0, 1))
+        yield* archive.archive()
+        assert.isTrue(existsSync(young))
+      }).pipe(Effect.provide(liveArchiveStack(dir)))
     }))
 
   it.effect("reads a day file written by nerve-store 0.5 (no manifest row) and lists it", () =>

@@ -5,13 +5,13 @@
  * @since 0.6.0
  */
 import { NodeStream } from "@effect/platform-node"
-import { Effect, Result, Schema, SchemaIssue, Stream } from "effect"
-import type * as Arr from "effect/Array"
+import { Array as Arr, Effect, Result, Schema, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { createGunzip, createGzip } from "node:zlib"
 import { ArchiveLineJson, archiveLineToLogEntry } from "../../schema/Archive.ts"
 import { ArchiveError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
+import { describeIssue } from "../Validate.ts"
 import type { DayFileStore } from "./DayFileStore.ts"
 
 /** A decoded line and its 1-based line number in the file. */
@@ -27,15 +27,6 @@ export interface Expected {
 }
 
 const decodeLine = Schema.decodeUnknownResult(ArchiveLineJson)
-const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1()
-
-/** The first problem of a decoding failure, as `path: message`. */
-const describeIssue = (issue: SchemaIssue.Issue): string => {
-  const first = formatIssue(issue).issues[0]
-  const path = (first?.path ?? []).map((key) => String(typeof key === "object" && key !== null && "key" in key ? key.key : key))
-  return path.length === 0 ? first?.message ?? "invalid" : `${path.join(".")}: ${first?.message ?? "invalid"}`
-}
-
 const reasonOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
 /** Compresses a byte stream with gzip. */
@@ -80,13 +71,16 @@ export const readDayLines = (
         for (const { line, text } of chunk) {
           const decoded = decodeLine(text)
           if (Result.isFailure(decoded)) {
-            const reason = describeIssue(decoded.failure.issue)
-            return Effect.fail(new ArchiveError({ file, line, reason: `malformed archive line: ${reason}` }))
+            const { field, reason } = describeIssue(decoded.failure.issue, "")
+            const at = field === "" ? reason : `${field}: ${reason}`
+            return Effect.fail(new ArchiveError({ file, line, reason: `malformed archive line: ${at}` }))
           }
           out.push({ line, entry: archiveLineToLogEntry(decoded.success) })
         }
         // Every line of the non-empty chunk was pushed (or we failed above), so `out` is non-empty.
-        return Effect.succeed(out as unknown as Arr.NonEmptyReadonlyArray<DayLine>)
+        return Arr.isReadonlyArrayNonEmpty(out)
+          ? Effect.succeed(out)
+          : Effect.fail(new ArchiveError({ file, reason: "a chunk of lines decoded to nothing" }))
       })
     )
     const verify = Effect.suspend(() => {

@@ -46,10 +46,11 @@ export interface DayFileStore {
   /** Removes a published file (durably). A missing file is not an error. */
   readonly remove: (name: string) => Effect.Effect<void, ArchiveError>
   /**
-   * Removes temp files last modified before `cutoffMs` (epoch ms): leftovers of a run that was
-   * killed between writing and publishing. Returns how many it removed.
+   * Removes temp files last modified more than `maxAgeMs` ago by the real wall clock (file
+   * modification times are real time, whatever the caller's `now` or a `TestClock` says):
+   * leftovers of a run that was killed between writing and publishing. Returns how many it removed.
    */
-  readonly sweepTemps: (cutoffMs: number) => Effect.Effect<number, ArchiveError>
+  readonly sweepTemps: (maxAgeMs: number) => Effect.Effect<number, ArchiveError>
 }
 
 /** Plain and gzip file names of a day. */
@@ -121,8 +122,10 @@ export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileSt
           Effect.mapError(fail(describe(name))),
           Effect.provideContext(services)
         ),
-      sweepTemps: (cutoffMs) =>
+      sweepTemps: (maxAgeMs) =>
         Effect.gen(function*() {
+          // The wall clock, not the Effect Clock: it is compared with the file system's mtimes.
+          const cutoffMs = Date.now() - maxAgeMs
           const names = yield* fs.readDirectory(archiveDir).pipe(
             Effect.catchIf(isNotFound, () => Effect.succeed<Array<string>>([]))
           )
@@ -196,9 +199,6 @@ export const makeMemoryStore = (root = "memory://archive/logs"): DayFileStore =>
     sweepTemps: () => Effect.succeed(0)
   }
 }
-
-/** Lowercase sha256 hex of some bytes. */
-export const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
 
 /**
  * The day file store as a service, so that tests (and tools) can reach the same store the

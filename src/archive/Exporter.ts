@@ -10,7 +10,7 @@ import { Effect, Option, Pull, Stream } from "effect"
 import type { PlannedDay } from "../../schema/Archive.ts"
 import { encodeArchiveLine } from "../../schema/Archive.ts"
 import { ArchiveError, type CorruptRow, type DatabaseError } from "../../schema/Errors.ts"
-import { type Expected, gzip, readDayLines } from "./DayFile.ts"
+import { gzip, readDayLines } from "./DayFile.ts"
 import type { DayFileStore } from "./DayFileStore.ts"
 import type { LogRows } from "./LogRows.ts"
 
@@ -26,10 +26,12 @@ export interface ExportStats {
   maxId: number | null
 }
 
-/** An existing file of the day to merge in, with what the manifest says about it (if anything). */
+/**
+ * An existing file of the day to merge in. Its lines are decoded, not checked against the
+ * manifest: after a crash between publish and manifest the file rightly differs from its row.
+ */
 export interface ExistingFile {
   readonly name: string
-  readonly expected?: Expected
 }
 
 export interface ExportInput {
@@ -148,7 +150,7 @@ const merged = (input: ExportInput, stats: ExportStats): Stream.Stream<Uint8Arra
     }
     const cursors: Array<Cursor> = [sqlite]
     for (const existing of input.existing) {
-      const pull = yield* Stream.toPull(readDayLines(input.store, existing.name, existing.expected))
+      const pull = yield* Stream.toPull(readDayLines(input.store, existing.name))
       cursors.push({
         items: [],
         index: 0,

@@ -158,6 +158,18 @@ export const makeLogRows = (sql: SqliteShape) => {
       (result) => result.changes
     )
 
+  /** How many rows of `day` have `firstId <= id <= lastId` now (the rows `deleteRange` would take). */
+  const countRange = (day: string, firstId: number, lastId: number): Effect.Effect<number, DatabaseError> =>
+    Effect.map(
+      sql.get("SELECT count(*) AS n FROM logs WHERE id >= ? AND id <= ? AND timestamp >= ? AND timestamp < ?", [
+        firstId,
+        lastId,
+        utcDayStartMs(day),
+        utcDayEndExclusiveMs(day)
+      ]),
+      (row) => (typeof row?.n === "number" ? row.n : 0)
+    )
+
   /** Inserts rows with their own ids in one transaction, skipping ids already present; returns how many went in. */
   const insertIgnoringPresent = (entries: ReadonlyArray<LogEntry>): Effect.Effect<number, DatabaseError> =>
     sql.transaction(sql.sync("archive restore", (c) => {
@@ -176,7 +188,18 @@ export const makeLogRows = (sql: SqliteShape) => {
 
   const vacuum: Effect.Effect<void, DatabaseError> = sql.exec("VACUUM")
 
-  return { daysWithRows, page, pageBytes, watermark, advanceWatermarkTo, deleteRange, insertIgnoringPresent, checkpoint, vacuum }
+  return {
+    daysWithRows,
+    page,
+    pageBytes,
+    watermark,
+    advanceWatermarkTo,
+    countRange,
+    deleteRange,
+    insertIgnoringPresent,
+    checkpoint,
+    vacuum
+  }
 }
 
 export type LogRows = ReturnType<typeof makeLogRows>

@@ -5,33 +5,34 @@
  * @since 0.6.0
  */
 import { Effect, Option, Schema } from "effect"
-import type { DatabaseError } from "../../schema/Errors.ts"
-import { CorruptRow } from "../../schema/Errors.ts"
+import type { CorruptRow, DatabaseError } from "../../schema/Errors.ts"
+import { TimestampMs } from "../../schema/Primitives.ts"
 import type { SqliteShape } from "../Sqlite.ts"
+import { UtcDay } from "../UtcDay.ts"
+import { rowDecoder } from "../Validate.ts"
+
+const Count = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
 /** A manifest row. `file` is the file name inside the archive folder. */
 export const ManifestRow = Schema.Struct({
-  day: Schema.String,
+  day: UtcDay,
   file: Schema.String,
-  rowCount: Schema.Int,
-  bytes: Schema.Int,
-  sha256: Schema.String,
+  rowCount: Count,
+  bytes: Count,
+  sha256: Schema.String.pipe(Schema.check(Schema.isPattern(/^[0-9a-f]{64}$/, { message: "expected lowercase sha256 hex" }))),
   minId: Schema.NullOr(Schema.Int),
   maxId: Schema.NullOr(Schema.Int),
-  archivedAt: Schema.Int
+  archivedAt: TimestampMs
 })
 export type ManifestRow = typeof ManifestRow.Type
 
-const decodeRow = Schema.decodeUnknownOption(ManifestRow)
+const decodeRow = rowDecoder(ManifestRow, "archive_manifest")
 const SELECT = "SELECT day, file, row_count AS rowCount, bytes, sha256, min_id AS minId, max_id AS maxId, archived_at AS archivedAt FROM archive_manifest"
 
 /** The manifest repository on one connection. */
 export const makeManifest = (sql: SqliteShape) => {
-  const decode = (row: unknown, key: string): Effect.Effect<ManifestRow, CorruptRow> =>
-    Option.match(decodeRow(row), {
-      onNone: () => Effect.fail(new CorruptRow({ table: "archive_manifest", key, reason: "row does not match the manifest schema" })),
-      onSome: Effect.succeed
-    })
+  /** A stored row, or `CorruptRow` naming the table, the day and the field at fault. */
+  const decode = (row: unknown, key: string): Effect.Effect<ManifestRow, CorruptRow> => Effect.fromResult(decodeRow(row, () => key))
 
   const get = (day: string): Effect.Effect<Option.Option<ManifestRow>, CorruptRow | DatabaseError> =>
     Effect.flatMap(sql.get(`${SELECT} WHERE day = ?`, [day]), (row) =>

@@ -17,7 +17,3 @@ export const retentionWindow = (now: number, retentionMs: number = DEFAULT_LOG_R
   const lastEligibleDay = lastArchivableUtcDay(now, retentionMs)
   return { now, lastEligibleDay, endExclusiveMs: utcDayEndExclusiveMs(lastEligibleDay) }
 }
-
-/** The later of the current watermark and `day`: the watermark never moves backwards. */
-export const advanceWatermark = (current: string | null, day: string): string =>
-  current !== null && current >= day ? current : day

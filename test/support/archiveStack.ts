@@ -1,7 +1,7 @@
 // Stacks for the LogArchive suites: the service with its day file store, LogStore and the
 // connection, on a temp folder (file system) or in memory.
 import { NodeServices } from "@effect/platform-node"
-import { Layer } from "effect"
+import { type FileSystem, Layer, type Path } from "effect"
 import { join } from "node:path"
 import type { DatabaseError } from "../../schema/Errors.ts"
 import { DayFiles } from "../../src/archive/DayFileStore.ts"
@@ -14,12 +14,18 @@ import { makeTempDir } from "./tempDir.ts"
 
 export type ArchiveStack = LogArchive | DayFiles | LogStore | Sqlite
 
-/** The live stack: `nerve.db` and `archive/logs/` in a new temp folder. */
-export const liveArchiveStack = (dir: string = makeTempDir("nerve-archive-")): Layer.Layer<ArchiveStack, DatabaseError> =>
+/**
+ * The live stack: `nerve.db` and `archive/logs/` in a new temp folder, on the Node file system
+ * (or on `platform`, e.g. one that injects faults).
+ */
+export const liveArchiveStack = (
+  dir: string = makeTempDir("nerve-archive-"),
+  platform: Layer.Layer<FileSystem.FileSystem | Path.Path> = NodeServices.layer
+): Layer.Layer<ArchiveStack, DatabaseError> =>
   Layer.mergeAll(LogArchive.layer, LogStoreSqlite.layer).pipe(
     Layer.provideMerge(DayFiles.layerFileSystem(join(dir, "archive", "logs"))),
     Layer.provideMerge(layerDatabase({ filename: join(dir, "nerve.db") })),
-    Layer.provide(NodeServices.layer)
+    Layer.provide(platform)
   )
 
 /** The memory stack: `:memory:` and a Map of day files. */

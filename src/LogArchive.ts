@@ -96,7 +96,7 @@ const sameFiles = (a: ReadonlyArray<StoredFile>, b: ReadonlyArray<StoredFile>): 
   a.length === b.length && a.every((file, i) => file.name === b[i]?.name && file.bytes === b[i]?.bytes)
 
 /** Builds the service on a connection (whose schema is migrated) and a day file store. */
-export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFileStore) {
+export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFileStore): Effect.fn.Return<LogArchiveShape> {
   const rows = makeLogRows(sql)
   const manifest = makeManifest(sql)
   // `archive` and `restore` of one service take turns; other processes are held off by SQLite's
@@ -319,7 +319,7 @@ export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFile
     return { day, file: store.describe(name), restored, skipped: total - restored }
   }, exclusive)
 
-  return { plan, archive, days, readDay, restore } satisfies LogArchiveShape
+  return { plan, archive, days, readDay, restore }
 })
 
 /**

@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Stream } from "effect"
+import { Effect, Layer, Option, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import type { ArchiveProgress } from "../schema/Archive.ts"
+import { ArchiveProgress, type ArchiveOptions } from "../schema/Archive.ts"
 import type { DatabaseError } from "../schema/Errors.ts"
+import { MAX_TIMESTAMP_MS } from "../schema/Primitives.ts"
 import { DayFiles } from "../src/archive/DayFileStore.ts"
 import { LogArchive } from "../src/LogArchive.ts"
 import { LogStore } from "../src/LogStore.ts"
@@ -216,6 +217,7 @@ export const archiveContract = (name: string, makeLayer: () => Layer.Layer<Archi
         const events: Array<ArchiveProgress> = []
         const result = yield* archive.archive({ now: NOW, vacuum: true }, (event) => Effect.sync(() => void events.push(event)))
         assert.isTrue(result.vacuumed)
+        assert.isTrue(events.every(Schema.is(ArchiveProgress)))
         assert.deepStrictEqual(events[0], { _tag: "DayStarted", day: "2024-01-01", dayIndex: 0, dayCount: 1, totalRows: 20_000 })
         const progress = events.flatMap((e) => (e._tag === "DayProgress" ? [e.rowsWritten] : []))
         assert.isTrue(progress.length >= 2)
@@ -236,11 +238,65 @@ export const archiveContract = (name: string, makeLayer: () => Layer.Layer<Archi
         assert.deepStrictEqual(yield* archive.days(), [])
       }))
 
-    test("bad options fail with InvalidInput", () =>
+    test("bad options fail with InvalidInput naming the field", () =>
       Effect.gen(function*() {
         const archive = yield* LogArchive
-        const error = yield* Effect.flip(archive.archive({ now: NOW, maxDays: 0 }))
-        assert.strictEqual(error._tag, "InvalidInput")
+        const cases: ReadonlyArray<readonly [ArchiveOptions, string]> = [
+          [{ now: NOW, maxDays: 0 }, "options.maxDays"],
+          [{ retentionMs: Number.MAX_SAFE_INTEGER }, "options.retentionMs"],
+          [{ retentionMs: MAX_TIMESTAMP_MS + 1 }, "options.retentionMs"],
+          [{ retentionMs: -1 }, "options.retentionMs"],
+          [{ now: 9e15 }, "options.now"],
+          [{ now: -1 }, "options.now"],
+          [{ now: 1.5 }, "options.now"]
+        ]
+        for (const [options, field] of cases) {
+          for (const error of [yield* Effect.flip(archive.plan(options)), yield* Effect.flip(archive.archive(options))]) {
+            assert.strictEqual(error._tag, "InvalidInput", JSON.stringify(options))
+            if (error._tag === "InvalidInput") assert.strictEqual(error.field, field)
+          }
+        }
+        assert.deepStrictEqual(yield* sqliteIds, [])
+      }))
+
+    test("the extremes of now and retentionMs give a valid plan, and archive at the far end of time", () =>
+      Effect.gen(function*() {
+        const archive = yield* LogArchive
+        const rows = yield* append([at("2024-01-01"), at("9999-12-30", 5)])
+        const early = yield* archive.plan({ now: 0, retentionMs: MAX_TIMESTAMP_MS })
+        assert.deepStrictEqual([early.lastEligibleDay, early.days], ["0000-01-01", []])
+        const none = yield* archive.plan({ now: 0, retentionMs: 0 })
+        assert.deepStrictEqual([none.lastEligibleDay, none.days], ["1969-12-31", []])
+        // A Date reaches year 275760, a YYYY-MM-DD day only 9999-12-31: the window stops there.
+        const late = yield* archive.plan({ now: MAX_TIMESTAMP_MS, retentionMs: 0 })
+        assert.strictEqual(late.lastEligibleDay, "9999-12-31")
+        assert.deepStrictEqual(late.days.map((d) => [d.day, d.rowCount]), [["2024-01-01", 1], ["9999-12-30", 1]])
+        const result = yield* archive.archive({ now: MAX_TIMESTAMP_MS, retentionMs: 0 })
+        assert.deepStrictEqual(result.days.map((d) => d.day), ["2024-01-01", "9999-12-30"])
+        assert.deepStrictEqual(yield* readIds("9999-12-30"), [rows[1]?.id])
+        assert.strictEqual(yield* watermark, "9999-12-31")
+      }))
+
+    test("a manifest row that does not fit its schema fails with CorruptRow naming the table, the day and the field", () =>
+      Effect.gen(function*() {
+        const archive = yield* LogArchive
+        const sql = yield* Sqlite
+        yield* append([at("2024-01-05", 1)])
+        yield* archive.archive({ now: NOW })
+        yield* sql.run("UPDATE archive_manifest SET sha256 = 'not a hash' WHERE day = ?", ["2024-01-05"])
+        for (
+          const error of [
+            yield* Effect.flip(archive.days()),
+            yield* Effect.flip(Stream.runCollect(archive.readDay("2024-01-05")))
+          ]
+        ) {
+          assert.strictEqual(error._tag, "CorruptRow")
+          if (error._tag === "CorruptRow") {
+            assert.strictEqual(error.table, "archive_manifest")
+            assert.strictEqual(error.key, "2024-01-05")
+            assert.include(error.reason, "sha256")
+          }
+        }
       }))
   })
 

@@ -1,10 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Stream } from "effect"
+import { NodeServices } from "@effect/platform-node"
+import { Effect, FileSystem, Layer, Stream } from "effect"
+import * as PlatformError from "effect/PlatformError"
 import { TestClock } from "effect/testing"
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { gzipSync } from "node:zlib"
-import { LogArchive } from "../src/LogArchive.ts"
+import { MAX_TIMESTAMP_MS } from "../schema/Primitives.ts"
+import { CHECKPOINT_AFTER_ROWS, LogArchive } from "../src/LogArchive.ts"
 import { LogStore } from "../src/LogStore.ts"
 import { Sqlite } from "../src/Sqlite.ts"
 import {
@@ -109,6 +112,91 @@ describe("LogArchive files", () => {
     }))
 })
 
+const bigDay = (day: string, rows: number, payloadBytes = 200) =>
+  Array.from({ length: rows }, (_, i) => ({ source: "s", type: "t", payload: `${i}:${"x".repeat(payloadBytes)}`, timestamp: utcDayStartMs(day) + i }))
+
+/** A Node file system whose `rename`, or `open` of a new temp file (flag `wx`), fails while `fault.on` names it. */
+const faultyPlatform = (fault: { on: "rename" | "open-temp" | undefined }) =>
+  Layer.effect(
+    FileSystem.FileSystem,
+    Effect.map(FileSystem.FileSystem, (fs) =>
+      FileSystem.FileSystem.of({
+        ...fs,
+        rename: (from, to) =>
+          fault.on === "rename"
+            ? Effect.fail(PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method: "rename", pathOrDescriptor: from, description: "injected fault" }))
+            : fs.rename(from, to),
+        open: (path, options) =>
+          fault.on === "open-temp" && options?.flag === "wx"
+            ? Effect.fail(PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method: "open", pathOrDescriptor: path, description: "injected fault" }))
+            : fs.open(path, options)
+      }))
+  ).pipe(Layer.provideMerge(NodeServices.layer))
+
+describe("LogArchive on the file system: WAL, VACUUM and I/O failures", () => {
+  it.effect(`after archiving a day of ${CHECKPOINT_AFTER_ROWS * 2} rows the WAL is checkpointed down to nothing`, () =>
+    Effect.gen(function*() {
+      const dir = makeTempDir("nerve-archive-wal-")
+      yield* Effect.gen(function*() {
+        const log = yield* LogStore
+        const archive = yield* LogArchive
+        yield* log.appendMany(bigDay("2024-01-01", CHECKPOINT_AFTER_ROWS * 2))
+        const before = statSync(join(dir, "nerve.db-wal")).size
+        const result = yield* archive.archive({ now: NOW })
+        assert.deepStrictEqual(result.days.map((d) => d.rowCount), [CHECKPOINT_AFTER_ROWS * 2])
+        assert.isAbove(before, 1024 * 1024)
+        assert.strictEqual(statSync(join(dir, "nerve.db-wal")).size, 0)
+      }).pipe(Effect.provide(liveArchiveStack(dir)))
+    }))
+
+  it.effect("VACUUM after a big delete leaves no free pages and a smaller file (and an empty WAL)", () =>
+    Effect.gen(function*() {
+      const dir = makeTempDir("nerve-archive-vacuum-")
+      yield* Effect.gen(function*() {
+        const log = yield* LogStore
+        const archive = yield* LogArchive
+        const sql = yield* Sqlite
+        const pragma = (name: string) => Effect.map(sql.get(`PRAGMA ${name}`), (row) => Number(row?.[name]))
+        yield* log.appendMany([...bigDay("2024-01-01", 20_000), ...bigDay("2024-03-30", 100)])
+        yield* archive.archive({ now: NOW })
+        const freeAfterDelete = yield* pragma("freelist_count")
+        const pagesAfterDelete = yield* pragma("page_count")
+        assert.isAbove(freeAfterDelete, 100, "the delete should leave free pages")
+        const result = yield* archive.archive({ now: NOW, vacuum: true })
+        assert.isTrue(result.vacuumed)
+        assert.strictEqual(yield* pragma("freelist_count"), 0)
+        assert.isBelow(yield* pragma("page_count"), pagesAfterDelete - freeAfterDelete / 2)
+        assert.strictEqual(statSync(join(dir, "nerve.db-wal")).size, 0)
+        assert.strictEqual((yield* log.query({})).length, 100)
+      }).pipe(Effect.provide(liveArchiveStack(dir)))
+    }))
+
+  for (const on of ["rename", "open-temp"] as const) {
+    it.effect(`an injected I/O failure (${on}) fails the run with ArchiveError, deletes nothing and leaves no file`, () =>
+      Effect.gen(function*() {
+        const dir = makeTempDir("nerve-archive-fault-")
+        const fault: { on: "rename" | "open-temp" | undefined } = { on: undefined }
+        yield* Effect.gen(function*() {
+          const log = yield* LogStore
+          const archive = yield* LogArchive
+          const rows = yield* log.appendMany([...bigDay("2024-01-01", 5000, 20), ...bigDay("2024-01-02", 10, 20)])
+          fault.on = on
+          const error = yield* Effect.flip(archive.archive({ now: NOW }))
+          assert.strictEqual(error._tag, "ArchiveError")
+          assert.include(error.message, "injected fault")
+          assert.deepStrictEqual((yield* log.query({ limit: 10_000 })).map((e) => e.id), rows.map((e) => e.id))
+          assert.deepStrictEqual(readdirSync(join(dir, "archive", "logs")), [])
+          assert.deepStrictEqual(yield* archive.days(), [])
+          // Once the fault is gone, a run finishes the job.
+          fault.on = undefined
+          const result = yield* archive.archive({ now: NOW })
+          assert.deepStrictEqual(result.days.map((d) => [d.day, d.rowCount]), [["2024-01-01", 5000], ["2024-01-02", 10]])
+          assert.deepStrictEqual(yield* log.query({}), [])
+        }).pipe(Effect.provide(liveArchiveStack(dir, faultyPlatform(fault))))
+      }))
+  }
+})
+
 describe("UTC days", () => {
   it("are computed in UTC, across months and leap days", () => {
     assert.strictEqual(utcDateStringFromMs(Date.UTC(2024, 1, 29, 23, 59, 59, 999)), "2024-02-29")
@@ -119,6 +207,11 @@ describe("UTC days", () => {
     assert.strictEqual(lastArchivableUtcDay(NOW, DEFAULT_LOG_RETENTION_MS), "2024-02-29")
     assert.strictEqual(lastArchivableUtcDay(Date.UTC(2024, 2, 31), 0), "2024-03-30")
     assert.strictEqual(DEFAULT_LOG_RETENTION_MS, 30 * 86_400_000)
+    // Every finite input gives a day a YYYY-MM-DD string can name.
+    assert.strictEqual(lastArchivableUtcDay(MAX_TIMESTAMP_MS, 0), "9999-12-31")
+    assert.strictEqual(lastArchivableUtcDay(0, MAX_TIMESTAMP_MS), "0000-01-01")
+    assert.strictEqual(lastArchivableUtcDay(0, 0), "1969-12-31")
+    assert.strictEqual(lastArchivableUtcDay(Date.UTC(2024, 0, 1), -DEFAULT_LOG_RETENTION_MS), "2024-01-30")
     assert.deepStrictEqual(["2024-01-02", "2023-12-31", "2024-01-01"].sort(compareIsoDays), ["2023-12-31", "2024-01-01", "2024-01-02"])
     assert.strictEqual(compareIsoDays("2024-01-01", "2024-01-01"), 0)
   })

@@ -3,12 +3,13 @@
  * result, and `BlobStoreError` (an I/O failure naming the operation and the path).
  *
  * `InvalidDigest`, `BlobNotFound` and `DigestMismatch` live in `./Errors.ts` with the other errors.
+ * This module holds data only; turning a `PlatformError` into a `BlobStoreError` is done in
+ * `src/blob/BlobEnv.ts`.
  *
  * @since 0.6.0
  */
-import { Duration, Effect, Schema, SchemaTransformation } from "effect"
-import type { PlatformError } from "effect/PlatformError"
-import { InvalidDigest, InvalidInput } from "./Errors.ts"
+import { Duration, Effect, Option, Schema, SchemaTransformation } from "effect"
+import { InvalidDigest } from "./Errors.ts"
 
 const digestPattern = /^[0-9a-f]{64}$/
 
@@ -123,34 +124,67 @@ export const VerifyReport = Schema.Struct({
 export type VerifyReport = typeof VerifyReport.Type
 
 /**
+ * Whether `u` has the shape of a `Duration.Input` (checked for real by `isDurationInput`). NaN is
+ * refused here: `Duration.fromInput` would read it as zero, which for `gc` means "every temp file".
+ */
+const hasDurationInputShape = (u: unknown): u is Duration.Input =>
+  (typeof u === "number" && !Number.isNaN(u)) || typeof u === "bigint" || typeof u === "string" ||
+  (typeof u === "object" && u !== null)
+
+/** Whether `u` is something `Duration.fromInput` accepts (`5000`, `"1 hour"`, `Duration.minutes(5)`, ...). */
+const isDurationInput = (u: unknown): u is Duration.Input =>
+  hasDurationInputShape(u) && Option.isSome(Duration.fromInput(u))
+
+/**
+ * A non-negative age as any `Duration.Input`: milliseconds, `"1 hour"`, a `Duration`,
+ * `{ minutes: 5 }`, ...
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(NonNegativeDurationInput)("90 minutes") // "90 minutes"
+ * ```
+ */
+export const NonNegativeDurationInput = Schema.declare(isDurationInput, {
+  expected: "a duration (milliseconds, \"1 hour\", a Duration)"
+}).pipe(
+  Schema.check(Schema.makeFilter((input) =>
+    Option.match(Duration.fromInput(input), {
+      onNone: () => "not a duration",
+      onSome: (duration) => !Duration.isNegative(duration) || "must not be negative"
+    })
+  ))
+)
+
+/**
  * Options of `gc`.
  *
  * - `tempOlderThan`: temp files (`.tmp.*`) whose mtime is at least this old are removed
  *   (default 1 hour). Keep it well above the time a write takes: a younger temp file may belong to
  *   a write in progress, in this process or another.
- * - `live`: when given, every blob whose digest is not in it is removed. The caller must make
- *   sure no blob it still needs is written between computing the set and running `gc`.
+ * - `live`: when given, every blob whose digest is not in it is removed. Entries are normalised
+ *   like every digest input (trim, lowercase); one that is not 64 hex characters rejects the
+ *   whole call. The caller must make sure no blob it still needs is written between computing
+ *   the set and running `gc`.
+ *
+ * Callers pass the encoded form (`GcOptionsInput`: plain strings); `gc` decodes it and fails
+ * with `InvalidInput` naming the field (`options.tempOlderThan`, `options.live.3`).
+ *
+ * @example
+ * ```ts
+ * blobs.gc({ live: new Set(await referencedDigests()), tempOlderThan: "2 hours" })
+ * ```
  */
-export interface GcOptions {
-  readonly live?: Iterable<BlobDigest> | ReadonlySet<BlobDigest>
-  readonly tempOlderThan?: Duration.Input
-}
+export const GcOptions = Schema.Struct({
+  live: Schema.optional(Schema.Union([Schema.Array(BlobDigestFromString), Schema.ReadonlySet(BlobDigestFromString)])),
+  tempOlderThan: Schema.optional(NonNegativeDurationInput)
+})
+/** `gc`'s options once decoded: `live` holds canonical digests. */
+export type GcOptions = typeof GcOptions.Type
+/** `gc`'s options as a caller writes them: `live` may hold any strings (they are checked). */
+export type GcOptionsInput = typeof GcOptions.Encoded
 
 /** The default age after which `gc` removes temp files. */
 export const DEFAULT_TEMP_MAX_AGE: Duration.Duration = Duration.hours(1)
-
-/** Converts `tempOlderThan` to milliseconds, rejecting negative or malformed durations. */
-export const tempMaxAgeMillis = (options: GcOptions): Effect.Effect<number, InvalidInput> => {
-  if (options.tempOlderThan === undefined) return Effect.succeed(Duration.toMillis(DEFAULT_TEMP_MAX_AGE))
-  const duration = Duration.fromInput(options.tempOlderThan)
-  if (duration._tag === "None") {
-    return Effect.fail(new InvalidInput({ field: "tempOlderThan", reason: "not a duration" }))
-  }
-  const millis = Duration.toMillis(duration.value)
-  return millis >= 0
-    ? Effect.succeed(millis)
-    : Effect.fail(new InvalidInput({ field: "tempOlderThan", reason: "must not be negative" }))
-}
 
 /** What `gc` removed. `bytesFreed` counts temp files and blobs. */
 export const GcResult = Schema.Struct({
@@ -178,27 +212,6 @@ export const BlobStoreErrorReason = Schema.Literals([
 ])
 export type BlobStoreErrorReason = typeof BlobStoreErrorReason.Type
 
-const reasonByCode: Record<string, BlobStoreErrorReason> = {
-  EACCES: "permissionDenied",
-  EPERM: "permissionDenied",
-  EROFS: "readOnly",
-  ENOSPC: "diskFull",
-  EDQUOT: "diskFull",
-  ENOTDIR: "notADirectory",
-  EISDIR: "isADirectory",
-  ENOENT: "notFound",
-  EMFILE: "tooManyOpenFiles",
-  ENFILE: "tooManyOpenFiles",
-  EIO: "io"
-}
-
-const errnoCode = (error: PlatformError): string | null => {
-  const cause: unknown = error.reason.cause
-  if (typeof cause !== "object" || cause === null) return null
-  const code: unknown = Reflect.get(cause, "code")
-  return typeof code === "string" ? code : null
-}
-
 /**
  * The blob store could not do its I/O. `operation` is the public operation (`BlobStore.write`),
  * `path` the file or folder it was touching, `code` the errno code when there is one.
@@ -219,22 +232,5 @@ export class BlobStoreError extends Schema.TaggedError<BlobStoreError>()("BlobSt
 }) {
   override get message(): string {
     return `${this.operation} failed on ${this.path} (${this.reason}${this.code === null ? "" : `, ${this.code}`}): ${this.detail}`
-  }
-
-  /** Classifies a `PlatformError`; `path` is used when the error does not name one itself. */
-  static fromPlatformError(operation: string, path: string, error: PlatformError): BlobStoreError {
-    const code = errnoCode(error)
-    const reason = error.reason
-    const reported = reason._tag !== "BadArgument" && typeof reason.pathOrDescriptor === "string"
-      ? reason.pathOrDescriptor
-      : path
-    const classified: BlobStoreErrorReason = code !== null
-      ? reasonByCode[code] ?? "other"
-      : reason._tag === "NotFound"
-      ? "notFound"
-      : reason._tag === "PermissionDenied"
-      ? "permissionDenied"
-      : "other"
-    return new BlobStoreError({ operation, path: reported, reason: classified, code, detail: error.message })
   }
 }

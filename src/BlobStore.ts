@@ -17,7 +17,7 @@ import type {
   BlobOk,
   BlobStat,
   BlobStoreError,
-  GcOptions,
+  GcOptionsInput,
   GcResult,
   VerifyReport
 } from "../schema/Blob.ts"
@@ -74,9 +74,11 @@ export interface BlobStoreShape {
   readonly verifyAll: () => Effect.Effect<VerifyReport, BlobStoreError>
   /**
    * Removes temp files older than `tempOlderThan` (default 1 hour) and, when `live` is given,
-   * every blob not in it. Reports what it removed and the bytes freed.
+   * every blob not in it. Reports what it removed and the bytes freed. The options are decoded
+   * with the `GcOptions` schema first: a bad `tempOlderThan` or a `live` entry that is not a
+   * digest fails with `InvalidInput` naming the field, and nothing is removed.
    */
-  readonly gc: (options?: GcOptions) => Effect.Effect<GcResult, InvalidInput | BlobStoreError>
+  readonly gc: (options?: GcOptionsInput) => Effect.Effect<GcResult, InvalidInput | BlobStoreError>
 }
 
 /**

@@ -6,6 +6,7 @@ import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FileSystem, Layer, Path, Stream } from "effect"
 import { createHash, randomBytes } from "node:crypto"
+import type { GcOptionsInput } from "../schema/Blob.ts"
 import { BlobStore, type BlobStoreShape } from "../src/BlobStore.ts"
 
 const sha256 = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex")
@@ -180,11 +181,43 @@ export const blobStoreContract = <E>(name: string, layer: Layer.Layer<BlobStore,
         })
       ))
 
-    it.effect("gc rejects a negative temp age", () =>
+    it.effect("gc rejects a negative, malformed or NaN temp age with InvalidInput naming the field", () =>
       run((blobs) =>
         Effect.gen(function*() {
-          const error = yield* Effect.flip(blobs.gc({ tempOlderThan: -1 }))
+          // As a CLI or a JSON config would pass them: not type-checked.
+          const untyped: ReadonlyArray<GcOptionsInput> = JSON.parse('[{"tempOlderThan":"soon"},{"tempOlderThan":true}]')
+          for (const options of [{ tempOlderThan: -1 }, { tempOlderThan: Number.NaN }, ...untyped]) {
+            const error = yield* Effect.flip(blobs.gc(options))
+            assert.strictEqual(error._tag, "InvalidInput", String(options.tempOlderThan))
+            if (error._tag === "InvalidInput") assert.strictEqual(error.field, "options.tempOlderThan")
+          }
+          const negative = yield* Effect.flip(blobs.gc({ tempOlderThan: -1 }))
+          if (negative._tag === "InvalidInput") assert.strictEqual(negative.reason, "must not be negative")
+        })
+      ))
+
+    it.effect("gc rejects a live entry that is not a digest, naming it, and removes nothing", () =>
+      run((blobs) =>
+        Effect.gen(function*() {
+          const kept = yield* blobs.write("kept because gc refused")
+          const error = yield* Effect.flip(blobs.gc({ live: [kept, "../../etc/passwd"] }))
           assert.strictEqual(error._tag, "InvalidInput")
+          if (error._tag === "InvalidInput") assert.strictEqual(error.field, "options.live.1")
+          const fromSet = yield* Effect.flip(blobs.gc({ live: new Set(["nope"]) }))
+          assert.strictEqual(fromSet._tag, "InvalidInput")
+          if (fromSet._tag === "InvalidInput") assert.match(fromSet.field, /^options\.live\./)
+          assert.deepStrictEqual(yield* Stream.runCollect(blobs.list()), [kept])
+        })
+      ))
+
+    it.effect("gc normalises live digests like every digest input, so a live blob written in capitals is kept", () =>
+      run((blobs) =>
+        Effect.gen(function*() {
+          const live = yield* blobs.write("live, named loudly")
+          const dead = yield* blobs.write("dead")
+          const result = yield* blobs.gc({ live: [`  ${live.toUpperCase()}\n`] })
+          assert.deepStrictEqual([...result.removedBlobs], [dead])
+          assert.deepStrictEqual(yield* Stream.runCollect(blobs.list()), [live])
         })
       ))
 

@@ -7,8 +7,9 @@
  */
 import { Context, Effect, FileSystem, Path } from "effect"
 import type { PlatformError } from "effect/PlatformError"
-import { BlobStoreError } from "../../schema/Blob.ts"
+import { BlobStoreError, type BlobStoreErrorReason } from "../../schema/Blob.ts"
 import { BlobNotFound } from "../../schema/Errors.ts"
+import { errnoCode } from "../PlatformErrorCode.ts"
 import type { BlobPaths } from "./BlobPath.ts"
 import { makeBlobPaths } from "./BlobPath.ts"
 
@@ -34,32 +35,61 @@ export const makeBlobEnv = (root: string): Effect.Effect<BlobEnv, never, FileSys
 export const isNotFound = (error: PlatformError): boolean =>
   error.reason._tag === "NotFound"
 
-/** The errno code (`ENOTDIR`, `ENOSPC`, ...) behind a platform error, if any. */
-export const errnoCode = (error: PlatformError): string | undefined => {
-  const cause: unknown = error.reason.cause
-  if (typeof cause !== "object" || cause === null) return undefined
-  const code: unknown = Reflect.get(cause, "code")
-  return typeof code === "string" ? code : undefined
+const reasonByCode: Record<string, BlobStoreErrorReason> = {
+  EACCES: "permissionDenied",
+  EPERM: "permissionDenied",
+  EROFS: "readOnly",
+  ENOSPC: "diskFull",
+  EDQUOT: "diskFull",
+  ENOTDIR: "notADirectory",
+  EISDIR: "isADirectory",
+  ENOENT: "notFound",
+  EMFILE: "tooManyOpenFiles",
+  ENFILE: "tooManyOpenFiles",
+  EIO: "io"
+}
+
+/**
+ * Classifies a `PlatformError` as a `BlobStoreError` of `operation`: the reason from the errno
+ * code (else from the error's own tag), the path the error names (else `path`).
+ */
+export const classifyPlatformError = (operation: string, path: string, error: PlatformError): BlobStoreError => {
+  const code = errnoCode(error) ?? null
+  const reason = error.reason
+  const reported = reason._tag !== "BadArgument" && typeof reason.pathOrDescriptor === "string"
+    ? reason.pathOrDescriptor
+    : path
+  const classified: BlobStoreErrorReason = code !== null
+    ? reasonByCode[code] ?? "other"
+    : reason._tag === "NotFound"
+    ? "notFound"
+    : reason._tag === "PermissionDenied"
+    ? "permissionDenied"
+    : "other"
+  return new BlobStoreError({ operation, path: reported, reason: classified, code, detail: error.message })
 }
 
 /** `PlatformError` → `BlobStoreError` naming the operation (and `path` when the error has none). */
 export const ioError = (operation: string, path: string) => (error: PlatformError): BlobStoreError =>
-  BlobStoreError.fromPlatformError(operation, path, error)
+  classifyPlatformError(operation, path, error)
 
 /** Like `ioError`, but always names `path` (for steps whose error names another file, e.g. link's source). */
 export const ioErrorAt = (operation: string, path: string) => (error: PlatformError): BlobStoreError => {
-  const classified = BlobStoreError.fromPlatformError(operation, path, error)
+  const classified = classifyPlatformError(operation, path, error)
   const { operation: op, reason, code, detail } = classified
   return classified.path === path ? classified : new BlobStoreError({ operation: op, path, reason, code, detail })
 }
+
+/** Whether a platform error is ENOTDIR (a plain file sits where a folder should be). */
+export const isNotADirectory = (error: PlatformError): boolean => errnoCode(error) === "ENOTDIR"
 
 /**
  * Whether looking up a blob's file shows it is not there: ENOENT, or ENOTDIR (a plain file sits
  * where its shard folder should be, so no blob can be under it).
  */
-export const isAbsent = (error: PlatformError): boolean => isNotFound(error) || errnoCode(error) === "ENOTDIR"
+export const isAbsent = (error: PlatformError): boolean => isNotFound(error) || isNotADirectory(error)
 
 /** Like `ioError`, but a lookup that shows the blob is absent (`isAbsent`) is `BlobNotFound`. */
 export const ioErrorOrNotFound = (operation: string, path: string, digest: string) =>
 (error: PlatformError): BlobStoreError | BlobNotFound =>
-  isAbsent(error) ? new BlobNotFound({ digest }) : BlobStoreError.fromPlatformError(operation, path, error)
+  isAbsent(error) ? new BlobNotFound({ digest }) : classifyPlatformError(operation, path, error)

@@ -6,38 +6,12 @@
  * @since 0.6.0
  */
 import { Effect, Stream } from "effect"
-import type { FileSystem } from "effect"
-import type { PlatformError } from "effect/PlatformError"
 import { createHash } from "node:crypto"
 import type { BlobDigest, BlobStoreError } from "../../schema/Blob.ts"
 import { type BlobNotFound, DigestMismatch } from "../../schema/Errors.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { ioErrorOrNotFound } from "./BlobEnv.ts"
-
-/** Chunk size of `stream` and of hashing a file. */
-export const CHUNK_SIZE = 64 * 1024
-
-/** Lowercase sha256 hex of `bytes`. */
-export const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
-
-/** The sha256 and size of a file, read in fixed-size chunks through one reused buffer. */
-export const hashFile = (
-  fs: FileSystem.FileSystem,
-  file: string
-): Effect.Effect<{ readonly sha256: string; readonly size: number }, PlatformError> =>
-  Effect.scoped(Effect.gen(function*() {
-    const handle = yield* fs.open(file, { flag: "r" })
-    const hash = createHash("sha256")
-    const buffer = new Uint8Array(CHUNK_SIZE)
-    let size = 0
-    while (true) {
-      const read = yield* handle.read(buffer)
-      if (read === 0) break
-      hash.update(buffer.subarray(0, read))
-      size += read
-    }
-    return { sha256: hash.digest("hex"), size }
-  }))
+import { CHUNK_SIZE, digestOf } from "./BlobHash.ts"
 
 /** The blob's bytes, after checking that they hash to `digest`. */
 export const readVerified = (
@@ -49,7 +23,7 @@ export const readVerified = (
   return env.fs.readFile(file).pipe(
     Effect.mapError(ioErrorOrNotFound(operation, file, digest)),
     Effect.flatMap((bytes) => {
-      const actual = sha256Hex(bytes)
+      const actual = digestOf(bytes)
       return actual === digest ? Effect.succeed(bytes) : Effect.fail(new DigestMismatch({ digest, actual, path: file }))
     })
   )

@@ -5,7 +5,7 @@
  * @since 0.6.0
  */
 import { Effect, type FileSystem, Option, type Path, Stream } from "effect"
-import type { BlobStat } from "../../schema/Blob.ts"
+import type { BlobStat, GcOptionsInput } from "../../schema/Blob.ts"
 import { parseDigest } from "../../schema/Blob.ts"
 import type { BlobStoreShape } from "../BlobStore.ts"
 import { ioError, ioErrorOrNotFound, isAbsent, makeBlobEnv } from "./BlobEnv.ts"
@@ -74,8 +74,8 @@ export const makeFileSystem = (
       verifyAll: Effect.fn("BlobStore.verifyAll")(function*() {
         return yield* verifyAll(env, "BlobStore.verifyAll")
       }),
-      gc: Effect.fn("BlobStore.gc")(function*(options?: Parameters<BlobStoreShape["gc"]>[0]) {
-        return yield* gc(env, options ?? {}, "BlobStore.gc")
+      gc: Effect.fn("BlobStore.gc")(function*(options?: GcOptionsInput) {
+        return yield* gc(env, options, "BlobStore.gc")
       })
     }
   })

@@ -9,11 +9,12 @@
  */
 import { Clock, Effect, Stream } from "effect"
 import { createHash } from "node:crypto"
-import type { BlobCheck, BlobDigest, BlobOk, BlobStat, GcOptions } from "../../schema/Blob.ts"
-import { isBlobDigest, parseDigest, tempMaxAgeMillis } from "../../schema/Blob.ts"
+import type { BlobCheck, BlobDigest, BlobOk, BlobStat, GcOptionsInput } from "../../schema/Blob.ts"
+import { parseDigest } from "../../schema/Blob.ts"
 import { BlobNotFound } from "../../schema/Errors.ts"
 import type { BlobStoreShape } from "../BlobStore.ts"
-import { CHUNK_SIZE } from "./BlobRead.ts"
+import { CHUNK_SIZE, digestOf, digestOfHex } from "./BlobHash.ts"
+import { decodeGcOptions } from "./BlobSweep.ts"
 
 interface Entry {
   readonly bytes: Uint8Array
@@ -33,10 +34,9 @@ const utf8 = new TextEncoder()
 export const makeMemory: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobStoreShape => {
   const blobs = new Map<BlobDigest, Entry>()
 
-  const store = (digest: string, bytes: Uint8Array) =>
-    Effect.gen(function*() {
-      if (!isBlobDigest(digest)) return yield* Effect.die("sha256 produced a malformed digest")
-      if (!blobs.has(digest)) blobs.set(digest, { bytes, mtimeMs: yield* Clock.currentTimeMillis })
+  const store = (digest: BlobDigest, bytes: Uint8Array) =>
+    Effect.map(Clock.currentTimeMillis, (mtimeMs) => {
+      if (!blobs.has(digest)) blobs.set(digest, { bytes, mtimeMs })
       return digest
     })
 
@@ -51,7 +51,7 @@ export const makeMemory: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobSto
   return {
     write: Effect.fn("BlobStore.write")(function*(content: string | Uint8Array) {
       const bytes = typeof content === "string" ? utf8.encode(content) : content.slice()
-      return yield* store(createHash("sha256").update(bytes).digest("hex"), bytes)
+      return yield* store(digestOf(bytes), bytes)
     }),
     writeStream: (content) =>
       Effect.gen(function*() {
@@ -70,7 +70,7 @@ export const makeMemory: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobSto
           bytes.set(chunk, offset)
           offset += chunk.byteLength
         }
-        return yield* store(hash.digest("hex"), bytes)
+        return yield* store(digestOfHex(hash.digest("hex")), bytes)
       }).pipe(Effect.withSpan("BlobStore.writeStream")),
     read: Effect.fn("BlobStore.read")(function*(input: string) {
       return (yield* lookup(input)).entry.bytes.slice()
@@ -111,12 +111,11 @@ export const makeMemory: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobSto
       const n = entries.length
       return { entries, totals: { checked: n, ok: n, mismatch: 0, unreadable: 0, bytes } }
     }),
-    gc: Effect.fn("BlobStore.gc")(function*(options?: GcOptions) {
-      yield* tempMaxAgeMillis(options ?? {}) // same validation as the file store
+    gc: Effect.fn("BlobStore.gc")(function*(options?: GcOptionsInput) {
+      const { live } = yield* decodeGcOptions(options) // same decoding as the file store
       const removedBlobs: Array<BlobDigest> = []
       let bytesFreed = 0
-      if (options?.live !== undefined) {
-        const live = new Set<string>(options.live)
+      if (live !== undefined) {
         for (const digest of sorted()) {
           if (live.has(digest)) continue
           bytesFreed += blobs.get(digest)?.bytes.byteLength ?? 0

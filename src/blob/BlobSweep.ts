@@ -10,21 +10,38 @@
  *
  * @since 0.6.0
  */
-import { Clock, Effect, Option, Result, Stream } from "effect"
-import type { PlatformError } from "effect/PlatformError"
-import type { BlobCheck, BlobDigest, GcOptions, GcResult, VerifyReport } from "../../schema/Blob.ts"
-import { type BlobStoreError, tempMaxAgeMillis } from "../../schema/Blob.ts"
+import { Clock, Duration, Effect, Option, Result, Stream } from "effect"
+import type { BlobCheck, BlobDigest, BlobStoreError, GcOptionsInput, GcResult, VerifyReport } from "../../schema/Blob.ts"
+import { DEFAULT_TEMP_MAX_AGE, GcOptions } from "../../schema/Blob.ts"
 import type { InvalidInput } from "../../schema/Errors.ts"
 import { isTempName } from "../DurableFile.ts"
+import { inputDecoder } from "../Validate.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
-import { errnoCode, ioError, isNotFound } from "./BlobEnv.ts"
+import { ioError, isNotADirectory, isNotFound } from "./BlobEnv.ts"
 import { digestOfEntry, isShardName } from "./BlobPath.ts"
-import { hashBlob, quarantine } from "./BlobVerify.ts"
+import { hashBlob, quarantineMismatch } from "./BlobVerify.ts"
 
 /** How many blobs `verifyAll` hashes at once. */
 const VERIFY_CONCURRENCY = 4
 
-const isNotADirectory = (error: PlatformError): boolean => errnoCode(error) === "ENOTDIR"
+/** `gc`'s options, decoded: the live set (canonical digests) if any, and the temp age in ms. */
+export interface GcPlan {
+  readonly live: ReadonlySet<BlobDigest> | undefined
+  readonly tempMaxAgeMs: number
+}
+
+const decodeGcOptionsInput = inputDecoder(GcOptions, "options")
+
+/**
+ * Decodes `gc`'s options (shared by both implementations, so they reject the same input): a bad
+ * `tempOlderThan` or a `live` entry that is not a digest fails with `InvalidInput` naming the
+ * field (`options.tempOlderThan`, `options.live.3`).
+ */
+export const decodeGcOptions = (options: GcOptionsInput | undefined): Effect.Effect<GcPlan, InvalidInput> =>
+  Effect.map(decodeGcOptionsInput(options ?? {}), (decoded) => ({
+    live: decoded.live === undefined ? undefined : new Set(decoded.live),
+    tempMaxAgeMs: Duration.toMillis(decoded.tempOlderThan ?? DEFAULT_TEMP_MAX_AGE)
+  }))
 
 /**
  * The names in `directory`, sorted. A missing folder is empty; with `skipNonFolder`, so is a
@@ -81,8 +98,7 @@ const checkForReport = (
     }
     const { sha256, size } = hashed.success
     if (sha256 === digest) return { _tag: "Ok", digest, size } satisfies BlobCheck
-    const quarantinedTo = yield* quarantine(env, digest, operation)
-    return { _tag: "Mismatch", digest, actual: sha256, path: env.paths.blobPath(digest), quarantinedTo } satisfies BlobCheck
+    return yield* quarantineMismatch(env, digest, sha256, operation)
   })
 
 /** Re-hashes every blob; corrupt ones are quarantined. Entries are in digest order. */
@@ -133,11 +149,14 @@ const removeFile = (
  * Removes temp files at least `tempOlderThan` old (by mtime, against the Effect `Clock`) from
  * the root and every shard folder, and, when `live` is given, every blob not in it.
  */
-export const gc = (env: BlobEnv, options: GcOptions, operation: string): Effect.Effect<GcResult, InvalidInput | BlobStoreError> =>
+export const gc = (
+  env: BlobEnv,
+  options: GcOptionsInput | undefined,
+  operation: string
+): Effect.Effect<GcResult, InvalidInput | BlobStoreError> =>
   Effect.gen(function*() {
-    const maxAgeMs = yield* tempMaxAgeMillis(options)
-    const cutoff = (yield* Clock.currentTimeMillis) - maxAgeMs
-    const live = options.live === undefined ? undefined : new Set<string>(options.live)
+    const { live, tempMaxAgeMs } = yield* decodeGcOptions(options)
+    const cutoff = (yield* Clock.currentTimeMillis) - tempMaxAgeMs
     const removedTemps: Array<string> = []
     const removedBlobs: Array<BlobDigest> = []
     let bytesFreed = 0

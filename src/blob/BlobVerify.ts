@@ -3,15 +3,25 @@
  * corrupt copy is moved to `<root>/quarantine/` (kept for inspection), never silently deleted.
  * Used by `verify`, `verifyAll` and by writes that find a corrupt copy to repair.
  *
+ * **Racing a repair.** Between hashing a corrupt copy and moving it away, a concurrent `write` of
+ * the same content (this process or another) may quarantine that copy itself and publish a good
+ * one under the blob name. Moving "whatever is under the name now" would then quarantine the good
+ * copy. So the move comes first and the check second: the file under the blob name is renamed
+ * into quarantine (atomic — exactly one file is moved, and no writer can change it afterwards),
+ * the quarantined copy is hashed, and if it turns out good it is put back with a no-clobber link
+ * (`EEXIST` means another good copy already took the name) and the check reports `Ok`. A good
+ * copy is therefore never left only in quarantine; for the moment between the rename and the
+ * link, a concurrent read may find no blob.
+ *
  * @since 0.6.0
  */
 import { Clock, Effect } from "effect"
 import type { BlobDigest, BlobMismatch, BlobOk, BlobStoreError } from "../../schema/Blob.ts"
 import type { BlobNotFound } from "../../schema/Errors.ts"
-import { syncDirectory } from "../DurableFile.ts"
+import { placeNoClobber, syncDirectory } from "../DurableFile.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { ioError, ioErrorOrNotFound, isNotFound } from "./BlobEnv.ts"
-import { hashFile } from "./BlobRead.ts"
+import { hashFile } from "./BlobHash.ts"
 
 /** The sha256 and size of the stored blob. */
 export const hashBlob = (
@@ -24,14 +34,10 @@ export const hashBlob = (
 }
 
 /**
- * Moves the blob file to a fresh name in the quarantine folder and makes the move durable.
- * Returns the new path, or `null` if the file was already gone (another process moved it).
+ * Renames the file under the blob name to a fresh name in the quarantine folder (not yet
+ * fsynced). Returns the new path, or `null` if no file was there any more.
  */
-export const quarantine = (
-  env: BlobEnv,
-  digest: BlobDigest,
-  operation: string
-): Effect.Effect<string | null, BlobStoreError> =>
+const moveToQuarantine = (env: BlobEnv, digest: BlobDigest, operation: string): Effect.Effect<string | null, BlobStoreError> =>
   Effect.gen(function*() {
     const { fs, paths } = env
     const file = paths.blobPath(digest)
@@ -39,20 +45,79 @@ export const quarantine = (
     yield* fs.makeDirectory(paths.quarantineDir, { recursive: true }).pipe(
       Effect.mapError(ioError(operation, paths.quarantineDir))
     )
-    const moved = yield* fs.rename(file, target).pipe(
-      Effect.as(true),
-      Effect.catchIf(isNotFound, () => Effect.succeed(false)),
+    return yield* fs.rename(file, target).pipe(
+      Effect.as<string | null>(target),
+      Effect.catchIf(isNotFound, () => Effect.succeed(null)),
       Effect.mapError(ioError(operation, file))
     )
-    if (!moved) return null
-    yield* Effect.provideContext(
-      Effect.andThen(syncDirectory(paths.quarantineDir), syncDirectory(paths.shardDir(digest))),
-      env.context
-    ).pipe(Effect.mapError(ioError(operation, paths.quarantineDir)))
-    yield* Effect.logWarning("BlobStore: quarantined a corrupt blob").pipe(
-      Effect.annotateLogs({ digest, quarantinedTo: target })
+  })
+
+/** fsyncs the quarantine folder and the blob's shard folder, so the move is durable. */
+const syncMove = (env: BlobEnv, digest: BlobDigest, operation: string): Effect.Effect<void, BlobStoreError> =>
+  Effect.provideContext(
+    Effect.andThen(syncDirectory(env.paths.quarantineDir), syncDirectory(env.paths.shardDir(digest))),
+    env.context
+  ).pipe(Effect.mapError(ioError(operation, env.paths.quarantineDir)))
+
+/**
+ * Puts the quarantined copy `moved` back under the blob name unless a copy is already there.
+ * The quarantine name is then dropped if `moved` is now the blob, or — with `dropDuplicate`, for
+ * a copy known to be good — if another copy already held the name.
+ */
+const putBack = (
+  env: BlobEnv,
+  digest: BlobDigest,
+  moved: string,
+  operation: string,
+  dropDuplicate: boolean
+): Effect.Effect<void, BlobStoreError> =>
+  Effect.gen(function*() {
+    const file = env.paths.blobPath(digest)
+    // "existed": a writer published a (good) copy meanwhile.
+    const outcome = yield* Effect.provideContext(placeNoClobber(moved, file), env.context).pipe(
+      Effect.mapError(ioError(operation, file))
     )
-    return target
+    if (outcome === "existed" && !dropDuplicate) return yield* syncMove(env, digest, operation)
+    yield* env.fs.remove(moved).pipe(
+      Effect.catchIf(isNotFound, () => Effect.void),
+      Effect.mapError(ioError(operation, moved))
+    )
+    yield* syncMove(env, digest, operation)
+  })
+
+/**
+ * The blob `digest` hashed to `actual` when it was checked. Moves the file under its name into
+ * quarantine and hashes the moved copy: still wrong → `Mismatch` (quarantined, durably); right
+ * after all (a concurrent write repaired the blob in between) → put back, `Ok`.
+ */
+export const quarantineMismatch = (
+  env: BlobEnv,
+  digest: BlobDigest,
+  actual: string,
+  operation: string
+): Effect.Effect<BlobOk | BlobMismatch, BlobStoreError> =>
+  Effect.gen(function*() {
+    const path = env.paths.blobPath(digest)
+    const moved = yield* moveToQuarantine(env, digest, operation)
+    // Gone already: another verify or write moved it first.
+    if (moved === null) return { _tag: "Mismatch", digest, actual, path, quarantinedTo: null } satisfies BlobMismatch
+    const rehashed = yield* hashFile(env.fs, moved).pipe(
+      Effect.mapError(ioError(operation, moved)),
+      // Unknown content must not stay only in quarantine: reads verify, so putting it back is safe.
+      Effect.tapError(() => Effect.ignore(putBack(env, digest, moved, operation, false)))
+    )
+    if (rehashed.sha256 === digest) {
+      yield* putBack(env, digest, moved, operation, true)
+      yield* Effect.logDebug("BlobStore: a concurrent write repaired the blob being quarantined; kept it").pipe(
+        Effect.annotateLogs({ digest })
+      )
+      return { _tag: "Ok", digest, size: rehashed.size } satisfies BlobOk
+    }
+    yield* syncMove(env, digest, operation)
+    yield* Effect.logWarning("BlobStore: quarantined a corrupt blob").pipe(
+      Effect.annotateLogs({ digest, quarantinedTo: moved })
+    )
+    return { _tag: "Mismatch", digest, actual: rehashed.sha256, path, quarantinedTo: moved } satisfies BlobMismatch
   })
 
 /** Re-hashes the blob; a mismatch is quarantined and reported (not failed). */
@@ -61,13 +126,10 @@ export const checkBlob = (
   digest: BlobDigest,
   operation: string
 ): Effect.Effect<BlobOk | BlobMismatch, BlobNotFound | BlobStoreError> =>
-  Effect.flatMap(hashBlob(env, digest, operation), ({ sha256, size }): Effect.Effect<BlobOk | BlobMismatch, BlobStoreError> =>
-    sha256 === digest
-      ? Effect.succeed<BlobOk>({ _tag: "Ok", digest, size })
-      : Effect.map(quarantine(env, digest, operation), (quarantinedTo): BlobMismatch => ({
-        _tag: "Mismatch",
-        digest,
-        actual: sha256,
-        path: env.paths.blobPath(digest),
-        quarantinedTo
-      })))
+  Effect.flatMap(
+    hashBlob(env, digest, operation),
+    ({ sha256, size }): Effect.Effect<BlobOk | BlobMismatch, BlobStoreError> =>
+      sha256 === digest
+        ? Effect.succeed<BlobOk>({ _tag: "Ok", digest, size })
+        : quarantineMismatch(env, digest, sha256, operation)
+  )

@@ -3,12 +3,14 @@
  * `finalize_object_file` are the models). The bytes go through `DurableFile`, the one place a
  * file appears under its final name:
  *
- * 1. `writeTemp`: the bytes are streamed into a fresh `.tmp.<128-bit hex>` file (opened `wx`),
- *    hashed on the way, and fsynced. `write(bytes)` knows its digest up front, so its temp file
- *    is in the shard folder; `writeStream` learns its digest only at the last byte, so its temp
- *    file is in the root folder (same file system, so the link below still works).
- * 2. `publish(..., "no-clobber")`: link the temp file to `<2 hex>/<62 hex>`, remove the temp name,
- *    fsync the shard folder.
+ * 1. `writeTempBytes` / `writeTemp`: the bytes go into a fresh `.tmp.<128-bit hex>` file (opened
+ *    `wx`), hashed, and fsynced. `write(bytes)` knows its digest up front, so its temp file is in
+ *    the shard folder and written in one call; `writeStream` learns its digest only at the last
+ *    byte, so its temp file is in the root folder (same file system, so the link below still
+ *    works) and is hashed on the way.
+ * 2. `publish(..., "no-clobber")`: link the temp file to `<2 hex>/<62 hex>` (creating a missing
+ *    shard folder), remove the temp name, fsync the shard folder. `publish` removes the temp file
+ *    itself when it fails.
  * 3. If the name already existed (content written before, or by a concurrent writer, fiber or
  *    process), the stored copy is re-hashed. A good copy makes the write a no-op (idempotent);
  *    a corrupt one is moved to `quarantine/` and ours is published in its place, so writing
@@ -21,13 +23,13 @@
  * @since 0.6.0
  */
 import { Effect, Stream } from "effect"
-import type { PlatformError } from "effect/PlatformError"
-import { createHash } from "node:crypto"
+import { isPlatformError, type PlatformError } from "effect/PlatformError"
 import type { BlobDigest } from "../../schema/Blob.ts"
-import { BlobStoreError, isBlobDigest } from "../../schema/Blob.ts"
-import { publish, type PublishOutcome, syncDirectory, type TempFile, writeTemp } from "../DurableFile.ts"
+import { BlobStoreError } from "../../schema/Blob.ts"
+import { makeDirectoryDurable, publish, type PublishOutcome, type TempFile, writeTemp, writeTempBytes } from "../DurableFile.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
-import { ioError, ioErrorAt, isNotFound } from "./BlobEnv.ts"
+import { classifyPlatformError, ioError, ioErrorAt, isNotFound } from "./BlobEnv.ts"
+import { digestOf, digestOfHex } from "./BlobHash.ts"
 import { checkBlob } from "./BlobVerify.ts"
 
 /** Wraps a failure of the caller's stream so it passes through untouched (even a PlatformError). */
@@ -46,12 +48,19 @@ const hasGoodCopy = (env: BlobEnv, digest: BlobDigest, operation: string): Effec
     Effect.catchTag("BlobNotFound", () => Effect.succeed(false))
   )
 
-/** Creates `directory` (and the root) and fsyncs its parent, so the new folder is durable. */
-const ensureDirectory = (env: BlobEnv, directory: string): Effect.Effect<void, PlatformError> =>
-  Effect.andThen(
-    env.fs.makeDirectory(directory, { recursive: true }),
-    Effect.provideContext(syncDirectory(env.path.dirname(directory)), env.context)
-  )
+/** Creates `directory` (and the root) durably, then runs `attempt` once more. */
+const retryInNewDirectory = <A, E, R>(
+  env: BlobEnv,
+  directory: string,
+  attempt: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | PlatformError, R> =>
+  Effect.andThen(Effect.provideContext(makeDirectoryDurable(directory), env.context), attempt)
+
+/** `writeTempBytes` in `directory`; when the folder is missing (ENOENT), creates it and tries once more. */
+const writeTempBytesIn = (env: BlobEnv, directory: string, bytes: Uint8Array): Effect.Effect<TempFile, PlatformError> => {
+  const attempt = Effect.provideContext(writeTempBytes(directory, bytes), env.context)
+  return attempt.pipe(Effect.catchIf(isNotFound, () => retryInNewDirectory(env, directory, attempt)))
+}
 
 /**
  * `writeTemp` in `directory`; when the folder is missing (ENOENT before the source was read),
@@ -70,18 +79,15 @@ const writeTempIn = <E, R>(
   const attempt = Effect.provideContext(writeTemp(directory, source), env.context)
   return attempt.pipe(
     Effect.catchIf(
-      (error): error is PlatformError => isPlatformErrorValue(error) && isNotFound(error) && !started,
-      () => Effect.andThen(ensureDirectory(env, directory), attempt)
+      (error): error is PlatformError => isPlatformError(error) && isNotFound(error) && !started,
+      () => retryInNewDirectory(env, directory, attempt)
     )
   )
 }
 
-const isPlatformErrorValue = (error: unknown): error is PlatformError =>
-  typeof error === "object" && error !== null && Reflect.get(error, "_tag") === "PlatformError"
-
 /**
- * Publishes the temp file as the blob `digest` (no clobber). A missing shard folder is created
- * and the link retried.
+ * Publishes the temp file as the blob `digest` (no clobber), creating a missing shard folder.
+ * On failure the temp file is gone (`publish` removes it).
  */
 const publishBlob = (
   env: BlobEnv,
@@ -90,9 +96,7 @@ const publishBlob = (
   operation: string
 ): Effect.Effect<PublishOutcome, BlobStoreError> => {
   const finalPath = env.paths.blobPath(digest)
-  const attempt = Effect.provideContext(publish(tempPath, finalPath, "no-clobber"), env.context)
-  return attempt.pipe(
-    Effect.catchIf(isNotFound, () => Effect.andThen(ensureDirectory(env, env.paths.shardDir(digest)), attempt)),
+  return Effect.provideContext(publish(tempPath, finalPath, "no-clobber", { createDirectory: true }), env.context).pipe(
     Effect.mapError(ioErrorAt(operation, finalPath))
   )
 }
@@ -118,17 +122,15 @@ export const writeBytes = (
   operation: string
 ): Effect.Effect<BlobDigest, BlobStoreError> =>
   Effect.gen(function*() {
-    const hex = createHash("sha256").update(bytes).digest("hex")
-    if (!isBlobDigest(hex)) return yield* Effect.die("sha256 produced a malformed digest")
-    const digest = hex
+    const digest = digestOf(bytes)
     const shard = env.paths.shardDir(digest)
     for (let attempt = 0; attempt <= MAX_REPAIRS; attempt++) {
-      const temp = yield* writeTempIn(env, shard, Stream.succeed(bytes)).pipe(Effect.mapError(ioError(operation, shard)))
+      const temp = yield* writeTempBytesIn(env, shard, bytes).pipe(Effect.mapError(ioError(operation, shard)))
       if (temp.sha256 !== digest) {
         yield* Effect.ignore(env.fs.remove(temp.path))
         return yield* Effect.die(`BlobStore.write: the bytes changed while they were being written (${digest})`)
       }
-      const outcome = yield* cleanupOnFailure(env, temp.path, publishBlob(env, temp.path, digest, operation))
+      const outcome = yield* publishBlob(env, temp.path, digest, operation)
       // "existed": the stored copy is trusted only after re-hashing it; a corrupt one is
       // quarantined by checkBlob, and the next attempt publishes ours in its place.
       if (outcome === "created" || (yield* hasGoodCopy(env, digest, operation))) return digest
@@ -155,11 +157,10 @@ export const writeStream = <E, R>(
     const wrapped = Stream.mapError(content, (error) => new SourceFailure(error))
     const temp = yield* writeTempIn(env, root, wrapped).pipe(
       Effect.mapError((error): E | BlobStoreError =>
-        error instanceof SourceFailure ? error.error : BlobStoreError.fromPlatformError(operation, root, error)
+        error instanceof SourceFailure ? error.error : classifyPlatformError(operation, root, error)
       )
     )
-    const digest = temp.sha256
-    if (!isBlobDigest(digest)) return yield* Effect.die("sha256 produced a malformed digest")
+    const digest = digestOfHex(temp.sha256)
     return yield* cleanupOnFailure(
       env,
       temp.path,

@@ -4,6 +4,9 @@
 // - 4 KiB durable writes: BlobStore.write vs raw node:crypto + node:fs doing the same durable
 //   steps (sha256, open `wx` temp in the shard folder, write, fsync, close, link, unlink temp,
 //   fsync folder) vs cacache.put (which does not fsync: not durable, so a kinder baseline).
+//   The store unlinks the temp name while the folder is fsynced (DurableFile.publish); the raw
+//   baseline does the steps one after another, as the SPEC's baseline. For transparency a second
+//   raw writer that overlaps the same two steps is timed too and printed on its own line.
 // - 4 KiB verified reads: BlobStore.read vs raw fs.promises.readFile + sha256 + compare vs
 //   cacache.get (index lookup + content read + integrity check).
 //
@@ -69,6 +72,35 @@ const rawWrite = async (data: Uint8Array): Promise<string> => {
   return digest
 }
 
+/** `rawWrite` with the unlink of the temp name beside the folder fsync, as the store does it. */
+const rawWriteOverlapped = async (data: Uint8Array): Promise<string> => {
+  const digest = createHash("sha256").update(data).digest("hex")
+  const shard = join(rawRoot, digest.slice(0, 2))
+  const temp = join(shard, ".tmp." + randomBytes(16).toString("hex"))
+  const file = await fsp.open(temp, "wx")
+  try {
+    await file.write(data)
+    await file.sync()
+  } finally {
+    await file.close()
+  }
+  try {
+    await fsp.link(temp, join(shard, digest.slice(2)))
+  } catch (error) {
+    if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error
+  }
+  const syncFolder = async () => {
+    const folder = await fsp.open(shard, "r")
+    try {
+      await folder.sync()
+    } finally {
+      await folder.close()
+    }
+  }
+  await Promise.all([fsp.unlink(temp), syncFolder()])
+  return digest
+}
+
 const rawRead = async (digest: string): Promise<Uint8Array> => {
   const bytes = await fsp.readFile(join(oursRoot, digest.slice(0, 2), digest.slice(2)))
   if (createHash("sha256").update(bytes).digest("hex") !== digest) throw new Error("mismatch")
@@ -80,6 +112,8 @@ interface Figure {
   readonly ours: number
   readonly raw: number
   readonly cacache: number
+  /** Writes only: the raw writer that overlaps the unlink with the folder fsync, like the store. */
+  readonly rawOverlapped?: number
 }
 
 const opsPerSecond = (ops: number, ms: number) => (ops * 1000) / ms
@@ -93,12 +127,17 @@ const timeAsync = async (ops: number, body: () => Promise<void>) => {
 // Durable writes wait on the disk, whose fsync latency drifts from second to second; so the three
 // writers take turns op by op (ours, raw, cacache, ours, ...) and each sums only its own time.
 const writes = async (): Promise<Figure> => {
-  const best = { ours: 0, raw: 0, cacache: 0 }
+  const best = { ours: 0, raw: 0, cacache: 0, rawOverlapped: 0 }
   for (let round = 0; round < ROUNDS; round++) {
-    const data = { ours: payloads(WRITES_PER_ROUND), raw: payloads(WRITES_PER_ROUND), cacache: payloads(WRITES_PER_ROUND) }
+    const data = {
+      ours: payloads(WRITES_PER_ROUND),
+      raw: payloads(WRITES_PER_ROUND),
+      cacache: payloads(WRITES_PER_ROUND),
+      rawOverlapped: payloads(WRITES_PER_ROUND)
+    }
     const spent = await withStore((blobs) =>
       Effect.gen(function*() {
-        const ms = { ours: 0, raw: 0, cacache: 0 }
+        const ms = { ours: 0, raw: 0, cacache: 0, rawOverlapped: 0 }
         for (let i = 0; i < WRITES_PER_ROUND; i++) {
           let start = performance.now()
           yield* blobs.write(data.ours[i] ?? new Uint8Array(0))
@@ -109,6 +148,9 @@ const writes = async (): Promise<Figure> => {
           start = performance.now()
           yield* Effect.promise(() => cacache.put(cacacheRoot, `w-${round}-${i}`, Buffer.from(data.cacache[i] ?? new Uint8Array(0))))
           ms.cacache += performance.now() - start
+          start = performance.now()
+          yield* Effect.promise(() => rawWriteOverlapped(data.rawOverlapped[i] ?? new Uint8Array(0)))
+          ms.rawOverlapped += performance.now() - start
         }
         return ms
       })
@@ -116,6 +158,7 @@ const writes = async (): Promise<Figure> => {
     best.ours = Math.max(best.ours, opsPerSecond(WRITES_PER_ROUND, spent.ours))
     best.raw = Math.max(best.raw, opsPerSecond(WRITES_PER_ROUND, spent.raw))
     best.cacache = Math.max(best.cacache, opsPerSecond(WRITES_PER_ROUND, spent.cacache))
+    best.rawOverlapped = Math.max(best.rawOverlapped, opsPerSecond(WRITES_PER_ROUND, spent.rawOverlapped))
   }
   return { name: "4 KiB durable write", ...best }
 }
@@ -172,6 +215,13 @@ if (import.meta.main) {
           vsCacache >= TARGET ? "ok" : "MISS"
         }`
       )
+      if (f.rawOverlapped !== undefined) {
+        console.log(
+          `  ${"".padEnd(22)} raw with the unlink beside the folder fsync ${format(f.rawOverlapped).padStart(8)}  ratio ${
+            (f.ours / f.rawOverlapped).toFixed(2)
+          }x (information, no target)`
+        )
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -208,9 +208,18 @@ export const publish = (
         )
       )
       : attempt
-    // After a rename the temp name is already gone; after a link (or "existed") it is ours to drop.
-    if (mode === "no-clobber") yield* fs.remove(tempPath).pipe(Effect.catchIf(isNotFound, () => Effect.void))
-    yield* syncDirectory(directory)
+    const sync = syncDirectory(directory)
+    if (mode === "replace") {
+      // The rename took the temp name away with it.
+      yield* sync
+      return outcome
+    }
+    // After a link (or "existed") the temp name is ours to drop. The folder's fsync is for the
+    // final name, which exists already, so the two run side by side: the unlink (an lstat and an
+    // unlink through the FileSystem's `remove`) hides behind the fsync. A crash before the unlink
+    // is durable leaves a temp file, which `gc` sweeps.
+    const dropTemp = fs.remove(tempPath).pipe(Effect.catchIf(isNotFound, () => Effect.void))
+    yield* Effect.all([dropTemp, sync], { concurrency: 2, discard: true })
     return outcome
   }).pipe(
     Effect.onExit((exit) =>

@@ -79,6 +79,26 @@ const withStore = async (
 const entry = (i: number) => ({ source: "bench", type: "tick", refId: `run-${i % 50}`, payload: `{"i":${i}}`, timestamp: 1_700_000_000_000 + i })
 const INSERT = "INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES (?, ?, ?, ?, ?)"
 
+/** The raw baseline of batched writes: `total` rows in transactions of `batch` on a fresh file. */
+const rawBatches = async (total: number, batch: number) => {
+  const filename = freshFile()
+  await prepareFile(filename)
+  const db = openRaw(filename)
+  const insert = db.prepare(INSERT)
+  const result = await time(total, () => {
+    for (let b = 0; b < total / batch; b++) {
+      db.exec("BEGIN IMMEDIATE")
+      for (let i = 0; i < batch; i++) {
+        const e = entry(b * batch + i)
+        insert.run(e.source, e.type, e.refId, e.payload, e.timestamp)
+      }
+      db.exec("COMMIT")
+    }
+  })
+  db.close()
+  return result
+}
+
 const appendSingle = async (tracing: boolean): Promise<Figure> => {
   const N = 5_000
   return sideBySide(
@@ -126,24 +146,7 @@ const appendBatch = async (): Promise<Figure> => {
           return { ops: N, ms: performance.now() - start }
         }))
     },
-    async () => {
-      const filename = freshFile()
-      await prepareFile(filename)
-      const db = openRaw(filename)
-      const insert = db.prepare(INSERT)
-      const result = await time(N, () => {
-        for (let b = 0; b < N / BATCH; b++) {
-          db.exec("BEGIN IMMEDIATE")
-          for (let i = 0; i < BATCH; i++) {
-            const e = entry(b * BATCH + i)
-            insert.run(e.source, e.type, e.refId, e.payload, e.timestamp)
-          }
-          db.exec("COMMIT")
-        }
-      })
-      db.close()
-      return result
-    }
+    () => rawBatches(N, BATCH)
   )
 }
 
@@ -168,24 +171,7 @@ const groupCommit = async (): Promise<Figure> => {
           return { ops: FIBERS * WAVES, ms: performance.now() - start }
         }))
     },
-    async () => {
-      const filename = freshFile()
-      await prepareFile(filename)
-      const db = openRaw(filename)
-      const insert = db.prepare(INSERT)
-      const result = await time(FIBERS * WAVES, () => {
-        for (let w = 0; w < WAVES; w++) {
-          db.exec("BEGIN IMMEDIATE")
-          for (let i = 0; i < FIBERS; i++) {
-            const e = entry(w * FIBERS + i)
-            insert.run(e.source, e.type, e.refId, e.payload, e.timestamp)
-          }
-          db.exec("COMMIT")
-        }
-      })
-      db.close()
-      return result
-    }
+    () => rawBatches(FIBERS * WAVES, FIBERS)
   )
 }
 

@@ -42,7 +42,9 @@ const withStore = <A, E>(body: (blobs: BlobStoreShape) => Effect.Effect<A, E>): 
 
 // ---- raw durable write: the same steps as the store, written out by hand ----
 const rawShards = new Set<string>()
-const rawWrite = async (data: Uint8Array): Promise<string> => {
+
+/** The steps both raw writers share: hash, write and fsync a temp file, link it under its name. */
+const rawWriteAndLink = async (data: Uint8Array) => {
   const digest = createHash("sha256").update(data).digest("hex")
   const shard = join(rawRoot, digest.slice(0, 2))
   if (!rawShards.has(shard)) {
@@ -62,42 +64,29 @@ const rawWrite = async (data: Uint8Array): Promise<string> => {
   } catch (error) {
     if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error
   }
-  await fsp.unlink(temp)
-  const folder = await fsp.open(shard, "r")
+  return { digest, shard, temp }
+}
+
+const syncFolder = async (folderPath: string) => {
+  const folder = await fsp.open(folderPath, "r")
   try {
     await folder.sync()
   } finally {
     await folder.close()
   }
+}
+
+const rawWrite = async (data: Uint8Array): Promise<string> => {
+  const { digest, shard, temp } = await rawWriteAndLink(data)
+  await fsp.unlink(temp)
+  await syncFolder(shard)
   return digest
 }
 
 /** `rawWrite` with the unlink of the temp name beside the folder fsync, as the store does it. */
 const rawWriteOverlapped = async (data: Uint8Array): Promise<string> => {
-  const digest = createHash("sha256").update(data).digest("hex")
-  const shard = join(rawRoot, digest.slice(0, 2))
-  const temp = join(shard, ".tmp." + randomBytes(16).toString("hex"))
-  const file = await fsp.open(temp, "wx")
-  try {
-    await file.write(data)
-    await file.sync()
-  } finally {
-    await file.close()
-  }
-  try {
-    await fsp.link(temp, join(shard, digest.slice(2)))
-  } catch (error) {
-    if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error
-  }
-  const syncFolder = async () => {
-    const folder = await fsp.open(shard, "r")
-    try {
-      await folder.sync()
-    } finally {
-      await folder.close()
-    }
-  }
-  await Promise.all([fsp.unlink(temp), syncFolder()])
+  const { digest, shard, temp } = await rawWriteAndLink(data)
+  await Promise.all([fsp.unlink(temp), syncFolder(shard)])
   return digest
 }
 

@@ -17,7 +17,7 @@
 import { Effect, type Exit, FileSystem, Path, Stream } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import { createHash, randomBytes } from "node:crypto"
-import { errnoCode } from "./PlatformErrorCode.ts"
+import { errnoCode, isNotFound } from "./PlatformErrorCode.ts"
 
 /** The prefix of temp files; 0.5 used the same one, so its leftovers are recognised. */
 export const TEMP_PREFIX = ".tmp."
@@ -51,8 +51,6 @@ export interface PublishOptions {
 /** Whether `name` is a temp file left by `writeTemp` (or by nerve-store 0.5). */
 export const isTempName = (name: string): boolean => name.startsWith(TEMP_PREFIX)
 
-const isNotFound = (error: PlatformError): boolean => error.reason._tag === "NotFound"
-
 /** Removes `file`, ignoring every failure: for cleanup paths, where the first error is the one to report. */
 const discard = (fs: FileSystem.FileSystem, file: string): Effect.Effect<void> => Effect.ignore(fs.remove(file))
 
@@ -63,6 +61,27 @@ const unlessSuccess = (cleanup: Effect.Effect<void>) => (exit: Exit.Exit<unknown
 /** A fresh temp name inside `directory`. */
 const tempPathIn = (path: Path.Path, directory: string): string =>
   path.join(directory, TEMP_PREFIX + randomBytes(16).toString("hex"))
+
+/**
+ * Creates a new temp file in `directory` (opened `wx`), lets `fill` write it, fsyncs and closes
+ * it, and returns its path. On failure or interruption the file is removed — but only a file we
+ * created (`wx` failing with EEXIST names someone else's).
+ */
+const createTemp = <E, R>(
+  directory: string,
+  fill: (file: FileSystem.File) => Effect.Effect<void, E, R>
+): Effect.Effect<string, E | PlatformError, FileSystem.FileSystem | Path.Path | R> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const tempPath = tempPathIn(yield* Path.Path, directory)
+    let opened = false
+    const write = Effect.scoped(Effect.flatMap(fs.open(tempPath, { flag: "wx" }), (file) => {
+      opened = true
+      return Effect.andThen(fill(file), file.sync)
+    }))
+    yield* Effect.onExit(write, unlessSuccess(Effect.suspend(() => opened ? discard(fs, tempPath) : Effect.void)))
+    return tempPath
+  })
 
 /**
  * Streams `content` into a new fsynced temp file inside `directory` (which must exist), hashing
@@ -77,25 +96,18 @@ export const writeTemp = <E, R>(
   directory: string,
   content: Stream.Stream<Uint8Array, E, R>
 ): Effect.Effect<TempFile, E | PlatformError, FileSystem.FileSystem | Path.Path | R> =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const tempPath = tempPathIn(yield* Path.Path, directory)
+  Effect.suspend(() => {
     const hash = createHash("sha256")
     let size = 0
-    let opened = false
-    const write = Effect.scoped(Effect.gen(function*() {
-      const file = yield* fs.open(tempPath, { flag: "wx" })
-      opened = true
-      yield* Stream.runForEach(content, (chunk) => {
-        hash.update(chunk)
-        size += chunk.byteLength
-        return file.writeAll(chunk)
-      })
-      yield* file.sync
-    }))
-    // Only a file we created is ours to remove (`wx` failing with EEXIST names someone else's).
-    yield* Effect.onExit(write, unlessSuccess(Effect.suspend(() => opened ? discard(fs, tempPath) : Effect.void)))
-    return { path: tempPath, sha256: hash.digest("hex"), size }
+    return Effect.map(
+      createTemp(directory, (file) =>
+        Stream.runForEach(content, (chunk) => {
+          hash.update(chunk)
+          size += chunk.byteLength
+          return file.writeAll(chunk)
+        })),
+      (path) => ({ path, sha256: hash.digest("hex"), size })
+    )
   })
 
 /**
@@ -112,19 +124,10 @@ export const writeTempBytes = (
   directory: string,
   bytes: Uint8Array
 ): Effect.Effect<TempFile, PlatformError, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const tempPath = tempPathIn(yield* Path.Path, directory)
-    let opened = false
-    const write = Effect.scoped(
-      Effect.flatMap(fs.open(tempPath, { flag: "wx" }), (file) => {
-        opened = true
-        return Effect.andThen(file.writeAll(bytes), file.sync)
-      })
-    )
-    yield* Effect.onExit(write, unlessSuccess(Effect.suspend(() => opened ? discard(fs, tempPath) : Effect.void)))
-    return { path: tempPath, sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.byteLength }
-  })
+  Effect.map(
+    createTemp(directory, (file) => file.writeAll(bytes)),
+    (path) => ({ path, sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.byteLength })
+  )
 
 /**
  * Creates `directory` (and missing parents) and fsyncs its parent, so the new folder survives a

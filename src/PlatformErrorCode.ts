@@ -1,7 +1,7 @@
 /**
- * The errno code behind a `PlatformError`, for the few decisions that need more than its
- * `reason` tag (ENOTDIR, EXDEV, ENOSPC, ...). The one copy shared by `DurableFile` and the
- * BlobStore.
+ * Questions asked of a `PlatformError` by the file-handling code (`DurableFile`, the BlobStore,
+ * the archive's day files): was the file missing, and which errno code is behind it
+ * (ENOTDIR, EXDEV, ENOSPC, ...) when the `reason` tag is not enough.
  *
  * @since 0.6.0
  */
@@ -21,3 +21,6 @@ export const errnoCode = (error: PlatformError): string | undefined => {
   const code: unknown = Reflect.get(cause, "code")
   return typeof code === "string" ? code : undefined
 }
+
+/** Whether the error is ENOENT: the file or folder is not there. */
+export const isNotFound = (error: PlatformError): boolean => error.reason._tag === "NotFound"

@@ -13,6 +13,7 @@ import { isPlatformError, type PlatformError } from "effect/PlatformError"
 import { createHash } from "node:crypto"
 import { ArchiveError } from "../../schema/Errors.ts"
 import * as DurableFile from "../DurableFile.ts"
+import { isNotFound } from "../PlatformErrorCode.ts"
 import { isValidUtcDay } from "../UtcDay.ts"
 
 /** A published day file. */
@@ -75,7 +76,6 @@ export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileSt
     const services = yield* Effect.context<FileSystem.FileSystem | Path.Path>()
     const describe = (name: string) => path.join(archiveDir, name)
     const fail = (file: string) => (error: PlatformError) => new ArchiveError({ file, reason: platformReason(error) })
-    const isNotFound = (error: PlatformError) => error.reason._tag === "NotFound"
 
     const stat = (name: string) =>
       fs.stat(describe(name)).pipe(

@@ -9,7 +9,7 @@ import { Context, Effect, FileSystem, Path } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import { BlobStoreError, type BlobStoreErrorReason } from "../../schema/Blob.ts"
 import { BlobNotFound } from "../../schema/Errors.ts"
-import { errnoCode } from "../PlatformErrorCode.ts"
+import { errnoCode, isNotFound } from "../PlatformErrorCode.ts"
 import type { BlobPaths } from "./BlobPath.ts"
 import { makeBlobPaths } from "./BlobPath.ts"
 
@@ -30,10 +30,6 @@ export const makeBlobEnv = (root: string): Effect.Effect<BlobEnv, never, FileSys
     const context = Context.make(FileSystem.FileSystem, fs).pipe(Context.add(Path.Path, path))
     return { fs, path, paths: makeBlobPaths(path, root), context }
   })
-
-/** Whether a platform error is ENOENT. */
-export const isNotFound = (error: PlatformError): boolean =>
-  error.reason._tag === "NotFound"
 
 const reasonByCode: Record<string, BlobStoreErrorReason> = {
   EACCES: "permissionDenied",

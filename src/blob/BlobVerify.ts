@@ -20,7 +20,8 @@ import type { BlobDigest, BlobMismatch, BlobOk, BlobStoreError } from "../../sch
 import type { BlobNotFound } from "../../schema/Errors.ts"
 import { placeNoClobber, syncDirectory } from "../DurableFile.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
-import { ioError, ioErrorOrNotFound, isNotFound } from "./BlobEnv.ts"
+import { isNotFound } from "../PlatformErrorCode.ts"
+import { ioError, ioErrorOrNotFound } from "./BlobEnv.ts"
 import { hashFile } from "./BlobHash.ts"
 
 /** The sha256 and size of the stored blob. */

@@ -80,11 +80,8 @@ export const exportDay = (input: ExportInput): {
   return { stats, bytes: input.compress ? gzip<ExportError>(input.file)(text) : text }
 }
 
-const noteSqlite = (stats: ExportStats, ids: ReadonlyArray<number>) => {
-  const first = ids[0]
-  const last = ids[ids.length - 1]
-  if (first === undefined || last === undefined) return
-  stats.sqliteRows += ids.length
+const noteSqlite = (stats: ExportStats, count: number, first: number, last: number) => {
+  stats.sqliteRows += count
   stats.firstSqliteId ??= first
   stats.lastSqliteId = last
 }
@@ -101,9 +98,7 @@ const sqliteOnly = (input: ExportInput, stats: ExportStats): Stream.Stream<Uint8
     Effect.gen(function*() {
       const page = yield* input.rows.pageBytes(input.day.day, afterId, input.day.maxId, BYTES_PAGE_SIZE)
       if (page === undefined) return [[], Option.none<number>()] as const
-      stats.sqliteRows += page.count
-      stats.firstSqliteId ??= page.firstId
-      stats.lastSqliteId = page.lastId
+      noteSqlite(stats, page.count, page.firstId, page.lastId)
       noteLines(stats, page.count, page.firstId, page.lastId)
       yield* input.onBatch(stats)
       return [[page.bytes], Option.some(page.lastId)] as const
@@ -140,10 +135,11 @@ const merged = (input: ExportInput, stats: ExportStats): Stream.Stream<Uint8Arra
       next: Effect.map(
         Effect.suspend(() => input.rows.page(input.day.day, afterId, input.day.maxId, PAGE_SIZE)),
         (page) => {
+          const first = page.ids[0]
           const last = page.ids[page.ids.length - 1]
-          if (last === undefined) return undefined
+          if (first === undefined || last === undefined) return undefined
           afterId = last
-          noteSqlite(stats, page.ids)
+          noteSqlite(stats, page.ids.length, first, last)
           return page.ids.map((id, i) => ({ id, text: page.lines[i] ?? "", line: 0 }))
         }
       )

@@ -13,6 +13,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    setupFiles: ["test/support/cleanup.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000
   }

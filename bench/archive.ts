@@ -12,9 +12,8 @@ import { closeSync, copyFileSync, fsyncSync, mkdirSync, mkdtempSync, openSync, r
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
-import { layerDatabase } from "../src/Database.ts"
 import { LogArchive } from "../src/LogArchive.ts"
-import { Sqlite } from "../src/Sqlite.ts"
+import { DatabaseFile, LogArchiveFileSystem } from "../layers/index.ts"
 
 const DAY = Date.UTC(2024, 0, 1)
 const NOW = Date.UTC(2024, 6, 1)
@@ -35,7 +34,7 @@ const open = (filename: string) => {
 
 const prepare = async (dir: string, rows: number) => {
   const filename = join(dir, "nerve.db")
-  await Effect.runPromise(Effect.provide(Sqlite.use(() => Effect.void), layerDatabase({ filename })))
+  await Effect.runPromise(Effect.provide(Effect.void, DatabaseFile({ filename })))
   const db = open(filename)
   const insert = db.prepare("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES (?, ?, ?, ?, ?)")
   const payload = JSON.stringify({ role: "assistant", content: "x".repeat(80) })
@@ -96,8 +95,8 @@ const runRaw = (dir: string): Measure => {
 }
 
 const runArchive = async (dir: string): Promise<Measure> => {
-  const stack = LogArchive.layerFileSystem(join(dir, "archive", "logs")).pipe(
-    Layer.provide(layerDatabase({ filename: join(dir, "nerve.db") })),
+  const stack = LogArchiveFileSystem(join(dir, "archive", "logs")).pipe(
+    Layer.provide(DatabaseFile({ filename: join(dir, "nerve.db") })),
     Layer.provide(NodeServices.layer)
   )
   return Effect.runPromise(Effect.gen(function*() {

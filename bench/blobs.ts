@@ -20,6 +20,7 @@ import * as fsp from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { BlobStore, type BlobStoreShape } from "../src/BlobStore.ts"
+import { BlobStoreFileSystem } from "../layers/index.ts"
 
 const ROUNDS = 5
 const WRITES_PER_ROUND = 300
@@ -37,7 +38,7 @@ const payloads = (n: number) => Array.from({ length: n }, () => new Uint8Array(r
 
 const withStore = <A, E>(body: (blobs: BlobStoreShape) => Effect.Effect<A, E>): Promise<A> =>
   Effect.runPromise(
-    BlobStore.use(body).pipe(Effect.provide(BlobStore.layerFileSystem(oursRoot).pipe(Layer.provide(NodeServices.layer))))
+    BlobStore.use(body).pipe(Effect.provide(BlobStoreFileSystem(oursRoot).pipe(Layer.provide(NodeServices.layer))))
   )
 
 // ---- raw durable write: the same steps as the store, written out by hand ----

@@ -13,8 +13,8 @@ import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { LogStoreFile } from "../layers/index.ts"
 import { LogStore } from "../src/LogStore.ts"
-import { migrate } from "../src/Migrations.ts"
-import { make as makeSqlite } from "../src/Sqlite.ts"
+import { migrate } from "../src/sqlite/Migrations.ts"
+import { make as makeSqlite } from "../src/sqlite/Sqlite.ts"
 
 const ROUNDS = 5
 const dir = mkdtempSync(join(tmpdir(), "nerve-bench-logstore-"))

@@ -2,6 +2,11 @@
  * Ready-made layers: the live stack on a data directory and the in-memory stack for tests, plus
  * one layer per service for those who compose them differently.
  *
+ * Naming: `<Service><Backend>`. `Sqlite` runs on the `Database` in context, `File` opens a
+ * SQLite file of its own, `FileSystem` keeps files in a folder through the Effect `FileSystem`,
+ * `Memory` keeps everything in memory (fresh for each provide). `NerveStoreLive` /
+ * `NerveStoreMemory` compose all three services.
+ *
  * @example
  * ```ts
  * import { NerveStoreLive, NerveStoreMemory } from "@uncaged/nerve-store/layers"
@@ -12,23 +17,36 @@
  * @since 0.6.0
  */
 import { NodeServices } from "@effect/platform-node"
-import { Effect, FileSystem, Layer, Path } from "effect"
-import { DatabaseError } from "../schema/Errors.ts"
-import { BlobStore } from "../src/BlobStore.ts"
-import { layerDatabase } from "../src/Database.ts"
-import { LogArchive } from "../src/LogArchive.ts"
+import { Config, Duration, Effect, FileSystem, Layer, Path } from "effect"
+import type { ConfigError } from "effect/Config"
+import { type DataDirectoryError, type DatabaseError, InvalidInput } from "../schema/Errors.ts"
+import * as BlobStoreFileSystemImpl from "../src/blob/BlobStoreFileSystem.ts"
+import * as BlobStoreMemoryImpl from "../src/blob/BlobStoreMemory.ts"
+import type { BlobStore } from "../src/BlobStore.ts"
+import * as LogArchiveSqlite from "../src/archive/LogArchiveSqlite.ts"
+import type { LogArchive } from "../src/LogArchive.ts"
 import type { LogStore } from "../src/LogStore.ts"
-import * as LogStoreSqlite from "../src/LogStoreSqlite.ts"
-import type { Sqlite, SqliteOptions } from "../src/Sqlite.ts"
+import * as LogStoreSqliteImpl from "../src/logstore/LogStoreSqlite.ts"
+import * as Database from "../src/sqlite/Database.ts"
+import { dataDirectoryError } from "../src/fs/PlatformErrors.ts"
 
-/** Options of the live stack. */
-export interface NerveStoreLiveOptions {
-  /** The data directory: `nerve.db`, `archive/logs/`, `blobs/` live here. Created if missing. */
-  readonly dataDir: string
+/** The migrated SQLite database that LogStore and LogArchive share (built only by this package). */
+export type { Database } from "../src/sqlite/Database.ts"
+
+/** How to open a SQLite file. */
+export interface DatabaseFileOptions {
+  /** A file path, or `":memory:"` for a private in-memory database. */
+  readonly filename: string
+  /** How long to wait for another process's write lock (default 10 seconds). */
+  readonly busyTimeout?: Duration.Input
   /** SQLite `synchronous`: `NORMAL` (default) or `FULL` (durable across power loss). */
   readonly synchronous?: "NORMAL" | "FULL"
-  /** How long to wait for another process's write lock (default 10 s). */
-  readonly busyTimeoutMs?: number
+}
+
+/** Options of the live stack. */
+export interface NerveStoreLiveOptions extends Omit<DatabaseFileOptions, "filename"> {
+  /** The data directory: `nerve.db`, `archive/logs/`, `blobs/` live here. Created if missing. */
+  readonly dataDir: string
 }
 
 /** What the stacks provide. */
@@ -36,69 +54,92 @@ export type NerveStore = LogStore | LogArchive | BlobStore
 
 /** The database file inside a data directory. */
 export const DATABASE_FILE = "nerve.db"
-
-/** The migrated database in `<dataDir>/nerve.db`, creating the folder if needed. */
-export const DatabaseFile = (options: NerveStoreLiveOptions): Layer.Layer<Sqlite, DatabaseError> =>
-  Layer.unwrap(Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    yield* fs.makeDirectory(options.dataDir, { recursive: true }).pipe(
-      Effect.mapError((error) =>
-        new DatabaseError({
-          operation: `create the data directory ${options.dataDir}`,
-          reason: error.reason._tag === "PermissionDenied" ? "readOnly" : "other",
-          code: null,
-          detail: error.message
-        })
-      )
-    )
-    return layerDatabase({
-      filename: path.join(options.dataDir, DATABASE_FILE),
-      ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }),
-      ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs })
-    })
-  })).pipe(Layer.provide(NodeServices.layer))
-
-/** A private, migrated in-memory database (fresh for each provide). */
-export const DatabaseMemory: Layer.Layer<Sqlite, DatabaseError> = layerDatabase({ filename: ":memory:" })
-
-/** LogStore on a SQLite file (any path; its folder must exist). */
-export const LogStoreFile = (options: SqliteOptions): Layer.Layer<LogStore, DatabaseError> =>
-  LogStoreSqlite.layer.pipe(Layer.provide(layerDatabase(options)))
-
-/** LogStore on a private in-memory SQLite database (fresh for each provide). */
-export const LogStoreMemory: Layer.Layer<LogStore, DatabaseError> = LogStoreSqlite.layer.pipe(Layer.provide(DatabaseMemory))
-
 /** The folder of archived days inside a data directory. */
 export const ARCHIVE_FOLDER = ["archive", "logs"] as const
 /** The folder of blobs inside a data directory. */
 export const BLOB_FOLDER = "blobs"
 
-/** Blobs in a folder on the local file system (created by the first write). */
-export const BlobStoreFile = (root: string): Layer.Layer<BlobStore> =>
-  BlobStore.layerFileSystem(root).pipe(Layer.provide(NodeServices.layer))
+const sqliteOptions = (options: DatabaseFileOptions) => ({
+  filename: options.filename,
+  ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }),
+  ...(options.busyTimeout === undefined ? {} : { busyTimeoutMs: Duration.toMillis(Duration.fromInputUnsafe(options.busyTimeout)) })
+})
+
+/** A SQLite file (its folder must exist), migrated on open. */
+export const DatabaseFile = (options: DatabaseFileOptions): Layer.Layer<Database.Database, DatabaseError> =>
+  Database.layer(sqliteOptions(options))
+
+/** A private, migrated in-memory database (fresh for each provide). */
+export const DatabaseMemory: Layer.Layer<Database.Database, DatabaseError> = Database.layer({ filename: ":memory:" })
+
+/** LogStore on the `Database` in context (share one database with `LogArchiveFileSystem`). */
+export const LogStoreSqlite: Layer.Layer<LogStore, never, Database.Database> = LogStoreSqliteImpl.layer
+
+/** LogStore on a SQLite file of its own (any path; its folder must exist). */
+export const LogStoreFile = (options: DatabaseFileOptions): Layer.Layer<LogStore, DatabaseError> =>
+  LogStoreSqlite.pipe(Layer.provide(DatabaseFile(options)))
+
+/** LogStore on a private in-memory SQLite database (fresh for each provide). */
+export const LogStoreMemory: Layer.Layer<LogStore, DatabaseError> = LogStoreSqlite.pipe(Layer.provide(DatabaseMemory))
+
+/** LogArchive on the `Database` in context, with day files under `archiveDir`. */
+export const LogArchiveFileSystem = (
+  archiveDir: string
+): Layer.Layer<LogArchive, never, Database.Database | FileSystem.FileSystem | Path.Path> =>
+  LogArchiveSqlite.layerFileSystem(archiveDir)
+
+/** LogArchive on the `Database` in context, with day files in memory (fresh for each provide). */
+export const LogArchiveMemory: Layer.Layer<LogArchive, never, Database.Database> = LogArchiveSqlite.layerMemory
+
+/** Blobs in the folder `root` (created by the first write) on the Effect `FileSystem` in context. */
+export const BlobStoreFileSystem = (root: string): Layer.Layer<BlobStore, never, FileSystem.FileSystem | Path.Path> =>
+  BlobStoreFileSystemImpl.layer(root)
 
 /** Blobs in a `Map`, fresh for each provide. */
-export const BlobStoreMemory: Layer.Layer<BlobStore> = BlobStore.layerMemory
+export const BlobStoreMemory: Layer.Layer<BlobStore> = BlobStoreMemoryImpl.layer
 
 /**
  * The live stack on a data directory (SPEC §Data directory): `nerve.db` shared by LogStore and
- * LogArchive, day files in `archive/logs/`, blobs in `blobs/`.
+ * LogArchive, day files in `archive/logs/`, blobs in `blobs/`. The folder is created when missing.
  */
-export const NerveStoreLive = (options: NerveStoreLiveOptions): Layer.Layer<NerveStore, DatabaseError> =>
+export const NerveStoreLive = (options: NerveStoreLiveOptions): Layer.Layer<NerveStore, DatabaseError | DataDirectoryError | InvalidInput> =>
   Layer.unwrap(Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
+    if (options.dataDir.trim() === "") {
+      return yield* new InvalidInput({ field: "dataDir", reason: "must not be empty" })
+    }
+    yield* fs.makeDirectory(options.dataDir, { recursive: true }).pipe(
+      Effect.mapError((error) => dataDirectoryError(options.dataDir, error))
+    )
     return Layer.mergeAll(
-      LogStoreSqlite.layer,
-      LogArchive.layerFileSystem(path.join(options.dataDir, ...ARCHIVE_FOLDER))
+      LogStoreSqlite,
+      LogArchiveFileSystem(path.join(options.dataDir, ...ARCHIVE_FOLDER))
     ).pipe(
-      Layer.provide(DatabaseFile(options)),
-      Layer.merge(BlobStore.layerFileSystem(path.join(options.dataDir, BLOB_FOLDER)))
+      Layer.provide(DatabaseFile({ ...options, filename: path.join(options.dataDir, DATABASE_FILE) })),
+      Layer.merge(BlobStoreFileSystem(path.join(options.dataDir, BLOB_FOLDER)))
     )
   })).pipe(Layer.provide(NodeServices.layer))
 
+/**
+ * `NerveStoreLive` configured from the environment: `NERVE_DATA_DIR` (default `./data`),
+ * `NERVE_SYNCHRONOUS` (`NORMAL` or `FULL`), `NERVE_BUSY_TIMEOUT` (a duration, e.g. `5 seconds`).
+ */
+export const NerveStoreConfig: Layer.Layer<NerveStore, DatabaseError | DataDirectoryError | InvalidInput | ConfigError> = Layer.unwrap(
+  Effect.gen(function*() {
+    const dataDir = yield* Config.String("NERVE_DATA_DIR").pipe(Config.withDefault("./data"))
+    const synchronous = yield* Config.option(Config.Literals(["NORMAL", "FULL"], "NERVE_SYNCHRONOUS"))
+    const busyTimeout = yield* Config.option(Config.Duration("NERVE_BUSY_TIMEOUT"))
+    return NerveStoreLive({
+      dataDir,
+      ...(synchronous._tag === "Some" ? { synchronous: synchronous.value } : {}),
+      ...(busyTimeout._tag === "Some" ? { busyTimeout: busyTimeout.value } : {})
+    })
+  })
+)
+
 /** The same services in memory, fresh for each provide: swap it in for `NerveStoreLive` in tests. */
 export const NerveStoreMemory: Layer.Layer<NerveStore, DatabaseError> = Layer.mergeAll(
-  LogStoreSqlite.layer,
-  LogArchive.layerMemory
-).pipe(Layer.provide(DatabaseMemory), Layer.merge(BlobStore.layerMemory))
+  LogStoreSqlite,
+  LogArchiveMemory
+).pipe(Layer.provide(DatabaseMemory), Layer.merge(BlobStoreMemory))

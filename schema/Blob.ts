@@ -1,10 +1,9 @@
 /**
  * The public data of the BlobStore: digests, stats, the `verifyAll` report, `gc` options and
- * result, and `BlobStoreError` (an I/O failure naming the operation and the path).
+ * result.
  *
- * `InvalidDigest`, `BlobNotFound` and `DigestMismatch` live in `./Errors.ts` with the other errors.
- * This module holds data only; turning a `PlatformError` into a `BlobStoreError` is done in
- * `src/blob/BlobEnv.ts`.
+ * Its errors (`InvalidDigest`, `BlobNotFound`, `DigestMismatch`, `BlobStoreError`) live in
+ * `./Errors.ts` with the others.
  *
  * @since 0.6.0
  */
@@ -193,44 +192,3 @@ export const GcResult = Schema.Struct({
   bytesFreed: Schema.Int
 })
 export type GcResult = typeof GcResult.Type
-
-/**
- * Why an I/O operation of the blob store failed: `permissionDenied` (EACCES, EPERM), `readOnly`
- * (EROFS), `diskFull` (ENOSPC, EDQUOT), `notADirectory` (a file where a folder should be),
- * `isADirectory`, `notFound`, `tooManyOpenFiles`, `io` (EIO), or `other`.
- */
-export const BlobStoreErrorReason = Schema.Literals([
-  "permissionDenied",
-  "readOnly",
-  "diskFull",
-  "notADirectory",
-  "isADirectory",
-  "notFound",
-  "tooManyOpenFiles",
-  "io",
-  "other"
-])
-export type BlobStoreErrorReason = typeof BlobStoreErrorReason.Type
-
-/**
- * The blob store could not do its I/O. `operation` is the public operation (`BlobStore.write`),
- * `path` the file or folder it was touching, `code` the errno code when there is one.
- *
- * @example
- * ```ts
- * blobs.write(bytes).pipe(
- *   Effect.catchTag("BlobStoreError", (e) => e.reason === "diskFull" ? Effect.log("disk full at", e.path) : Effect.fail(e))
- * )
- * ```
- */
-export class BlobStoreError extends Schema.TaggedError<BlobStoreError>()("BlobStoreError", {
-  operation: Schema.String,
-  path: Schema.String,
-  reason: BlobStoreErrorReason,
-  code: Schema.NullOr(Schema.String),
-  detail: Schema.String
-}) {
-  override get message(): string {
-    return `${this.operation} failed on ${this.path} (${this.reason}${this.code === null ? "" : `, ${this.code}`}): ${this.detail}`
-  }
-}

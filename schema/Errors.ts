@@ -65,15 +65,28 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
 export const DatabaseErrorReason = Schema.Literals(["busy", "locked", "full", "readOnly", "corrupt", "constraint", "other"])
 export type DatabaseErrorReason = typeof DatabaseErrorReason.Type
 
-/** A node:sqlite call failed; `code` is SQLite's extended result code when there is one. */
+/**
+ * A node:sqlite call failed. `operation` is the public operation (`LogStore.append`, `open
+ * nerve.db`), `code` SQLite's extended result code when there is one, `cause` what node:sqlite threw.
+ *
+ * @example
+ * ```ts
+ * log.append(entry).pipe(Effect.retry({ while: (e) => e._tag === "DatabaseError" && e.isRetryable, times: 3 }))
+ * ```
+ */
 export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
   operation: Schema.String,
   reason: DatabaseErrorReason,
   code: Schema.NullOr(Schema.Int),
-  detail: Schema.String
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Defect())
 }) {
   override get message(): string {
     return `${this.operation} failed (${this.reason}${this.code === null ? "" : `, sqlite code ${this.code}`}): ${this.detail}`
+  }
+  /** Whether trying again later can help: another connection held a lock (`busy`, `locked`). */
+  get isRetryable(): boolean {
+    return this.reason === "busy" || this.reason === "locked"
   }
 }
 
@@ -115,13 +128,128 @@ export class InvalidUtcDay extends Schema.TaggedError<InvalidUtcDay>()("InvalidU
   }
 }
 
-/** An archive file could not be written, read or trusted; `line` is 1-based when a line is at fault. */
+/**
+ * Why a file operation failed, from the errno code behind it: `permissionDenied` (EACCES,
+ * EPERM), `readOnly` (EROFS), `diskFull` (ENOSPC, EDQUOT), `notADirectory` (a file where a folder
+ * should be), `isADirectory`, `notFound`, `alreadyExists`, `tooManyOpenFiles`, `io` (EIO), `other`.
+ */
+export const FileErrorReason = Schema.Literals([
+  "permissionDenied",
+  "readOnly",
+  "diskFull",
+  "notADirectory",
+  "isADirectory",
+  "notFound",
+  "alreadyExists",
+  "tooManyOpenFiles",
+  "io",
+  "other"
+])
+export type FileErrorReason = typeof FileErrorReason.Type
+
+/** Whether a file failure may go away by itself (a retry can help). */
+export const isRetryableFileReason = (reason: FileErrorReason): boolean =>
+  reason === "tooManyOpenFiles" || reason === "io"
+
+/** Why an I/O operation of the blob store failed (see `FileErrorReason`). */
+export const BlobStoreErrorReason = FileErrorReason
+export type BlobStoreErrorReason = typeof BlobStoreErrorReason.Type
+
+/**
+ * The blob store could not do its I/O. `operation` is the public operation (`BlobStore.write`),
+ * `path` the file or folder it was touching, `code` the errno code when there is one.
+ *
+ * @example
+ * ```ts
+ * blobs.write(bytes).pipe(
+ *   Effect.catchTag("BlobStoreError", (e) => e.reason === "diskFull" ? Effect.log("disk full at", e.path) : Effect.fail(e))
+ * )
+ * ```
+ */
+export class BlobStoreError extends Schema.TaggedError<BlobStoreError>()("BlobStoreError", {
+  operation: Schema.String,
+  path: Schema.String,
+  reason: BlobStoreErrorReason,
+  code: Schema.NullOr(Schema.String),
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {
+  override get message(): string {
+    return `${this.operation} failed on ${this.path} (${this.reason}${this.code === null ? "" : `, ${this.code}`}): ${this.detail}`
+  }
+  /** Whether trying again later can help (EMFILE, EIO). */
+  get isRetryable(): boolean {
+    return isRetryableFileReason(this.reason)
+  }
+}
+
+/**
+ * Why the archive failed: a file failure (see `FileErrorReason`), or `corrupt` (a file that does
+ * not decode or does not match its manifest), `missing` (the manifest lists a file that is gone),
+ * `notArchived` (no file for that day), `changedOnDisk` (a file changed under a running archive).
+ */
+export const ArchiveErrorReason = Schema.Union([
+  FileErrorReason,
+  Schema.Literals(["corrupt", "missing", "notArchived", "changedOnDisk"])
+])
+export type ArchiveErrorReason = typeof ArchiveErrorReason.Type
+
+/**
+ * An archive file could not be written, read or trusted. `line` is 1-based when a line is at
+ * fault; `detail` says what happened; `cause` keeps the underlying failure.
+ */
 export class ArchiveError extends Schema.TaggedError<ArchiveError>()("ArchiveError", {
   file: Schema.String,
   line: Schema.optional(Schema.Int),
-  reason: Schema.String
+  reason: ArchiveErrorReason,
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Defect())
 }) {
   override get message(): string {
-    return `archive ${this.file}${this.line === undefined ? "" : `:${this.line}`}: ${this.reason}`
+    return `archive ${this.file}${this.line === undefined ? "" : `:${this.line}`} (${this.reason}): ${this.detail}`
+  }
+  /** Whether trying again later can help. */
+  get isRetryable(): boolean {
+    return this.reason === "changedOnDisk" || (this.reason !== "corrupt" && this.reason !== "missing" &&
+      this.reason !== "notArchived" && isRetryableFileReason(this.reason))
   }
 }
+
+/**
+ * The data directory (or a folder the store keeps in it) cannot be used: `reason` says why
+ * (`notADirectory`: a file stands where the folder should be; `permissionDenied`; `readOnly`; ...).
+ */
+export class DataDirectoryError extends Schema.TaggedError<DataDirectoryError>()("DataDirectoryError", {
+  path: Schema.String,
+  reason: FileErrorReason,
+  code: Schema.NullOr(Schema.String),
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {
+  override get message(): string {
+    const what: Partial<Record<FileErrorReason, string>> = {
+      notADirectory: "a file stands where a folder should be",
+      alreadyExists: "a file stands where a folder should be",
+      permissionDenied: "permission denied",
+      readOnly: "the file system is read-only",
+      diskFull: "the disk is full",
+      notFound: "it does not exist"
+    }
+    return `cannot use ${this.path} in the data directory: ${what[this.reason] ?? this.detail}`
+  }
+}
+
+/** Any error a nerve-store service or layer can fail with . */
+export type NerveStoreError =
+  | IllegalTransition
+  | RunNotFound
+  | CorruptRow
+  | InvalidInput
+  | DatabaseError
+  | InvalidDigest
+  | BlobNotFound
+  | DigestMismatch
+  | InvalidUtcDay
+  | ArchiveError
+  | DataDirectoryError
+  | BlobStoreError

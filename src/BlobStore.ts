@@ -10,20 +10,17 @@
  *
  * @since 0.6.0
  */
-import { Context, type Effect, type FileSystem, Layer, type Path, type Stream } from "effect"
+import { Context, type Effect, type Stream } from "effect"
 import type {
   BlobDigest,
   BlobMismatch,
   BlobOk,
   BlobStat,
-  BlobStoreError,
   GcOptionsInput,
   GcResult,
   VerifyReport
 } from "../schema/Blob.ts"
-import type { BlobNotFound, DigestMismatch, InvalidDigest, InvalidInput } from "../schema/Errors.ts"
-import { makeFileSystem } from "./blob/BlobStoreFileSystem.ts"
-import { makeMemory } from "./blob/BlobStoreMemory.ts"
+import type { BlobNotFound, BlobStoreError, DigestMismatch, InvalidDigest, InvalidInput } from "../schema/Errors.ts"
 
 /**
  * The operations of the blob store. Every operation that takes a digest accepts any string,
@@ -83,7 +80,7 @@ export interface BlobStoreShape {
 
 /**
  * The blob store. Provide it with `NerveStoreLive` / `NerveStoreMemory` from
- * `@uncaged/nerve-store/layers`, or with `BlobStore.layerFileSystem(root)` / `BlobStore.layerMemory`.
+ * `@uncaged/nerve-store/layers`, or with `BlobStoreFileSystem(root)` / `BlobStoreMemory` from there.
  *
  * @example
  * ```ts
@@ -91,29 +88,7 @@ export interface BlobStoreShape {
  *   const blobs = yield* BlobStore
  *   const digest = yield* blobs.write("hello")
  *   return new TextDecoder().decode(yield* blobs.read(digest))
- * }).pipe(Effect.provide(BlobStore.layerMemory))
+ * }).pipe(Effect.provide(BlobStoreMemory))
  * ```
  */
-export class BlobStore extends Context.Service<BlobStore, BlobStoreShape>()("@uncaged/nerve-store/BlobStore") {
-  /**
-   * Blobs in the folder `root` (created when the first blob is written), on the Effect
-   * `FileSystem` — provide `NodeServices.layer` (or `NodeFileSystem.layer` + `NodePath.layer`).
-   *
-   * @example
-   * ```ts
-   * const BlobsLive = BlobStore.layerFileSystem("./data/blobs").pipe(Layer.provide(NodeServices.layer))
-   * ```
-   */
-  static readonly layerFileSystem = (root: string): Layer.Layer<BlobStore, never, FileSystem.FileSystem | Path.Path> =>
-    Layer.effect(BlobStore, makeFileSystem(root))
-
-  /**
-   * Blobs in a `Map`, with the same observable behaviour; a fresh, empty store for each provide.
-   *
-   * @example
-   * ```ts
-   * it.effect("stores", () => program.pipe(Effect.provide(BlobStore.layerMemory)))
-   * ```
-   */
-  static readonly layerMemory: Layer.Layer<BlobStore> = Layer.effect(BlobStore, makeMemory)
-}
+export class BlobStore extends Context.Service<BlobStore, BlobStoreShape>()("@uncaged/nerve-store/BlobStore") {}

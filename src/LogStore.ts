@@ -25,8 +25,18 @@ export interface TransitionResult {
  */
 export interface LogStoreShape {
   /**
+   * Runs `self` in one `BEGIN IMMEDIATE` transaction: every LogStore write inside it commits when
+   * it succeeds, and none does when it fails, dies or is interrupted. Nested calls join the outer one.
+   *
+   * @example
+   * ```ts
+   * yield* log.transaction(Effect.all([log.append(a), log.setMeta("cursor", "42")]))
+   * ```
+   */
+  readonly transaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R>
+  /**
    * Appends one row. Concurrent appends share one transaction (group commit); each completes only
-   * after its row is committed. Inside a `Sqlite.transaction` the row joins that transaction.
+   * after its row is committed. Inside `transaction` the row joins that transaction.
    */
   readonly append: (input: AppendInput) => Effect.Effect<LogEntry, InvalidInput | DatabaseError>
   /** Appends rows in one transaction: all or none. */

@@ -1,26 +1,83 @@
 /**
  * nerve-store: persistent storage for the nerve workflow daemon, as Effect services.
  *
- * Layers live in `@uncaged/nerve-store/layers`.
+ * This barrel is the whole public API (scripts/check-dist.ts pins the exported names). Layers
+ * live in `@uncaged/nerve-store/layers`. How the pieces fit: docs/ARCHITECTURE.md.
  *
  * @since 0.6.0
  */
-export * from "../schema/Archive.ts"
-export * from "../schema/Blob.ts"
-export * from "../schema/Errors.ts"
-export * from "../schema/LogEntry.ts"
-export * from "../schema/Primitives.ts"
-export * from "../schema/Thread.ts"
-export * from "../schema/WorkflowRun.ts"
-export { layerDatabase } from "./Database.ts"
-export { DayFiles, type DayFileStore } from "./archive/DayFileStore.ts"
+
+// The services: tags and shapes.
 export { BlobStore, type BlobStoreShape } from "./BlobStore.ts"
-export * as GroupCommit from "./GroupCommit.ts"
-export { type ArchiveProgressListener, CHECKPOINT_AFTER_ROWS, LogArchive, type LogArchiveShape } from "./LogArchive.ts"
+export { type ArchiveProgressListener, LogArchive, type LogArchiveShape } from "./LogArchive.ts"
 export { LogStore, type LogStoreShape, type TransitionResult } from "./LogStore.ts"
-export { LATEST_SCHEMA_VERSION, migrate, migrations, schemaVersion } from "./Migrations.ts"
-export { classifyTransition, INITIAL_STATUSES, isTerminal, NEXT_STATUSES, type TransitionKind } from "./RunStateMachine.ts"
-export { Sqlite, type SqliteOptions, type SqliteShape } from "./Sqlite.ts"
+
+// The data they take and return.
+export {
+  ArchiveCompression,
+  ArchivedDay,
+  ArchiveDayResult,
+  ArchiveOptions,
+  ArchivePlan,
+  ArchiveProgress,
+  ArchiveResult,
+  DayFinished,
+  DayProgress,
+  DaySkipped,
+  DayStarted,
+  PlannedDay,
+  RestoreResult
+} from "../schema/Archive.ts"
+export {
+  BlobCheck,
+  BlobDigest,
+  BlobDigestFromString,
+  BlobMismatch,
+  BlobOk,
+  BlobStat,
+  BlobUnreadable,
+  DEFAULT_TEMP_MAX_AGE,
+  GcOptions,
+  type GcOptionsInput,
+  GcResult,
+  isBlobDigest,
+  parseDigest,
+  VerifyReport
+} from "../schema/Blob.ts"
+export { AppendInput, DEFAULT_QUERY_LIMIT, LogEntry, LogOrder, LogQuery, LogStreamQuery, MAX_QUERY_LIMIT } from "../schema/LogEntry.ts"
+export { LogId, MAX_TIMESTAMP_MS, NonEmptyText, TimestampMs } from "../schema/Primitives.ts"
+export { GetThreadRoundsParams, RunTrigger, ThreadEvent, ThreadMessage, ThreadRoundRow, TriggerPayload } from "../schema/Thread.ts"
+export {
+  MarkOrphansOptions,
+  RunsQuery,
+  RunTransition,
+  RunTransitionInput,
+  WorkflowRun,
+  WorkflowRunStatus
+} from "../schema/WorkflowRun.ts"
+
+// Every error, their reasons, and their union.
+export {
+  ArchiveError,
+  ArchiveErrorReason,
+  BlobNotFound,
+  BlobStoreError,
+  BlobStoreErrorReason,
+  CorruptRow,
+  DatabaseError,
+  DatabaseErrorReason,
+  DataDirectoryError,
+  DigestMismatch,
+  FileErrorReason,
+  IllegalTransition,
+  InvalidDigest,
+  InvalidInput,
+  InvalidUtcDay,
+  RunNotFound
+} from "../schema/Errors.ts"
+export type { NerveStoreError } from "../schema/Errors.ts"
+
+// UTC days and the archive's constants (SPEC §LogStore operations).
 export {
   assertValidUtcDay,
   compareIsoDays,
@@ -36,4 +93,4 @@ export {
   utcDateStringFromMs,
   utcDayEndExclusiveMs,
   utcDayStartMs
-} from "./UtcDay.ts"
+} from "./domain/UtcDay.ts"

@@ -11,7 +11,7 @@ import { createGunzip, createGzip } from "node:zlib"
 import { ArchiveLineJson, archiveLineToLogEntry } from "../../schema/Archive.ts"
 import { ArchiveError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
-import { describeIssue } from "../Validate.ts"
+import { describeIssue } from "../domain/Validate.ts"
 import type { DayFileStore } from "./DayFileStore.ts"
 
 /** A decoded line and its 1-based line number in the file. */
@@ -33,7 +33,7 @@ const reasonOf = (cause: unknown): string => (cause instanceof Error ? cause.mes
 export const gzip = <E>(file: string) => (bytes: Stream.Stream<Uint8Array, E>): Stream.Stream<Uint8Array, E | ArchiveError> =>
   NodeStream.pipeThroughDuplex(bytes, {
     evaluate: () => createGzip({ level: 6 }),
-    onError: (cause) => new ArchiveError({ file, reason: `gzip failed: ${reasonOf(cause)}` })
+    onError: (cause) => new ArchiveError({ file, reason: "other", detail: `gzip failed: ${reasonOf(cause)}`, cause })
   })
 
 /**
@@ -58,7 +58,7 @@ export const readDayLines = (
     const bytes = name.endsWith(".gz")
       ? NodeStream.pipeThroughDuplex(raw, {
         evaluate: () => createGunzip(),
-        onError: (cause) => new ArchiveError({ file, reason: `not a valid gzip file: ${reasonOf(cause)}` })
+        onError: (cause) => new ArchiveError({ file, reason: "corrupt", detail: `not a valid gzip file: ${reasonOf(cause)}`, cause })
       })
       : raw
     const lines = bytes.pipe(
@@ -73,14 +73,14 @@ export const readDayLines = (
           if (Result.isFailure(decoded)) {
             const { field, reason } = describeIssue(decoded.failure.issue, "")
             const at = field === "" ? reason : `${field}: ${reason}`
-            return Effect.fail(new ArchiveError({ file, line, reason: `malformed archive line: ${at}` }))
+            return Effect.fail(new ArchiveError({ file, line, reason: "corrupt", detail: `malformed archive line: ${at}` }))
           }
           out.push({ line, entry: archiveLineToLogEntry(decoded.success) })
         }
         // Every line of the non-empty chunk was pushed (or we failed above), so `out` is non-empty.
         return Arr.isReadonlyArrayNonEmpty(out)
           ? Effect.succeed(out)
-          : Effect.fail(new ArchiveError({ file, reason: "a chunk of lines decoded to nothing" }))
+          : Effect.fail(new ArchiveError({ file, reason: "corrupt", detail: "a chunk of lines decoded to nothing" }))
       })
     )
     const verify = Effect.suspend(() => {
@@ -90,7 +90,8 @@ export const readDayLines = (
       return Effect.fail(
         new ArchiveError({
           file,
-          reason: `content does not match the manifest (sha256 ${actual}, ${size} bytes; expected ${expected.sha256}, ${expected.bytes} bytes)`
+          reason: "corrupt",
+          detail: `content does not match the manifest (sha256 ${actual}, ${size} bytes; expected ${expected.sha256}, ${expected.bytes} bytes)`
         })
       )
     })

@@ -12,9 +12,9 @@ import { Context, Effect, FileSystem, Layer, Option, Path, Stream } from "effect
 import { isPlatformError, type PlatformError } from "effect/PlatformError"
 import { createHash } from "node:crypto"
 import { ArchiveError } from "../../schema/Errors.ts"
-import * as DurableFile from "../DurableFile.ts"
-import { isNotFound } from "../PlatformErrorCode.ts"
-import { isValidUtcDay } from "../UtcDay.ts"
+import * as DurableFile from "../fs/DurableFile.ts"
+import { classify, isNotFound } from "../fs/PlatformErrors.ts"
+import { isValidUtcDay } from "../domain/UtcDay.ts"
 
 /** A published day file. */
 export interface StoredFile {
@@ -66,7 +66,6 @@ export const parseDayFileName = (name: string): Option.Option<{ readonly day: st
   return day !== undefined && isValidUtcDay(day) ? Option.some({ day, compressed: match?.[2] !== undefined }) : Option.none()
 }
 
-const platformReason = (error: PlatformError): string => error.message
 
 /** Day files in `archiveDir` on the file system; the folder is created on the first write. */
 export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileStore, never, FileSystem.FileSystem | Path.Path> =>
@@ -75,7 +74,10 @@ export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileSt
     const path = yield* Path.Path
     const services = yield* Effect.context<FileSystem.FileSystem | Path.Path>()
     const describe = (name: string) => path.join(archiveDir, name)
-    const fail = (file: string) => (error: PlatformError) => new ArchiveError({ file, reason: platformReason(error) })
+    const fail = (file: string) => (error: PlatformError) => {
+      const { reason, detail } = classify(error)
+      return new ArchiveError({ file, reason, detail, cause: error })
+    }
 
     const stat = (name: string) =>
       fs.stat(describe(name)).pipe(
@@ -168,7 +170,7 @@ export const makeMemoryStore = (root = "memory://archive/logs"): DayFileStore =>
       Stream.suspend(() => {
         const bytes = files.get(name)
         return bytes === undefined
-          ? Stream.fail(new ArchiveError({ file: describe(name), reason: "no such file" }))
+          ? Stream.fail(new ArchiveError({ file: describe(name), reason: "notFound", detail: "no such file" }))
           : Stream.make(bytes)
       }),
     writeTemp: (content) =>
@@ -188,7 +190,7 @@ export const makeMemoryStore = (root = "memory://archive/logs"): DayFileStore =>
     publish: (temp, name) =>
       Effect.suspend(() => {
         const bytes = temps.get(temp.ref)
-        if (bytes === undefined) return Effect.fail(new ArchiveError({ file: describe(name), reason: "temp file is gone" }))
+        if (bytes === undefined) return Effect.fail(new ArchiveError({ file: describe(name), reason: "notFound", detail: "temp file is gone" }))
         temps.delete(temp.ref)
         files.set(name, bytes)
         return Effect.void

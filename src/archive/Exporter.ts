@@ -194,7 +194,8 @@ const merged = (input: ExportInput, stats: ExportStats): Stream.Stream<Uint8Arra
               return yield* new ArchiveError({
                 file: cursor.file,
                 line: head.line,
-                reason: `ids are not in ascending order (${head.id} after ${cursor.lastId}); the file cannot be merged`
+                reason: "corrupt",
+                detail: `ids are not in ascending order (${head.id} after ${cursor.lastId}); the file cannot be merged`
               })
             }
             cursor.lastId = head.id

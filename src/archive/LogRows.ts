@@ -8,8 +8,8 @@ import { Effect } from "effect"
 import type { PlannedDay } from "../../schema/Archive.ts"
 import { CorruptRow, type DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
-import type { SqliteShape } from "../Sqlite.ts"
-import { LOG_ARCHIVE_META_KEY, utcDateStringFromMs, utcDayEndExclusiveMs, utcDayStartMs } from "../UtcDay.ts"
+import type { SqliteShape } from "../sqlite/Sqlite.ts"
+import { LOG_ARCHIVE_META_KEY, utcDateStringFromMs, utcDayEndExclusiveMs, utcDayStartMs } from "../domain/UtcDay.ts"
 
 /** One page of a day's rows, already rendered as archive lines. */
 export interface Page {

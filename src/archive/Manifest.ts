@@ -7,9 +7,9 @@
 import { Effect, Option, Schema } from "effect"
 import type { CorruptRow, DatabaseError } from "../../schema/Errors.ts"
 import { TimestampMs } from "../../schema/Primitives.ts"
-import type { SqliteShape } from "../Sqlite.ts"
-import { UtcDay } from "../UtcDay.ts"
-import { rowDecoder } from "../Validate.ts"
+import type { SqliteShape } from "../sqlite/Sqlite.ts"
+import { UtcDay } from "../domain/UtcDay.ts"
+import { rowDecoder } from "../domain/Validate.ts"
 
 const Count = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 

@@ -3,7 +3,7 @@
  *
  * @since 0.6.0
  */
-import { DEFAULT_LOG_RETENTION_MS, lastArchivableUtcDay, utcDayEndExclusiveMs } from "../UtcDay.ts"
+import { DEFAULT_LOG_RETENTION_MS, lastArchivableUtcDay, utcDayEndExclusiveMs } from "../domain/UtcDay.ts"
 
 /** The retention window at `now`: days up to `lastEligibleDay` (rows before `endExclusiveMs`) may go. */
 export interface RetentionWindow {

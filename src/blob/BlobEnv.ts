@@ -7,9 +7,8 @@
  */
 import { Context, Effect, FileSystem, Path } from "effect"
 import type { PlatformError } from "effect/PlatformError"
-import { BlobStoreError, type BlobStoreErrorReason } from "../../schema/Blob.ts"
-import { BlobNotFound } from "../../schema/Errors.ts"
-import { errnoCode, isNotFound } from "../PlatformErrorCode.ts"
+import { BlobNotFound, BlobStoreError } from "../../schema/Errors.ts"
+import { classify, errnoCode, isNotFound } from "../fs/PlatformErrors.ts"
 import type { BlobPaths } from "./BlobPath.ts"
 import { makeBlobPaths } from "./BlobPath.ts"
 
@@ -31,38 +30,13 @@ export const makeBlobEnv = (root: string): Effect.Effect<BlobEnv, never, FileSys
     return { fs, path, paths: makeBlobPaths(path, root), context }
   })
 
-const reasonByCode: Record<string, BlobStoreErrorReason> = {
-  EACCES: "permissionDenied",
-  EPERM: "permissionDenied",
-  EROFS: "readOnly",
-  ENOSPC: "diskFull",
-  EDQUOT: "diskFull",
-  ENOTDIR: "notADirectory",
-  EISDIR: "isADirectory",
-  ENOENT: "notFound",
-  EMFILE: "tooManyOpenFiles",
-  ENFILE: "tooManyOpenFiles",
-  EIO: "io"
-}
-
 /**
- * Classifies a `PlatformError` as a `BlobStoreError` of `operation`: the reason from the errno
- * code (else from the error's own tag), the path the error names (else `path`).
+ * Classifies a `PlatformError` as a `BlobStoreError` of `operation`, naming the path the error
+ * names (else `path`).
  */
 export const classifyPlatformError = (operation: string, path: string, error: PlatformError): BlobStoreError => {
-  const code = errnoCode(error) ?? null
-  const reason = error.reason
-  const reported = reason._tag !== "BadArgument" && typeof reason.pathOrDescriptor === "string"
-    ? reason.pathOrDescriptor
-    : path
-  const classified: BlobStoreErrorReason = code !== null
-    ? reasonByCode[code] ?? "other"
-    : reason._tag === "NotFound"
-    ? "notFound"
-    : reason._tag === "PermissionDenied"
-    ? "permissionDenied"
-    : "other"
-  return new BlobStoreError({ operation, path: reported, reason: classified, code, detail: error.message })
+  const { reason, code, path: named, detail } = classify(error)
+  return new BlobStoreError({ operation, path: named ?? path, reason, code, detail, cause: error })
 }
 
 /** `PlatformError` → `BlobStoreError` naming the operation (and `path` when the error has none). */
@@ -72,8 +46,7 @@ export const ioError = (operation: string, path: string) => (error: PlatformErro
 /** Like `ioError`, but always names `path` (for steps whose error names another file, e.g. link's source). */
 export const ioErrorAt = (operation: string, path: string) => (error: PlatformError): BlobStoreError => {
   const classified = classifyPlatformError(operation, path, error)
-  const { operation: op, reason, code, detail } = classified
-  return classified.path === path ? classified : new BlobStoreError({ operation: op, path, reason, code, detail })
+  return classified.path === path ? classified : new BlobStoreError({ ...classified, path })
 }
 
 /** Whether a platform error is ENOTDIR (a plain file sits where a folder should be). */

@@ -7,7 +7,8 @@
  */
 import { Effect, Stream } from "effect"
 import { createHash } from "node:crypto"
-import type { BlobDigest, BlobStoreError } from "../../schema/Blob.ts"
+import type { BlobDigest } from "../../schema/Blob.ts"
+import type { BlobStoreError } from "../../schema/Errors.ts"
 import { type BlobNotFound, DigestMismatch } from "../../schema/Errors.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { ioErrorOrNotFound } from "./BlobEnv.ts"

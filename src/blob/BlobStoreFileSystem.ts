@@ -4,10 +4,10 @@
  *
  * @since 0.6.0
  */
-import { Effect, type FileSystem, Option, type Path, Stream } from "effect"
+import { Effect, type FileSystem, Layer, Option, type Path, Stream } from "effect"
 import type { BlobStat, GcOptionsInput } from "../../schema/Blob.ts"
 import { parseDigest } from "../../schema/Blob.ts"
-import type { BlobStoreShape } from "../BlobStore.ts"
+import { BlobStore, type BlobStoreShape } from "../BlobStore.ts"
 import { ioError, ioErrorOrNotFound, isAbsent, makeBlobEnv } from "./BlobEnv.ts"
 import { readVerified, streamVerified } from "./BlobRead.ts"
 import { gc, listDigests, verifyAll } from "./BlobSweep.ts"
@@ -21,10 +21,10 @@ const utf8 = new TextEncoder()
  *
  * @example
  * ```ts
- * const blobs = yield* makeFileSystem("/var/lib/nerve/blobs")
+ * const blobs = yield* make("/var/lib/nerve/blobs")
  * ```
  */
-export const makeFileSystem = (
+export const make = (
   root: string
 ): Effect.Effect<BlobStoreShape, never, FileSystem.FileSystem | Path.Path> =>
   Effect.map(makeBlobEnv(root), (env): BlobStoreShape => {
@@ -79,3 +79,7 @@ export const makeFileSystem = (
       })
     }
   })
+
+/** Blobs in the folder `root` (created by the first write) on the Effect `FileSystem` in context. */
+export const layer = (root: string): Layer.Layer<BlobStore, never, FileSystem.FileSystem | Path.Path> =>
+  Layer.effect(BlobStore, make(root))

@@ -7,12 +7,12 @@
  *
  * @since 0.6.0
  */
-import { Clock, Effect, Stream } from "effect"
+import { Clock, Effect, Layer, Stream } from "effect"
 import { createHash } from "node:crypto"
 import type { BlobCheck, BlobDigest, BlobOk, BlobStat, GcOptionsInput } from "../../schema/Blob.ts"
 import { parseDigest } from "../../schema/Blob.ts"
 import { BlobNotFound } from "../../schema/Errors.ts"
-import type { BlobStoreShape } from "../BlobStore.ts"
+import { BlobStore, type BlobStoreShape } from "../BlobStore.ts"
 import { CHUNK_SIZE, digestOf, digestOfHex } from "./BlobHash.ts"
 import { decodeGcOptions } from "./BlobSweep.ts"
 
@@ -28,10 +28,10 @@ const utf8 = new TextEncoder()
  *
  * @example
  * ```ts
- * const blobs = yield* makeMemory
+ * const blobs = yield* make
  * ```
  */
-export const makeMemory: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobStoreShape => {
+export const make: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobStoreShape => {
   const blobs = new Map<BlobDigest, Entry>()
 
   const store = (digest: BlobDigest, bytes: Uint8Array) =>
@@ -127,3 +127,6 @@ export const makeMemory: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobSto
     })
   }
 })
+
+/** Blobs in a `Map`, with the same observable behaviour; a fresh, empty store for each provide. */
+export const layer: Layer.Layer<BlobStore> = Layer.effect(BlobStore, make)

@@ -11,13 +11,13 @@
  * @since 0.6.0
  */
 import { Clock, Duration, Effect, Option, Result, Stream } from "effect"
-import type { BlobCheck, BlobDigest, BlobStoreError, GcOptionsInput, GcResult, VerifyReport } from "../../schema/Blob.ts"
+import type { BlobCheck, BlobDigest, GcOptionsInput, GcResult, VerifyReport } from "../../schema/Blob.ts"
 import { DEFAULT_TEMP_MAX_AGE, GcOptions } from "../../schema/Blob.ts"
-import type { InvalidInput } from "../../schema/Errors.ts"
-import { isTempName } from "../DurableFile.ts"
-import { inputDecoder } from "../Validate.ts"
+import type { BlobStoreError, InvalidInput } from "../../schema/Errors.ts"
+import { isTempName } from "../fs/DurableFile.ts"
+import { inputDecoder } from "../domain/Validate.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
-import { isNotFound } from "../PlatformErrorCode.ts"
+import { isNotFound } from "../fs/PlatformErrors.ts"
 import { ioError, isNotADirectory } from "./BlobEnv.ts"
 import { digestOfEntry, isShardName } from "./BlobPath.ts"
 import { hashBlob, quarantineMismatch } from "./BlobVerify.ts"

@@ -16,11 +16,11 @@
  * @since 0.6.0
  */
 import { Clock, Effect } from "effect"
-import type { BlobDigest, BlobMismatch, BlobOk, BlobStoreError } from "../../schema/Blob.ts"
-import type { BlobNotFound } from "../../schema/Errors.ts"
-import { placeNoClobber, syncDirectory } from "../DurableFile.ts"
+import type { BlobDigest, BlobMismatch, BlobOk } from "../../schema/Blob.ts"
+import type { BlobNotFound, BlobStoreError } from "../../schema/Errors.ts"
+import { placeNoClobber, syncDirectory } from "../fs/DurableFile.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
-import { isNotFound } from "../PlatformErrorCode.ts"
+import { isNotFound } from "../fs/PlatformErrors.ts"
 import { ioError, ioErrorOrNotFound } from "./BlobEnv.ts"
 import { hashFile } from "./BlobHash.ts"
 

@@ -1,0 +1,123 @@
+/**
+ * The database schema as an ordered list of additive migrations, keyed by `PRAGMA user_version`.
+ *
+ * Version 0 is either an empty file or a nerve-store 0.5 file (which recorded no version, and whose
+ * `workflow_runs` may lack `exit_code`); migration 1 brings both to the same shape without touching
+ * existing rows. Every later step only adds tables, nullable columns or indexes, so an older
+ * reader can still open a newer file, and a file newer than this code is opened as it is.
+ *
+ * @since 0.6.0
+ */
+import { Effect } from "effect"
+import type { DatabaseError } from "../../schema/Errors.ts"
+import type { SqliteShape } from "./Sqlite.ts"
+
+/** One schema step: `up` runs inside the migration transaction. */
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly up: (sql: SqliteShape) => Effect.Effect<void, DatabaseError>
+}
+
+const columnsOf = (sql: SqliteShape, table: string) =>
+  Effect.map(sql.all(`PRAGMA table_info(${table})`), (rows) => rows.map((row) => String(row.name)))
+
+/** Creates an index unless one on exactly these columns exists (0.5 named its indexes its own way). */
+const ensureIndex = (sql: SqliteShape, name: string, table: string, columns: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const indexes = yield* sql.all(`PRAGMA index_list(${table})`)
+    for (const index of indexes) {
+      const indexed = yield* sql.all(`PRAGMA index_info(${JSON.stringify(String(index.name))})`)
+      if (indexed.map((column) => String(column.name)).join(",") === columns.join(",")) return
+    }
+    yield* sql.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${table}(${columns.join(", ")})`)
+  })
+
+/** Every schema version, oldest first. Append only; never edit a released step. */
+export const migrations: ReadonlyArray<Migration> = [
+  {
+    version: 1,
+    name: "nerve-store 0.5 tables (adopts an unversioned 0.5 file as it is)",
+    up: (sql) =>
+      Effect.gen(function*() {
+        yield* sql.exec(`
+          CREATE TABLE IF NOT EXISTS logs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source TEXT NOT NULL,
+            type TEXT NOT NULL,
+            ref_id TEXT,
+            payload TEXT,
+            timestamp INTEGER NOT NULL
+          );
+          CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+          CREATE TABLE IF NOT EXISTS workflow_runs (
+            run_id TEXT PRIMARY KEY,
+            workflow TEXT NOT NULL,
+            status TEXT NOT NULL,
+            timestamp INTEGER NOT NULL,
+            exit_code INTEGER
+          );`)
+        if (!(yield* columnsOf(sql, "workflow_runs")).includes("exit_code")) {
+          yield* sql.exec("ALTER TABLE workflow_runs ADD COLUMN exit_code INTEGER")
+        }
+        yield* ensureIndex(sql, "idx_logs_source_type", "logs", ["source", "type"])
+        yield* ensureIndex(sql, "idx_logs_timestamp", "logs", ["timestamp"])
+        yield* ensureIndex(sql, "idx_logs_ref_id", "logs", ["ref_id"])
+        yield* ensureIndex(sql, "idx_workflow_runs_status", "workflow_runs", ["status"])
+        yield* ensureIndex(sql, "idx_workflow_runs_workflow", "workflow_runs", ["workflow"])
+      })
+  },
+  {
+    version: 2,
+    name: "run_transitions: the history of every accepted run transition",
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS run_transitions (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          run_id TEXT NOT NULL,
+          from_status TEXT,
+          to_status TEXT NOT NULL,
+          timestamp INTEGER NOT NULL,
+          exit_code INTEGER,
+          log_id INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS idx_run_transitions_run_id ON run_transitions(run_id, id);`)
+  },
+  {
+    version: 3,
+    name: "archive_manifest: one row per archived day file",
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS archive_manifest (
+          day TEXT PRIMARY KEY,
+          file TEXT NOT NULL,
+          row_count INTEGER NOT NULL,
+          bytes INTEGER NOT NULL,
+          sha256 TEXT NOT NULL,
+          min_id INTEGER,
+          max_id INTEGER,
+          archived_at INTEGER NOT NULL
+        );`)
+  }
+]
+
+/** The version this code writes. */
+export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0
+
+/** Reads `PRAGMA user_version`. */
+export const schemaVersion = (sql: SqliteShape): Effect.Effect<number, DatabaseError> =>
+  Effect.map(sql.get("PRAGMA user_version"), (row) => Number(row?.user_version ?? 0))
+
+/**
+ * Brings the database up to {@link LATEST_SCHEMA_VERSION} in one `BEGIN IMMEDIATE` transaction
+ * (so two processes opening a file at once migrate it once). Returns the versions before and after.
+ */
+export const migrate = (sql: SqliteShape): Effect.Effect<{ readonly from: number; readonly to: number }, DatabaseError> =>
+  sql.transaction(Effect.gen(function*() {
+    const from = yield* schemaVersion(sql)
+    const pending = migrations.filter((migration) => migration.version > from)
+    for (const migration of pending) yield* migration.up(sql)
+    const to = pending.length === 0 ? from : LATEST_SCHEMA_VERSION
+    if (to !== from) yield* sql.exec(`PRAGMA user_version = ${to}`)
+    return { from, to }
+  }))

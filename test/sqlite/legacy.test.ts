@@ -1,0 +1,112 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import { DatabaseSync } from "node:sqlite"
+import { join } from "node:path"
+import { LogStoreFile } from "../../layers/index.ts"
+import { LogStore } from "../../src/LogStore.ts"
+import { LATEST_SCHEMA_VERSION } from "../../src/sqlite/Migrations.ts"
+import { makeTempDir } from "../support/tempDir.ts"
+
+// A database exactly as the synchronous nerve-store 0.5 created it (its own index names, no user_version).
+const create05Database = (filename: string, withExitCode: boolean) => {
+  const db = new DatabaseSync(filename)
+  db.exec("PRAGMA journal_mode = WAL")
+  db.exec(`
+    CREATE TABLE logs (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, type TEXT NOT NULL, ref_id TEXT,
+      payload TEXT, timestamp INTEGER NOT NULL);
+    CREATE INDEX logs_by_source_type ON logs(source, type);
+    CREATE INDEX logs_by_timestamp ON logs(timestamp);
+    CREATE INDEX logs_by_ref ON logs(ref_id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE workflow_runs (run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, status TEXT NOT NULL,
+      timestamp INTEGER NOT NULL${withExitCode ? ", exit_code INTEGER" : ""});
+    CREATE INDEX runs_by_status ON workflow_runs(status);
+    CREATE INDEX runs_by_workflow ON workflow_runs(workflow);`)
+  const insert = db.prepare("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES (?, ?, ?, ?, ?)")
+  insert.run("workflow", "started", "good", JSON.stringify({ prompt: "p", maxRounds: 2 }), 1_600_000_000_000)
+  insert.run("daemon", "boot", null, null, 1_600_000_000_001)
+  insert.run("workflow", "thread_workflow_message", "good", JSON.stringify({ role: "user", content: "hi" }), 1_600_000_000_002)
+  insert.run("workflow", "odd", "bad", "not json at all", 1_600_000_000_003)
+  db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)").run("archived_up_to", "2020-09-01")
+  const run = withExitCode
+    ? db.prepare("INSERT INTO workflow_runs (run_id, workflow, status, timestamp, exit_code) VALUES (?, ?, ?, ?, ?)")
+    : db.prepare("INSERT INTO workflow_runs (run_id, workflow, status, timestamp) VALUES (?, ?, ?, ?)")
+  const runs: ReadonlyArray<[string, string, string, number, number | null]> = [
+    ["good", "build", "started", 1_600_000_000_000, null],
+    ["done", "build", "completed", 1_600_000_000_010, 0],
+    ["bad", "build", "zombie", 1_600_000_000_020, null]
+  ]
+  for (const row of runs) withExitCode ? run.run(...row) : run.run(...row.slice(0, 4))
+  const rows = db.prepare("SELECT * FROM logs ORDER BY id").all()
+  db.close()
+  return rows
+}
+
+const inspect = (filename: string) => {
+  const db = new DatabaseSync(filename)
+  const version = Number(db.prepare("PRAGMA user_version").get()?.user_version)
+  const schema = db.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY name").all()
+  const logIndexes = db.prepare("PRAGMA index_list(logs)").all().length
+  const journal = String(db.prepare("PRAGMA journal_mode").get()?.journal_mode)
+  db.close()
+  return { version, schema, logIndexes, journal }
+}
+
+describe("nerve-store 0.5 databases", () => {
+  for (const withExitCode of [true, false]) {
+    it.effect(`open, upgrade in place and lose nothing (${withExitCode ? "with" : "without"} exit_code)`, () =>
+      Effect.gen(function*() {
+        const filename = join(makeTempDir(), "nerve.db")
+        const legacyRows = create05Database(filename, withExitCode)
+        const layer = () => LogStoreFile({ filename })
+
+        yield* Effect.gen(function*() {
+          const log = yield* LogStore
+          const rows = yield* log.query()
+          assert.deepStrictEqual(
+            rows.map((r) => ({ id: r.id, source: r.source, type: r.type, ref_id: r.refId, payload: r.payload, timestamp: r.timestamp })),
+            legacyRows.map((r) => ({ ...r }))
+          )
+          assert.deepStrictEqual(yield* log.getMeta("archived_up_to"), Option.some("2020-09-01"))
+          const bad = yield* Effect.flip(log.getRun("bad"))
+          assert.deepStrictEqual(bad._tag === "CorruptRow" ? [bad.table, bad.key] : bad, ["workflow_runs", "bad"])
+          assert.deepStrictEqual(yield* log.getRun("done"), Option.some({
+            runId: "done", workflow: "build", status: "completed", timestamp: 1_600_000_000_010, exitCode: withExitCode ? 0 : null
+          }))
+          assert.deepStrictEqual((yield* log.runs()).map((r) => r.runId), ["done", "good"])
+          assert.deepStrictEqual((yield* log.activeRuns()).map((r) => r.runId), ["good"])
+          assert.deepStrictEqual(yield* log.triggerPayload("good"), Option.some({ prompt: "p", maxRounds: 2, dryRun: false }))
+          assert.strictEqual(yield* log.threadRoundCount("good"), 1)
+          const next = yield* log.append({ source: "s", type: "t" })
+          assert.strictEqual(next.id, legacyRows.length + 1)
+          const completed = yield* log.transition({ source: "workflow", type: "completed" }, { runId: "good", workflow: "build", status: "completed", exitCode: 0 })
+          assert.deepStrictEqual([completed.transition.from, completed.run.exitCode], ["started", 0])
+        }).pipe(Effect.provide(layer()))
+
+        const upgraded = inspect(filename)
+        assert.strictEqual(upgraded.version, LATEST_SCHEMA_VERSION)
+        assert.strictEqual(upgraded.logIndexes, 3, "0.5's indexes are adopted, not duplicated")
+        assert.strictEqual(upgraded.journal, "wal")
+
+        yield* Effect.gen(function*() {
+          const log = yield* LogStore
+          assert.strictEqual((yield* log.query()).length, legacyRows.length + 2)
+        }).pipe(Effect.provide(layer()))
+        assert.deepStrictEqual(inspect(filename), upgraded, "opening an upgraded file again changes nothing")
+      }))
+  }
+
+  it.effect("a file from a newer nerve-store opens as it is", () =>
+    Effect.gen(function*() {
+      const filename = join(makeTempDir(), "nerve.db")
+      create05Database(filename, true)
+      const db = new DatabaseSync(filename)
+      db.exec(`PRAGMA user_version = ${LATEST_SCHEMA_VERSION + 5}; CREATE TABLE future_feature (x INTEGER)`)
+      db.close()
+      yield* Effect.gen(function*() {
+        const log = yield* LogStore
+        assert.strictEqual((yield* log.query()).length, 4)
+      }).pipe(Effect.provide(LogStoreFile({ filename })))
+      assert.strictEqual(inspect(filename).version, LATEST_SCHEMA_VERSION + 5)
+    }))
+})

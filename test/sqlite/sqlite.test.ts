@@ -1,0 +1,112 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber } from "effect"
+import { DatabaseSync } from "node:sqlite"
+import { join } from "node:path"
+import { make, Sqlite } from "../../src/sqlite/Sqlite.ts"
+import { makeTempDir } from "../support/tempDir.ts"
+
+const withTable = Effect.gen(function*() {
+  const sql = yield* Sqlite
+  yield* sql.exec("CREATE TABLE t (x INTEGER)")
+  return sql
+})
+const count = (sql: Sqlite["Service"]) => Effect.map(sql.get("SELECT count(*) AS n FROM t"), (row) => Number(row?.n))
+
+describe("Sqlite", () => {
+  it.effect("a transaction that fails rolls back and reports the failure", () =>
+    Effect.gen(function*() {
+      const sql = yield* withTable
+      const error = yield* Effect.flip(sql.transaction(Effect.andThen(sql.run("INSERT INTO t VALUES (1)"), Effect.fail("boom" as const))))
+      assert.strictEqual(error, "boom")
+      assert.strictEqual(yield* count(sql), 0)
+    }).pipe(Effect.provide(Sqlite.layer({ filename: ":memory:" }))))
+
+  it.effect("a transaction interrupted in the middle rolls back", () =>
+    Effect.gen(function*() {
+      const sql = yield* withTable
+      const inside = yield* Deferred.make<void>()
+      const fiber = yield* Effect.forkChild(sql.transaction(Effect.gen(function*() {
+        yield* sql.run("INSERT INTO t VALUES (1)")
+        yield* Deferred.succeed(inside, undefined)
+        yield* Effect.never
+      })))
+      yield* Deferred.await(inside)
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual(yield* count(sql), 0)
+      yield* sql.transaction(sql.run("INSERT INTO t VALUES (2)"))
+      assert.strictEqual(yield* count(sql), 1)
+    }).pipe(Effect.provide(Sqlite.layer({ filename: ":memory:" }))))
+
+  it.effect("a transaction commits, nested transactions join it, and other fibers wait for it", () =>
+    Effect.gen(function*() {
+      const sql = yield* withTable
+      const inside = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const writer = yield* Effect.forkChild(sql.transaction(Effect.gen(function*() {
+        yield* sql.run("INSERT INTO t VALUES (1)")
+        yield* sql.transaction(sql.run("INSERT INTO t VALUES (2)"))
+        yield* Deferred.succeed(inside, undefined)
+        yield* Deferred.await(release)
+      })))
+      yield* Deferred.await(inside)
+      const reader = yield* Effect.forkChild(count(sql))
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(writer)
+      assert.strictEqual(yield* Fiber.join(reader), 2)
+    }).pipe(Effect.provide(Sqlite.layer({ filename: ":memory:" }))))
+
+  it.effect("syncTransaction rolls back when its body throws", () =>
+    Effect.gen(function*() {
+      const sql = yield* withTable
+      const error = yield* Effect.flip(sql.syncTransaction("test", (c) => {
+        c.run("INSERT INTO t VALUES (1)")
+        c.run("INSERT INTO nope VALUES (1)")
+      }))
+      assert.strictEqual(error.operation, "test")
+      assert.strictEqual(yield* count(sql), 0)
+    }).pipe(Effect.provide(Sqlite.layer({ filename: ":memory:" }))))
+
+  it.effect("a write lock held by another connection past the busy timeout is a 'busy' DatabaseError", () =>
+    Effect.gen(function*() {
+      const filename = join(makeTempDir(), "busy.db")
+      const other = new DatabaseSync(filename)
+      other.exec("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER); BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
+      const error = yield* Effect.scoped(Effect.gen(function*() {
+        const sql = yield* make({ filename, busyTimeoutMs: 50 })
+        return yield* Effect.flip(sql.transaction(sql.run("INSERT INTO t VALUES (2)")))
+      }))
+      other.exec("ROLLBACK")
+      other.close()
+      assert.strictEqual(error._tag, "DatabaseError")
+      assert.strictEqual(error.reason, "busy")
+      assert.strictEqual(error.code, 5)
+    }))
+
+  it.effect("constraint violations and missing tables are classified", () =>
+    Effect.gen(function*() {
+      const sql = yield* Sqlite
+      yield* sql.exec("CREATE TABLE u (k TEXT PRIMARY KEY)")
+      yield* sql.run("INSERT INTO u VALUES ('a')")
+      const duplicate = yield* Effect.flip(sql.run("INSERT INTO u VALUES ('a')"))
+      assert.strictEqual(duplicate.reason, "constraint")
+      const missing = yield* Effect.flip(sql.all("SELECT * FROM nope"))
+      assert.strictEqual(missing.reason, "other")
+    }).pipe(Effect.provide(Sqlite.layer({ filename: ":memory:" }))))
+
+  it.effect("a file that is not a database fails to open as 'corrupt'", () =>
+    Effect.gen(function*() {
+      const filename = join(makeTempDir(), "garbage.db")
+      const { writeFileSync } = yield* Effect.promise(() => import("node:fs"))
+      writeFileSync(filename, "this is not a database, it is a text file of some length".repeat(100))
+      const error = yield* Effect.flip(Effect.scoped(make({ filename })))
+      assert.strictEqual(error.reason, "corrupt")
+    }))
+
+  it.effect("the connection is closed when its scope ends", () =>
+    Effect.gen(function*() {
+      const filename = join(makeTempDir(), "close.db")
+      const sql = yield* Effect.scoped(Effect.tap(make({ filename }), (sql) => sql.exec("CREATE TABLE t (x)")))
+      const error = yield* Effect.flip(sql.all("SELECT * FROM t"))
+      assert.match(error.detail, /not open/)
+    }))
+})

@@ -160,7 +160,7 @@ const spawnArchiver = (dir: string, env: NodeJS.ProcessEnv = {}) => {
 const tempFiles = (dir: string) => readdirSync(join(dir, "archive", "logs")).filter(isTempName)
 
 describe("LogArchive concurrency (a child process archiving the same database)", () => {
-  it.effect(`the child's export is overtaken by this process: it skips the day, the file keeps all ${ROWS} rows`, () =>
+  it.live(`the child's export is overtaken by this process: it skips the day, the file keeps all ${ROWS} rows`, () =>
     Effect.gen(function*() {
       const dir = makeTempDir("nerve-archive-race-")
       const ids = yield* fill.pipe(Effect.provide(liveArchiveStack(dir)))
@@ -179,7 +179,7 @@ describe("LogArchive concurrency (a child process archiving the same database)",
       }).pipe(Effect.provide(liveArchiveStack(dir)))
     }), 60_000)
 
-  it.effect("both processes archive at once: one of them archives the day, and no row is lost", () =>
+  it.live("both processes archive at once: one of them archives the day, and no row is lost", () =>
     Effect.gen(function*() {
       const dir = makeTempDir("nerve-archive-race-")
       const ids = yield* fill.pipe(Effect.provide(liveArchiveStack(dir)))

@@ -46,15 +46,24 @@ export interface DatabaseShape {
 /** The migrated database shared by LogStore and LogArchive in one stack. */
 export class Database extends Context.Service<Database, DatabaseShape>()("@uncaged/nerve-store/Database") {}
 
+// The migrations are fixed for the life of the process, so each version's columns are found once.
+const expectedByVersion = new Map<number, ReadonlyArray<string>>()
+
 /** Every `table.column` the migrations up to `version` create, found by running them on `:memory:`. */
 const expectedColumns = (version: number): Effect.Effect<ReadonlyArray<string>, DatabaseError> =>
-  Effect.scoped(Effect.gen(function*() {
-    const scratch = yield* makeConnection({ filename: ":memory:" })
-    for (const migration of migrations) {
-      if (migration.version <= version) yield* scratch.transaction(migration.up(scratch))
-    }
-    return yield* columnsOf(scratch)
-  }))
+  Effect.suspend(() => {
+    const known = expectedByVersion.get(version)
+    if (known !== undefined) return Effect.succeed(known)
+    return Effect.scoped(Effect.gen(function*() {
+      const scratch = yield* makeConnection({ filename: ":memory:" })
+      for (const migration of migrations) {
+        if (migration.version <= version) yield* scratch.transaction(migration.up(scratch))
+      }
+      const columns = yield* columnsOf(scratch)
+      expectedByVersion.set(version, columns)
+      return columns
+    }))
+  })
 
 const columnsOf = (sql: SqliteShape): Effect.Effect<ReadonlyArray<string>, DatabaseError> =>
   Effect.map(

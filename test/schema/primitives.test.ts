@@ -15,12 +15,14 @@ describe("well-formed text", () => {
     assert.isFalse(Schema.is(NonEmptyText)("\uDE00"))
   })
 
-  it.effect("an append whose source holds a lone surrogate is refused with InvalidInput and writes nothing", () =>
+  it.effect("an append whose text holds a lone surrogate is refused with InvalidInput naming the field, and writes nothing", () =>
     Effect.gen(function*() {
       const log = yield* LogStore
       const error = yield* Effect.flip(log.append({ source: "s\uD800", type: "t" }))
       assert.strictEqual(error._tag, "InvalidInput")
       assert.include(error._tag === "InvalidInput" ? error.field : "", "source")
+      const inBatch = yield* Effect.flip(log.appendMany([{ source: "s", type: "t" }, { source: "s", type: "t", payload: "\uDFFF" }]))
+      assert.strictEqual(inBatch._tag === "InvalidInput" ? inBatch.field : "", "entries.1.payload")
       assert.deepStrictEqual(yield* log.query(), [])
     }).pipe(Effect.provide(LogStoreMemory)))
 })

@@ -151,6 +151,10 @@ class LockWait {
 }
 const isLockWait = (error: DatabaseError | LockWait): error is LockWait => error instanceof LockWait
 
+/** The outcome of one synchronous try. */
+type Step<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: DatabaseError | LockWait }
+const fromStep = <A>(step: Step<A>): Effect.Effect<A, DatabaseError | LockWait> => step.ok ? Effect.succeed(step.value) : Effect.fail(step.error)
+
 /** SQLite could not make the `-shm` beside a WAL file (the folder or file is not writable). */
 const cannotMakeShm = (cause: unknown): boolean => {
   const code = typeof cause === "object" && cause !== null ? Reflect.get(cause, "errcode") : undefined
@@ -268,62 +272,68 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
   const holds = (fiber: Fiber.Fiber<unknown, unknown>) => fiber.getRef(HeldConnections).has(token)
 
   /** One synchronous try of an autocommit step: a lock met before anything was written is a `LockWait`. */
-  const autocommitOnce = <A>(operation: string, body: (connection: SyncConnection) => A) =>
-    Effect.suspend((): Effect.Effect<A, DatabaseError | LockWait> => {
-      const before = writes
-      try {
-        return Effect.succeed(body(connection))
-      } catch (cause) {
-        const error = toDatabaseError(cause, operation)
-        return Effect.fail(isLockConflict(error) && writes === before ? new LockWait(error) : error)
-      }
-    })
+  const autocommitStep = <A>(operation: string, body: (connection: SyncConnection) => A): Step<A> => {
+    const before = writes
+    try {
+      return { ok: true, value: body(connection) }
+    } catch (cause) {
+      const error = toDatabaseError(cause, operation)
+      return { ok: false, error: isLockConflict(error) && writes === before ? new LockWait(error) : error }
+    }
+  }
   /** One try inside this fiber's own transaction: never repeated (the transaction is half done). */
   const insideOnce = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> =>
     Effect.try({ try: () => body(connection), catch: (cause) => toDatabaseError(cause, operation) })
 
+  /**
+   * Runs `step` now when nobody holds the permit (the hot path: no extra fiber hop), else under
+   * the permit; a `LockWait` is waited out by running it again on the schedule.
+   */
+  const stepWithLockWaits = <A>(step: () => Step<A>): Effect.Effect<A, DatabaseError> => {
+    const again = Effect.suspend(() => contenders === 0 ? fromStep(step()) : withPermit(Effect.suspend(() => fromStep(step()))))
+    if (contenders !== 0) return waitForLocks(again, budgetMs)
+    const first = step()
+    if (first.ok) return Effect.succeed(first.value)
+    return isLockWait(first.error) ? retryLockWait(first.error, again, budgetMs) : Effect.fail(first.error)
+  }
+
   const sync = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> =>
-    Effect.withFiber((fiber) => {
-      if (holds(fiber)) return insideOnce(operation, body)
-      const once = autocommitOnce(operation, body)
-      return waitForLocks(Effect.suspend(() => contenders === 0 ? once : withPermit(once)), budgetMs)
-    })
+    Effect.withFiber((fiber) =>
+      holds(fiber) ? insideOnce(operation, body) : stepWithLockWaits(() => autocommitStep(operation, body))
+    )
 
   /**
    * One synchronous try of a whole `BEGIN IMMEDIATE … COMMIT`. A lock at BEGIN, or at COMMIT
    * (after rolling the transaction back whole), is a `LockWait`; anything else rolls back and fails.
    */
-  const transactionOnce = <A>(operation: string, body: (connection: SyncConnection) => A) =>
-    Effect.suspend((): Effect.Effect<A, DatabaseError | LockWait> => {
-      try {
-        prepare("BEGIN IMMEDIATE").run()
-      } catch (cause) {
-        const error = toDatabaseError(cause, operation)
-        return Effect.fail(isLockConflict(error) ? new LockWait(error) : error)
-      }
-      let result: A
-      try {
-        result = body(connection)
-      } catch (cause) {
-        if (db.isTransaction) db.exec("ROLLBACK")
-        return Effect.fail(toDatabaseError(cause, operation))
-      }
-      try {
-        prepare("COMMIT").run()
-        return Effect.succeed(result)
-      } catch (cause) {
-        if (db.isTransaction) db.exec("ROLLBACK")
-        const error = toDatabaseError(cause, operation)
-        return Effect.fail(isLockConflict(error) ? new LockWait(error) : error)
-      }
-    })
+  const transactionStep = <A>(operation: string, body: (connection: SyncConnection) => A): Step<A> => {
+    try {
+      prepare("BEGIN IMMEDIATE").run()
+    } catch (cause) {
+      const error = toDatabaseError(cause, operation)
+      return { ok: false, error: isLockConflict(error) ? new LockWait(error) : error }
+    }
+    let value: A
+    try {
+      value = body(connection)
+    } catch (cause) {
+      if (db.isTransaction) db.exec("ROLLBACK")
+      return { ok: false, error: toDatabaseError(cause, operation) }
+    }
+    try {
+      prepare("COMMIT").run()
+      return { ok: true, value }
+    } catch (cause) {
+      if (db.isTransaction) db.exec("ROLLBACK")
+      const error = toDatabaseError(cause, operation)
+      return { ok: false, error: isLockConflict(error) ? new LockWait(error) : error }
+    }
+  }
 
   const syncTransaction = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> =>
-    Effect.withFiber((fiber) => {
-      if (holds(fiber)) return insideOnce(operation, body)
-      const once = transactionOnce(operation, body)
-      return waitForLocks(Effect.suspend(() => contenders === 0 ? once : withPermit(once)), budgetMs)
-    })
+    Effect.withFiber((fiber) =>
+      holds(fiber) ? insideOnce(operation, body) : stepWithLockWaits(() => transactionStep(operation, body))
+    )
 
   /** `db.exec` as one try: outside a transaction a lock conflict may be waited out. */
   const execOnce = (operation: string, sql: string, repeatable: boolean) =>
@@ -395,15 +405,21 @@ const toError = (error: DatabaseError | LockWait): DatabaseError => isLockWait(e
  * when the budget is spent, fails `busy` naming the operation and the wait.
  */
 const waitForLocks = <A>(once: Effect.Effect<A, DatabaseError | LockWait>, budgetMs: number): Effect.Effect<A, DatabaseError> =>
-  Effect.catch(once, (first) => {
-    if (!isLockWait(first)) return Effect.fail(first)
-    if (budgetMs <= 0) return Effect.fail(lockWaitExhausted(first.error, budgetMs))
-    const retried: Effect.Effect<A, DatabaseError | LockWait> = Effect.retry(once, {
-      schedule: lockWaitSchedule(budgetMs),
-      while: (error: DatabaseError | LockWait) => isLockWait(error)
-    })
-    return Effect.catch(
-      retried,
-      (last: DatabaseError | LockWait) => Effect.fail(isLockWait(last) ? lockWaitExhausted(last.error, budgetMs) : last)
-    )
+  Effect.catch(once, (first) => isLockWait(first) ? retryLockWait(first, once, budgetMs) : Effect.fail(first))
+
+/** After a first `LockWait`: tries `once` again on {@link lockWaitSchedule} until it passes or the budget is spent. */
+const retryLockWait = <A>(
+  first: LockWait,
+  once: Effect.Effect<A, DatabaseError | LockWait>,
+  budgetMs: number
+): Effect.Effect<A, DatabaseError> => {
+  if (budgetMs <= 0) return Effect.fail(lockWaitExhausted(first.error, budgetMs))
+  const retried: Effect.Effect<A, DatabaseError | LockWait> = Effect.retry(Effect.andThen(Effect.sleep(1), once), {
+    schedule: lockWaitSchedule(budgetMs),
+    while: (error: DatabaseError | LockWait) => isLockWait(error)
   })
+  return Effect.catch(
+    retried,
+    (last: DatabaseError | LockWait) => Effect.fail(isLockWait(last) ? lockWaitExhausted(last.error, budgetMs) : last)
+  )
+}

@@ -189,29 +189,33 @@ const createOwnerOnly = (filename: string): void => {
   }
 }
 
-/** Opens the handle (no configuration yet); a read-only open probes that the file can be read. */
-const openHandle = (options: SqliteOptions): DatabaseSync => {
-  if (options.filename === ":memory:") return new DatabaseSync(":memory:", { timeout: 0 })
-  if (options.readonly !== true) {
-    createOwnerOnly(options.filename)
-    return new DatabaseSync(options.filename, { timeout: 0 })
-  }
-  // A read-only open must not create the file.
-  if (!existsSync(options.filename)) {
-    throw Object.assign(new Error(`unable to open database file: ${options.filename} does not exist`), { errcode: 14 })
-  }
-  const db = new DatabaseSync(options.filename, { readOnly: true, timeout: 0 })
+/**
+ * Opens the handle (no configuration yet), or says what node:sqlite threw. A read-only open
+ * never creates the file, and probes that it can be read.
+ */
+const openHandle = (options: SqliteOptions): { readonly db: DatabaseSync } | { readonly cause: unknown } => {
   try {
-    db.prepare("PRAGMA schema_version").get()
-    return db
+    if (options.filename === ":memory:") return { db: new DatabaseSync(":memory:", { timeout: 0 }) }
+    if (options.readonly !== true) {
+      createOwnerOnly(options.filename)
+      return { db: new DatabaseSync(options.filename, { timeout: 0 }) }
+    }
+    if (!existsSync(options.filename)) return { cause: `unable to open database file: ${options.filename} does not exist` }
+    const db = new DatabaseSync(options.filename, { readOnly: true, timeout: 0 })
+    try {
+      db.prepare("PRAGMA schema_version").get()
+      return { db }
+    } catch (cause) {
+      db.close()
+      // Read-only media: nobody can be writing a file whose `-shm` cannot exist, so it is a
+      // snapshot; but a pending WAL would be ignored by an immutable open, so that is refused.
+      if (!cannotMakeShm(cause) || !walIsEmpty(options.filename)) return { cause }
+      const url = pathToFileURL(resolve(options.filename))
+      url.searchParams.set("immutable", "1")
+      return { db: new DatabaseSync(url, { readOnly: true, timeout: 0 }) }
+    }
   } catch (cause) {
-    db.close()
-    // Read-only media: nobody can be writing a file whose `-shm` cannot exist, so it is a
-    // snapshot; but a pending WAL would be ignored by an immutable open, so that is refused.
-    if (!cannotMakeShm(cause) || !walIsEmpty(options.filename)) throw cause
-    const url = pathToFileURL(resolve(options.filename))
-    url.searchParams.set("immutable", "1")
-    return new DatabaseSync(url, { readOnly: true, timeout: 0 })
+    return { cause }
   }
 }
 
@@ -224,12 +228,10 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
 
   // Nothing is written by a failed open, so a lock met while opening is waited out like any other.
   const openOnce = Effect.suspend((): Effect.Effect<DatabaseSync, DatabaseError | LockWait> => {
-    try {
-      return Effect.succeed(openHandle(options))
-    } catch (cause) {
-      const error = toDatabaseError(cause, openOperation)
-      return Effect.fail(isLockConflict(error) ? new LockWait(error) : error)
-    }
+    const opened = openHandle(options)
+    if ("db" in opened) return Effect.succeed(opened.db)
+    const error = toDatabaseError(opened.cause, openOperation)
+    return Effect.fail(isLockConflict(error) ? new LockWait(error) : error)
   })
   const db = yield* Effect.acquireRelease(
     waitForLocks(openOnce, budgetMs),

@@ -3,22 +3,38 @@
  *
  * @since 0.6.0
  */
-import { Clock, Effect, Layer, Option, Result, Schema, Stream } from "effect"
-import { CorruptRow, IllegalTransition, InvalidInput } from "../../schema/Errors.ts"
-import { AppendInput, DEFAULT_QUERY_LIMIT, LogEntry, LogQuery, LogStreamQuery } from "../../schema/LogEntry.ts"
-import { NonEmptyText } from "../../schema/Primitives.ts"
-import { GetThreadRoundsParams } from "../../schema/Thread.ts"
+import { Clock, Deferred, Duration, Effect, Exit, Layer, Option, Result, Schema, Stream } from "effect"
+import { randomBytes } from "node:crypto"
+import { hostname } from "node:os"
 import {
-  MarkOrphansOptions,
+  CorruptRow,
+  IdempotencyConflict,
+  IllegalTransition,
+  InvalidInput,
+  RunLeased,
+  RunMismatch,
+  RunNotFound
+} from "../../schema/Errors.ts"
+import { AppendInput, DEFAULT_QUERY_LIMIT, FollowQuery, LogEntry, LogQuery, LogStreamQuery } from "../../schema/LogEntry.ts"
+import { NonEmptyText } from "../../schema/Primitives.ts"
+import { GetThreadRoundsParams, ThreadMessageInput } from "../../schema/Thread.ts"
+import {
+  DEFAULT_RUNS_LIMIT,
+  RecoverOrphansOptions,
+  RunLease,
+  type RunsCursor,
   RunsQuery,
+  RunsStreamQuery,
   RunTransition,
   RunTransitionInput,
   WorkflowRun,
-  type WorkflowRunStatus
+  type WorkflowRunStatus,
+  WriteOptions
 } from "../../schema/WorkflowRun.ts"
 import * as GroupCommit from "../sqlite/GroupCommit.ts"
-import { LogStore } from "../LogStore.ts"
-import { classifyTransition, nextExitCode } from "../domain/RunStateMachine.ts"
+import { LogStore, type LogStoreOptions, type LogStoreShape, type TransitionResult } from "../LogStore.ts"
+import * as Lease from "../domain/Lease.ts"
+import { classifyTransition, conflictOf, nextExitCode } from "../domain/RunStateMachine.ts"
 import { Database } from "../sqlite/Database.ts"
 import type { SqlParam, SqlRow, SyncConnection } from "../sqlite/Sqlite.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
@@ -33,8 +49,17 @@ const UPSERT_RUN = `INSERT INTO workflow_runs (run_id, workflow, status, timesta
   ON CONFLICT(run_id) DO UPDATE SET status = excluded.status, timestamp = excluded.timestamp, exit_code = excluded.exit_code`
 const INSERT_TRANSITION =
   "INSERT INTO run_transitions (run_id, from_status, to_status, timestamp, exit_code, log_id) VALUES (?, ?, ?, ?, ?, ?)"
+const LEASE_COLUMNS = "run_id AS runId, owner, boot, expires_at AS expiresAt"
+const UPSERT_LEASE = `INSERT INTO run_leases (run_id, owner, boot, expires_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT(run_id) DO UPDATE SET owner = excluded.owner, boot = excluded.boot, expires_at = excluded.expires_at`
 const STREAM_PAGE_SIZE = 1_000
-const DEFAULT_RUNS_LIMIT = 1_000
+
+/** How long an idempotency key is remembered (by the Clock of the write that stored it). */
+export const IDEMPOTENCY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000
+/** How long a lease lasts unless renewed, by default. */
+export const DEFAULT_LEASE_TTL: Duration.Duration = Duration.seconds(30)
+/** How often `follow` looks for other processes' rows, by default. */
+export const DEFAULT_FOLLOW_POLL_INTERVAL: Duration.Duration = Duration.seconds(1)
 
 /** A validated row about to be inserted. */
 type NewLogRow = Omit<LogEntry, "id">
@@ -43,9 +68,19 @@ const decodeAppend = inputDecoder(AppendInput, "entry")
 const decodeAppendMany = inputDecoder(Schema.Array(AppendInput), "entries")
 const decodeQuery = inputDecoder(LogQuery, "query")
 const decodeStreamQuery = inputDecoder(LogStreamQuery, "query")
-const decodeOrphansOptions = inputDecoder(MarkOrphansOptions, "options")
+const decodeOrphansOptions = inputDecoder(RecoverOrphansOptions, "options")
 const decodeRunInput = inputDecoder(RunTransitionInput, "run")
 const decodeRunsQuery = inputDecoder(RunsQuery, "query")
+const decodeRunsStreamQuery = inputDecoder(RunsStreamQuery, "query")
+const decodeWriteOptions = inputDecoder(WriteOptions, "options")
+const decodeFollowQuery = inputDecoder(FollowQuery, "query")
+const decodeRunId = inputDecoder(NonEmptyText, "runId")
+const decodeThreadMessage = inputDecoder(ThreadMessageInput, "message")
+const decodeOwnerName = inputDecoder(NonEmptyText, "owner")
+const decodeLeaseRow = rowDecoder(RunLease, "run_leases")
+const TransitionResultSchema = Schema.Struct({ entry: LogEntry, run: WorkflowRun, transition: RunTransition })
+const decodeStoredEntry = rowDecoder(Schema.fromJsonString(LogEntry), "idempotency_keys")
+const decodeStoredTransition = rowDecoder(Schema.fromJsonString(TransitionResultSchema), "idempotency_keys")
 const decodeRoundsParams = inputDecoder(GetThreadRoundsParams, "params")
 const decodeMetaKey = inputDecoder(NonEmptyText, "key")
 const decodeLogRow = rowDecoder(LogEntry, "logs")
@@ -127,15 +162,111 @@ const checkRange = <Q extends LogQuery | LogStreamQuery>(query: Q): Effect.Effec
     ? Effect.fail(new InvalidInput({ field: "query.since", reason: `must not be after query.until (${query.until})` }))
     : Effect.succeed(query)
 
-/** Builds the LogStore over the migrated database in context. */
-export const make = Effect.gen(function*() {
+/** JSON with object keys sorted, so two equal requests give one string whatever their key order. */
+const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === "object" && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner)
+
+/** The SQL filter of a runs listing: workflow, one or more statuses, and the cursor. */
+const compileRunsFilter = (
+  query: { readonly workflow?: string | undefined; readonly status?: WorkflowRunStatus | ReadonlyArray<WorkflowRunStatus> | undefined },
+  cursor: RunsCursor | undefined
+): { readonly where: string; readonly params: Array<SqlParam> } => {
+  const where: Array<string> = []
+  const params: Array<SqlParam> = []
+  if (query.workflow !== undefined) {
+    where.push("workflow = ?")
+    params.push(query.workflow)
+  }
+  if (query.status !== undefined) {
+    const statuses: ReadonlyArray<WorkflowRunStatus> = typeof query.status === "string" ? [query.status] : query.status
+    where.push(`status IN (${statuses.map(() => "?").join(", ")})`)
+    params.push(...statuses)
+  }
+  if (cursor !== undefined) {
+    where.push("(timestamp < ? OR (timestamp = ? AND run_id < ?))")
+    params.push(cursor.timestamp, cursor.timestamp, cursor.runId)
+  }
+  return { where: where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`, params }
+}
+
+/** A positive duration from a `Duration.Input`, in milliseconds, or `InvalidInput` naming the option. */
+const positiveMillis = (input: Duration.Input | undefined, fallback: Duration.Duration, field: string): Effect.Effect<number, InvalidInput> => {
+  if (input === undefined) return Effect.succeed(Duration.toMillis(fallback))
+  const duration = Duration.fromInput(input)
+  if (Option.isNone(duration)) return Effect.fail(new InvalidInput({ field, reason: "is not a duration" }))
+  const millis = Duration.toMillis(duration.value)
+  return Number.isFinite(millis) && millis >= 1
+    ? Effect.succeed(Math.ceil(millis))
+    : Effect.fail(new InvalidInput({ field, reason: "must be a finite duration of at least 1 millisecond" }))
+}
+
+/** The lease settings of one stack, validated. */
+export interface LeaseConfig {
+  readonly owner: Lease.Owner
+  readonly ttlMs: number
+  readonly renewalMs: number
+}
+
+/**
+ * Resolves the layer options: the owner name (default `host:pid:boot`), a random boot id, the
+ * lease time-to-live and the renewal interval (which must be shorter than the time-to-live).
+ */
+export const leaseConfig = Effect.fnUntraced(function*(options: LogStoreOptions = {}) {
+  const defaults = yield* defaultLeaseConfig
+  const boot = defaults.owner.boot
+  const name = options.owner === undefined ? defaults.owner.name : yield* decodeOwnerName(options.owner)
+  const ttlMs = yield* positiveMillis(options.leaseTtl, DEFAULT_LEASE_TTL, "leaseTtl")
+  const renewalMs = yield* positiveMillis(options.leaseRenewal, Duration.millis(Math.max(1, Math.floor(ttlMs / 3))), "leaseRenewal")
+  if (renewalMs >= ttlMs) {
+    return yield* new InvalidInput({ field: "leaseRenewal", reason: `must be shorter than leaseTtl (${ttlMs} ms)` })
+  }
+  return { owner: { name, boot }, ttlMs, renewalMs } satisfies LeaseConfig
+})
+
+/** The default lease settings: a fresh boot id, the owner `host:pid:boot`, a 30 s lease renewed every 10 s. */
+export const defaultLeaseConfig: Effect.Effect<LeaseConfig> = Effect.sync(() => {
+  const boot = randomBytes(8).toString("hex")
+  const ttlMs = Duration.toMillis(DEFAULT_LEASE_TTL)
+  return { owner: { name: `${hostname()}:${process.pid}:${boot}`, boot }, ttlMs, renewalMs: Math.floor(ttlMs / 3) }
+})
+
+/** Builds the LogStore over the migrated database in context, with the default lease settings. */
+export const make = Effect.suspend(() => Effect.flatMap(defaultLeaseConfig, makeWith))
+
+/** Builds the LogStore over the migrated database in context, as owner `config.owner`. */
+export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
   const { sql } = yield* Database
+  const me = config.owner
+
+  // Followers of this stack wait on this signal; every commit of ours completes it. Only a
+  // process-local shortcut: other processes' rows are found by polling.
+  let signal: Deferred.Deferred<void> | undefined
+  const nextSignal = (): Deferred.Deferred<void> => (signal ??= Deferred.makeUnsafe<void>())
+  const wakeFollowers = Effect.sync(() => {
+    if (signal === undefined) return
+    Deferred.doneUnsafe(signal, Exit.void)
+    signal = undefined
+  })
+  // Whether this stack ever took a lease (a stack that only reads, like the CLI, never writes to
+  // release), and whether the renewal fiber runs: it runs only while this stack holds a lease, so
+  // an idle stack has no timer (and a TestClock jump does not step through renewals for nothing).
+  let leasing = false
+  let renewing = false
+  // The renewal fiber is forked once, here (not by a transition, whose fiber may hold the
+  // connection), and waits on this signal while there is nothing to renew.
+  let renewalStart = Deferred.makeUnsafe<void>()
 
   // A single INSERT is atomic on its own; autocommit spares the BEGIN/COMMIT round trip.
   const commitAppends = GroupCommit.make((rows: ReadonlyArray<NewLogRow>) =>
-    rows.length === 1
-      ? sql.sync("append", (connection) => insertRows(connection, rows))
-      : sql.syncTransaction("append", (connection) => insertRows(connection, rows))
+    Effect.tap(
+      rows.length === 1
+        ? sql.sync("LogStore.append", (connection) => insertRows(connection, rows))
+        : sql.syncTransaction("LogStore.append", (connection) => insertRows(connection, rows)),
+      wakeFollowers
+    )
   )
 
   const selectLogs = (query: LogQuery, limit: number) => {
@@ -156,19 +287,30 @@ export const make = Effect.gen(function*() {
     Effect.flatMap(sql.get(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE run_id = ?`, [runId]), (row) =>
       row === undefined ? Effect.succeedNone : Effect.map(Effect.fromResult(decodeRunRow(row, () => runId)), Option.some))
 
-  /** Inside a transaction: one accepted move of a run, recorded in logs, workflow_runs and run_transitions. */
+  const findLease = (runId: string) =>
+    Effect.flatMap(sql.get(`SELECT ${LEASE_COLUMNS} FROM run_leases WHERE run_id = ?`, [runId]), (row) =>
+      row === undefined ? Effect.succeedNone : Effect.map(Effect.fromResult(decodeLeaseRow(row, () => runId)), Option.some))
+
+  /**
+   * Inside a transaction: one accepted move of a run, recorded in logs, workflow_runs and
+   * run_transitions, with the run's lease taken (`queued`, `started`) or released (any other status).
+   */
   const applyTransition = (
     current: WorkflowRun | null,
     request: { readonly runId: string; readonly workflow: string; readonly status: WorkflowRunStatus; readonly exitCode?: number | null | undefined },
-    row: NewLogRow
+    row: NewLogRow,
+    now: number
   ) =>
     Effect.gen(function*() {
       const kind = classifyTransition(current?.status ?? null, request.status)
       if (kind === "illegal") {
         return yield* new IllegalTransition({ runId: request.runId, from: current?.status ?? null, to: request.status })
       }
+      const conflict = conflictOf(current, request)
+      if (conflict !== null) return yield* new RunMismatch({ runId: request.runId, ...conflict })
       const exitCode = nextExitCode(kind, current, request.exitCode)
-      return yield* sql.sync("transition", (connection) => {
+      const leased = Lease.holdsLease(request.status)
+      const result = yield* sql.sync("LogStore.transition", (connection) => {
         const entry = insertRow(connection, row)
         const run: WorkflowRun = {
           runId: request.runId,
@@ -187,19 +329,200 @@ export const make = Effect.gen(function*() {
           logId: entry.id
         }
         connection.run(INSERT_TRANSITION, [run.runId, transition.from, run.status, row.timestamp, exitCode, entry.id])
+        if (leased) connection.run(UPSERT_LEASE, [run.runId, me.name, me.boot, Lease.expiryAt(now, config.ttlMs)])
+        else connection.run("DELETE FROM run_leases WHERE run_id = ?", [run.runId])
         return { entry, run, transition }
       })
+      if (leased) {
+        leasing = true
+        if (!renewing) {
+          renewing = true
+          Deferred.doneUnsafe(renewalStart, Exit.void)
+        }
+      }
+      return result
     })
 
-  return LogStore.of({
-    transaction: (self) => sql.transaction(self).pipe(Effect.withSpan("LogStore.transaction")),
+  /** Inside a transaction: the checks and the write of one `transition` request. */
+  const transitionOnce = (request: RunTransitionInput, row: NewLogRow) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const current = Option.getOrNull(yield* findRun(request.runId))
+      const lease = Option.getOrNull(yield* findLease(request.runId))
+      if (!Lease.mayTransition(Lease.standing(lease, me, now)) && lease !== null) {
+        return yield* new RunLeased({ runId: request.runId, owner: lease.owner, boot: lease.boot, expiresAt: lease.expiresAt })
+      }
+      return yield* applyTransition(current, request, row, now)
+    })
 
-    append: Effect.fn("LogStore.append")(function*(input) {
+  /**
+   * Runs `write` once per idempotency key: in one transaction, a key seen before (within the
+   * retention) with the same request returns its stored result and writes nothing; with another
+   * request it fails with `IdempotencyConflict`; a new key runs `write` and stores its result.
+   */
+  const once = <A, E>(
+    key: string,
+    operation: string,
+    request: unknown,
+    decodeStored: (row: unknown, key: () => string) => Result.Result<A, CorruptRow>,
+    write: Effect.Effect<A, E>
+  ) =>
+    sql.transaction(Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const fingerprint = canonicalJson(request)
+      yield* sql.sync(operation, (connection) =>
+        connection.run("DELETE FROM idempotency_keys WHERE created_at < ?", [now - IDEMPOTENCY_RETENTION_MS]))
+      const stored = yield* sql.sync(operation, (connection) =>
+        connection.get("SELECT operation, request, result FROM idempotency_keys WHERE key = ?", [key]))
+      if (stored !== undefined) {
+        if (stored.operation !== operation || stored.request !== fingerprint) {
+          return yield* new IdempotencyConflict({
+            key,
+            operation: String(stored.operation),
+            detail: stored.operation !== operation
+              ? `the key was first used by ${String(stored.operation)}, not ${operation}`
+              : `the first request was ${String(stored.request)}`
+          })
+        }
+        return yield* Effect.fromResult(decodeStored(stored.result, () => key))
+      }
+      const result = yield* write
+      yield* sql.sync(operation, (connection) =>
+        connection.run(
+          "INSERT INTO idempotency_keys (key, operation, request, result, created_at) VALUES (?, ?, ?, ?, ?)",
+          [key, operation, fingerprint, JSON.stringify(result), now]
+        ))
+      return result
+    }))
+
+  /** `append` with an idempotency key (kept apart from the group-committed hot path). */
+  const appendOnce = Effect.fnUntraced(function*(input: unknown, options: WriteOptions) {
+    const entry = yield* decodeAppend(input)
+    const key = options.idempotencyKey
+    if (key === undefined) return yield* Effect.die("appendOnce needs a key")
+    const now = yield* Clock.currentTimeMillis
+    const written = yield* once(
+      key,
+      "LogStore.append",
+      { entry },
+      decodeStoredEntry,
+      sql.sync("LogStore.append", (connection) => insertRow(connection, toNewRow(entry, now)))
+    )
+    yield* wakeFollowers
+    return written
+  })
+
+  const selectRuns = (
+    operation: string,
+    query: Parameters<typeof compileRunsFilter>[0],
+    cursor: RunsCursor | undefined,
+    limit: number
+  ) => {
+    const filter = compileRunsFilter(query, cursor)
+    return Effect.flatMap(
+      sql.sync(operation, (connection) =>
+        connection.all(
+          `SELECT ${RUN_COLUMNS} FROM workflow_runs${filter.where} ORDER BY timestamp DESC, run_id DESC LIMIT ?`,
+          [...filter.params, limit]
+        )),
+      decodeRunListing
+    )
+  }
+
+  /** Renews every lease of this stack; stops the loop (in the same synchronous step) when none is left. */
+  const renewLeases = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    yield* sql.sync("LogStore.renewLeases", (connection) => {
+      const { changes } = connection.run("UPDATE run_leases SET expires_at = ? WHERE owner = ? AND boot = ?", [
+        Lease.expiryAt(now, config.ttlMs),
+        me.name,
+        me.boot
+      ])
+      if (changes === 0) renewing = false
+    })
+  }).pipe(Effect.catch((error) => Effect.logWarning(`lease renewal failed (will retry): ${error.message}`)))
+
+  const renewalLoop: Effect.Effect<void> = Effect.whileLoop({
+    while: () => renewing,
+    body: () => Effect.andThen(Effect.sleep(Duration.millis(config.renewalMs)), renewLeases),
+    step: () => undefined
+  })
+
+  const releaseLeases = Effect.gen(function*() {
+    if (!leasing) return
+    yield* sql.sync("LogStore.releaseLeases", (connection) =>
+      connection.run("DELETE FROM run_leases WHERE owner = ? AND boot = ?", [me.name, me.boot]))
+  }).pipe(Effect.catch((error) => Effect.logWarning(`releasing leases failed: ${error.message}`)))
+
+  // The renewal fiber (forked into this scope later) is interrupted when the scope closes; then the
+  // leases are released, and then (in the Database layer's scope) the connection closes.
+  yield* Effect.addFinalizer(() => releaseLeases)
+  yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+    yield* Deferred.await(renewalStart)
+    renewalStart = Deferred.makeUnsafe<void>()
+    yield* renewalLoop
+  })))
+
+  const recoverOrphans = Effect.fn("LogStore.recoverOrphans")(function*(input?: RecoverOrphansOptions) {
+    const options = yield* decodeOrphansOptions(input ?? {})
+    const source = options.source ?? ThreadLog.WORKFLOW_SOURCE
+    const timestamp = options.timestamp ?? (yield* Clock.currentTimeMillis)
+    const statuses = options.includeQueued === true ? "'started', 'queued'" : "'started'"
+    const recovered = yield* sql.transaction(Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const candidates = yield* sql.sync("LogStore.recoverOrphans", (connection) =>
+        connection.all(
+          `SELECT r.run_id AS runId, r.workflow, r.status, r.timestamp, r.exit_code AS exitCode, l.owner AS leaseOwner, l.boot AS leaseBoot, l.expires_at AS leaseExpiresAt
+           FROM workflow_runs r LEFT JOIN run_leases l ON l.run_id = r.run_id
+           WHERE r.status IN (${statuses}) ORDER BY r.timestamp, r.rowid`
+        ))
+      const runs: Array<WorkflowRun> = []
+      for (const candidate of candidates) {
+        const lease = candidate.leaseOwner === null
+          ? null
+          : { owner: String(candidate.leaseOwner), boot: String(candidate.leaseBoot), expiresAt: Number(candidate.leaseExpiresAt) }
+        if (!Lease.isOrphan(Lease.standing(lease, me, now))) continue
+        const decoded = decodeRunRow(candidate, () => byRunId(candidate))
+        if (Result.isFailure(decoded)) {
+          yield* Effect.logWarning(decoded.failure.message)
+          continue
+        }
+        const orphan = decoded.success
+        const to = Lease.recoveredStatus(orphan.status)
+        if (to === null) continue
+        const row: NewLogRow = {
+          source,
+          type: to,
+          refId: orphan.runId,
+          payload: JSON.stringify({
+            reason: lease === null
+              ? "orphaned: no live owner held the run"
+              : `orphaned: the lease of ${lease.owner} (boot ${lease.boot}) ${lease.owner === me.name ? "belongs to an earlier boot" : "expired"}`
+          }),
+          timestamp
+        }
+        const { run } = yield* applyTransition(orphan, { ...orphan, status: to }, row, now)
+        runs.push(run)
+      }
+      return runs
+    })).pipe(Effect.catchTag(["IllegalTransition", "RunMismatch"], Effect.die)) // started → crashed, queued → interrupted are legal
+    yield* Effect.annotateCurrentSpan({ "nerve.runs.recovered": recovered.length, "nerve.owner": me.name })
+    if (recovered.length > 0) yield* wakeFollowers
+    return recovered
+  })
+
+  const store: LogStoreShape = LogStore.of({
+    owner: me,
+
+    transaction: (self) => sql.transaction(self).pipe(Effect.tap(wakeFollowers), Effect.withSpan("LogStore.transaction")),
+
+    append: Effect.fn("LogStore.append")(function*(input, options) {
+      if (options !== undefined) return yield* appendOnce(input, yield* decodeWriteOptions(options))
       const entry = yield* decodeAppend(input)
       const row = toNewRow(entry, entry.timestamp ?? (yield* Clock.currentTimeMillis))
       // Inside the caller's transaction the row belongs to it: sharing a group commit would let
       // other fibers' rows roll back with it (or wait on a permit this fiber holds).
-      if (yield* sql.inTransaction) return yield* sql.sync("append", (connection) => insertRow(connection, row))
+      if (yield* sql.inTransaction) return yield* sql.sync("LogStore.append", (connection) => insertRow(connection, row))
       return yield* commitAppends(row)
     }),
 
@@ -208,7 +531,9 @@ export const make = Effect.gen(function*() {
       if (entries.length === 0) return []
       const now = yield* Clock.currentTimeMillis
       const rows = entries.map((entry) => toNewRow(entry, now))
-      return yield* sql.syncTransaction("appendMany", (connection) => insertRows(connection, rows))
+      return yield* sql.syncTransaction("LogStore.appendMany", (connection) => insertRows(connection, rows)).pipe(
+        Effect.tap(wakeFollowers)
+      )
     }),
 
     query: Effect.fn("LogStore.query")(function*(input) {
@@ -246,78 +571,110 @@ export const make = Effect.gen(function*() {
       )
     }),
 
-    transition: Effect.fn("LogStore.transition")(function*(entryInput, runInput) {
+    transition: Effect.fn("LogStore.transition")(function*(entryInput, runInput, optionsInput) {
       const entry = yield* decodeAppend(entryInput)
       const request = yield* decodeRunInput(runInput)
+      const options = yield* decodeWriteOptions(optionsInput ?? {})
+      yield* Effect.annotateCurrentSpan({ "nerve.run.id": request.runId, "nerve.run.workflow": request.workflow, "nerve.run.to": request.status })
       const row = toNewRow({ ...entry, refId: entry.refId === undefined ? request.runId : entry.refId }, yield* Clock.currentTimeMillis)
-      return yield* sql.transaction(Effect.flatMap(
-        findRun(request.runId),
-        (current) => applyTransition(Option.getOrNull(current), request, row)
-      ))
+      const result: TransitionResult = options.idempotencyKey === undefined
+        ? yield* sql.transaction(transitionOnce(request, row))
+        : yield* once(options.idempotencyKey, "LogStore.transition", { entry, run: request }, decodeStoredTransition, transitionOnce(request, row))
+      yield* Effect.annotateCurrentSpan({ "nerve.run.from": result.transition.from ?? "(new)", "nerve.log.id": result.entry.id })
+      yield* wakeFollowers
+      return result
     }),
 
     getRun: Effect.fn("LogStore.getRun")(function*(runId) {
+      yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
       return yield* findRun(runId)
     }),
 
+    getRunOrFail: Effect.fn("LogStore.getRunOrFail")(function*(runId) {
+      yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
+      const run = yield* findRun(runId)
+      if (Option.isNone(run)) return yield* new RunNotFound({ runId })
+      return run.value
+    }),
+
+    getLease: Effect.fn("LogStore.getLease")(function*(runId) {
+      yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
+      return yield* findLease(runId)
+    }),
+
     activeRuns: Effect.fn("LogStore.activeRuns")(function*(workflow) {
-      const rows = workflow === undefined
-        ? yield* sql.all(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE status IN ('queued', 'started') ORDER BY timestamp, rowid`)
-        : yield* sql.all(
-          `SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE status IN ('queued', 'started') AND workflow = ? ORDER BY timestamp, rowid`,
-          [workflow]
-        )
-      return yield* decodeRunListing(rows)
+      const runs = yield* selectRuns("LogStore.activeRuns", { workflow, status: ["queued", "started"] }, undefined, -1)
+      yield* Effect.annotateCurrentSpan({ "nerve.runs.count": runs.length })
+      // Oldest first: the listing comes newest first.
+      return [...runs].reverse()
     }),
 
     runs: Effect.fn("LogStore.runs")(function*(input) {
       const query = yield* decodeRunsQuery(input ?? {})
-      const where: Array<string> = []
-      const params: Array<SqlParam> = []
-      if (query.workflow !== undefined) {
-        where.push("workflow = ?")
-        params.push(query.workflow)
-      }
-      if (query.status !== undefined) {
-        where.push("status = ?")
-        params.push(query.status)
-      }
-      params.push(query.limit ?? DEFAULT_RUNS_LIMIT)
-      const rows = yield* sql.all(
-        `SELECT ${RUN_COLUMNS} FROM workflow_runs${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`}
-         ORDER BY timestamp DESC, rowid DESC LIMIT ?`,
-        params
-      )
-      return yield* decodeRunListing(rows)
+      const runs = yield* selectRuns("LogStore.runs", query, query.cursor, query.limit ?? DEFAULT_RUNS_LIMIT)
+      yield* Effect.annotateCurrentSpan({ "nerve.runs.count": runs.length })
+      return runs
     }),
 
+    streamRuns: (input) =>
+      Stream.unwrap(Effect.map(decodeRunsStreamQuery(input ?? {}), (query) =>
+        Stream.paginate(
+          { cursor: query.cursor, remaining: query.limit ?? Number.POSITIVE_INFINITY },
+          (state) => {
+            const pageSize = Math.min(STREAM_PAGE_SIZE, state.remaining)
+            return Effect.map(selectRuns("LogStore.streamRuns", query, state.cursor, pageSize), (runs) => {
+              const last = runs[runs.length - 1]
+              const remaining = state.remaining - runs.length
+              // A page can come back short when it skipped a legacy row that does not decode, so
+              // the cursor moves on while the page was full *before* decoding is not known here:
+              // stop only on an empty page or when the total is reached.
+              const more = last !== undefined && remaining > 0
+              return [runs, more ? Option.some({ cursor: { timestamp: last.timestamp, runId: last.runId }, remaining }) : Option.none()] as const
+            })
+          }
+        ))).pipe(Stream.withSpan("LogStore.streamRuns")),
+
     runHistory: Effect.fn("LogStore.runHistory")(function*(runId) {
-      const rows = yield* sql.all(`SELECT id, ${TRANSITION_COLUMNS} FROM run_transitions WHERE run_id = ? ORDER BY id`, [runId])
+      yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
+      const rows = yield* sql.sync("LogStore.runHistory", (connection) =>
+        connection.all(`SELECT id, ${TRANSITION_COLUMNS} FROM run_transitions WHERE run_id = ? ORDER BY id`, [runId]))
       return yield* decodeAll(rows, decodeTransitionRow, byId)
     }),
 
-    markOrphansCrashed: Effect.fn("LogStore.markOrphansCrashed")(function*(input) {
-      const options = yield* decodeOrphansOptions(input ?? {})
-      const source = options.source ?? ThreadLog.WORKFLOW_SOURCE
-      const timestamp = options.timestamp ?? (yield* Clock.currentTimeMillis)
-      return yield* sql.transaction(Effect.gen(function*() {
-        const orphans = yield* decodeRunListing(
-          yield* sql.all(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE status = 'started' ORDER BY timestamp, rowid`)
+    recoverOrphans,
+    markOrphansCrashed: recoverOrphans,
+
+    follow: (input, options) =>
+      Stream.unwrap(Effect.gen(function*() {
+        const query = yield* decodeFollowQuery(input ?? {})
+        const pollMs = yield* positiveMillis(options?.pollInterval, DEFAULT_FOLLOW_POLL_INTERVAL, "options.pollInterval")
+        const start = query.afterId ?? Number(
+          (yield* sql.sync("LogStore.follow", (connection) => connection.get("SELECT max(id) AS id FROM logs")))?.id ?? 0
         )
-        const crashed: Array<WorkflowRun> = []
-        for (const orphan of orphans) {
-          const row: NewLogRow = {
-            source,
-            type: "crashed",
-            refId: orphan.runId,
-            payload: JSON.stringify({ reason: "orphaned: the daemon stopped while the run was started" }),
-            timestamp
-          }
-          const { run } = yield* applyTransition(orphan, { ...orphan, status: "crashed" }, row)
-          crashed.push(run)
-        }
-        return crashed
-      })).pipe(Effect.catchTag("IllegalTransition", Effect.die)) // started → crashed is always legal
+        return Stream.paginate(start, (afterId) =>
+          Effect.gen(function*() {
+            // Take the signal before reading, so a commit between the read and the wait still wakes us.
+            const woken = nextSignal()
+            const rows = yield* selectLogs({ ...query, afterId, order: "asc" }, STREAM_PAGE_SIZE)
+            const last = rows[rows.length - 1]
+            if (last !== undefined) return [rows, Option.some(last.id)] as const
+            yield* Effect.raceFirst(Deferred.await(woken), Effect.sleep(Duration.millis(pollMs)))
+            return [rows, Option.some(afterId)] as const
+          }))
+      })).pipe(Stream.withSpan("LogStore.follow")),
+
+    appendThreadMessage: Effect.fn("LogStore.appendThreadMessage")(function*(runIdInput, messageInput, options) {
+      const runId = yield* decodeRunId(runIdInput)
+      const message = yield* decodeThreadMessage(messageInput)
+      yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
+      const payload = {
+        role: message.role,
+        content: message.content,
+        ...(message.meta === undefined ? {} : { meta: message.meta }),
+        timestamp: yield* Clock.currentTimeMillis
+      }
+      const input = { source: ThreadLog.WORKFLOW_SOURCE, type: ThreadLog.THREAD_MESSAGE_TYPE, refId: runId, payload: JSON.stringify(payload) }
+      return yield* (options === undefined ? store.append(input) : store.append(input, options))
     }),
 
     triggerPayload: Effect.fn("LogStore.triggerPayload")(function*(runId) {
@@ -343,11 +700,16 @@ export const make = Effect.gen(function*() {
     }),
 
     threadRounds: Effect.fn("LogStore.threadRounds")(function*(runId, input) {
-      const params = yield* decodeRoundsParams(input)
+      const params = yield* decodeRoundsParams(input ?? {})
       return ThreadLog.threadRounds(yield* threadRows(runId), params)
     })
   })
+  return store
 })
 
-/** LogStore over the migrated database in context. */
+/** LogStore over the migrated database in context, with the default owner and lease settings. */
 export const layer: Layer.Layer<LogStore, never, Database> = Layer.effect(LogStore, make)
+
+/** LogStore over the migrated database in context, as the owner and with the leases `options` say. */
+export const layerWith = (options: LogStoreOptions = {}): Layer.Layer<LogStore, InvalidInput, Database> =>
+  Layer.effect(LogStore, Effect.flatMap(leaseConfig(options), makeWith))

@@ -283,12 +283,12 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
       (rows) => decodeAll(rows, decodeLogRow, byId)
     )
 
-  const findRun = (runId: string) =>
-    Effect.flatMap(sql.get(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE run_id = ?`, [runId]), (row) =>
+  const findRun = (runId: string, operation = "LogStore.getRun") =>
+    Effect.flatMap(sql.sync(operation, (connection) => connection.get(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE run_id = ?`, [runId])), (row) =>
       row === undefined ? Effect.succeedNone : Effect.map(Effect.fromResult(decodeRunRow(row, () => runId)), Option.some))
 
-  const findLease = (runId: string) =>
-    Effect.flatMap(sql.get(`SELECT ${LEASE_COLUMNS} FROM run_leases WHERE run_id = ?`, [runId]), (row) =>
+  const findLease = (runId: string, operation = "LogStore.getLease") =>
+    Effect.flatMap(sql.sync(operation, (connection) => connection.get(`SELECT ${LEASE_COLUMNS} FROM run_leases WHERE run_id = ?`, [runId])), (row) =>
       row === undefined ? Effect.succeedNone : Effect.map(Effect.fromResult(decodeLeaseRow(row, () => runId)), Option.some))
 
   /**
@@ -299,7 +299,8 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     current: WorkflowRun | null,
     request: { readonly runId: string; readonly workflow: string; readonly status: WorkflowRunStatus; readonly exitCode?: number | null | undefined },
     row: NewLogRow,
-    now: number
+    now: number,
+    operation = "LogStore.transition"
   ) =>
     Effect.gen(function*() {
       const kind = classifyTransition(current?.status ?? null, request.status)
@@ -310,7 +311,7 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
       if (conflict !== null) return yield* new RunMismatch({ runId: request.runId, ...conflict })
       const exitCode = nextExitCode(kind, current, request.exitCode)
       const leased = Lease.holdsLease(request.status)
-      const result = yield* sql.sync("LogStore.transition", (connection) => {
+      const result = yield* sql.sync(operation, (connection) => {
         const entry = insertRow(connection, row)
         const run: WorkflowRun = {
           runId: request.runId,
@@ -347,8 +348,8 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
   const transitionOnce = (request: RunTransitionInput, row: NewLogRow) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const current = Option.getOrNull(yield* findRun(request.runId))
-      const lease = Option.getOrNull(yield* findLease(request.runId))
+      const current = Option.getOrNull(yield* findRun(request.runId, "LogStore.transition"))
+      const lease = Option.getOrNull(yield* findLease(request.runId, "LogStore.transition"))
       if (!Lease.mayTransition(Lease.standing(lease, me, now)) && lease !== null) {
         return yield* new RunLeased({ runId: request.runId, owner: lease.owner, boot: lease.boot, expiresAt: lease.expiresAt })
       }
@@ -396,10 +397,8 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     }))
 
   /** `append` with an idempotency key (kept apart from the group-committed hot path). */
-  const appendOnce = Effect.fnUntraced(function*(input: unknown, options: WriteOptions) {
+  const appendOnce = Effect.fnUntraced(function*(input: unknown, key: string) {
     const entry = yield* decodeAppend(input)
-    const key = options.idempotencyKey
-    if (key === undefined) return yield* Effect.die("appendOnce needs a key")
     const now = yield* Clock.currentTimeMillis
     const written = yield* once(
       key,
@@ -501,7 +500,7 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
           }),
           timestamp
         }
-        const { run } = yield* applyTransition(orphan, { ...orphan, status: to }, row, now)
+        const { run } = yield* applyTransition(orphan, { ...orphan, status: to }, row, now, "LogStore.recoverOrphans")
         runs.push(run)
       }
       return runs
@@ -517,7 +516,10 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     transaction: (self) => sql.transaction(self).pipe(Effect.tap(wakeFollowers), Effect.withSpan("LogStore.transaction")),
 
     append: Effect.fn("LogStore.append")(function*(input, options) {
-      if (options !== undefined) return yield* appendOnce(input, yield* decodeWriteOptions(options))
+      if (options !== undefined) {
+        const { idempotencyKey } = yield* decodeWriteOptions(options)
+        if (idempotencyKey !== undefined) return yield* appendOnce(input, idempotencyKey)
+      }
       const entry = yield* decodeAppend(input)
       const row = toNewRow(entry, entry.timestamp ?? (yield* Clock.currentTimeMillis))
       // Inside the caller's transaction the row belongs to it: sharing a group commit would let
@@ -559,16 +561,17 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
 
     getMeta: Effect.fn("LogStore.getMeta")(function*(key) {
       const valid = yield* decodeMetaKey(key)
-      const row = yield* sql.get("SELECT value FROM meta WHERE key = ?", [valid])
+      const row = yield* sql.sync("LogStore.getMeta", (connection) => connection.get("SELECT value FROM meta WHERE key = ?", [valid]))
       return row === undefined ? Option.none() : Option.some(String(row.value))
     }),
 
     setMeta: Effect.fn("LogStore.setMeta")(function*(key, value) {
       const valid = yield* decodeMetaKey(key)
-      yield* sql.run(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [valid, value]
-      )
+      yield* sql.sync("LogStore.setMeta", (connection) =>
+        connection.run(
+          "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+          [valid, value]
+        ))
     }),
 
     transition: Effect.fn("LogStore.transition")(function*(entryInput, runInput, optionsInput) {
@@ -592,7 +595,7 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
 
     getRunOrFail: Effect.fn("LogStore.getRunOrFail")(function*(runId) {
       yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
-      const run = yield* findRun(runId)
+      const run = yield* findRun(runId, "LogStore.getRunOrFail")
       if (Option.isNone(run)) return yield* new RunNotFound({ runId })
       return run.value
     }),
@@ -678,10 +681,11 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     }),
 
     triggerPayload: Effect.fn("LogStore.triggerPayload")(function*(runId) {
-      const row = yield* sql.get(
-        `SELECT ${LOG_COLUMNS} FROM logs WHERE ref_id = ? AND source = ? AND type = ? ORDER BY id LIMIT 1`,
-        [runId, ThreadLog.WORKFLOW_SOURCE, ThreadLog.RUN_STARTED_TYPE]
-      )
+      const row = yield* sql.sync("LogStore.triggerPayload", (connection) =>
+        connection.get(
+          `SELECT ${LOG_COLUMNS} FROM logs WHERE ref_id = ? AND source = ? AND type = ? ORDER BY id LIMIT 1`,
+          [runId, ThreadLog.WORKFLOW_SOURCE, ThreadLog.RUN_STARTED_TYPE]
+        ))
       if (row === undefined) return Option.none()
       const entry = yield* Effect.fromResult(decodeLogRow(row, () => byId(row)))
       return ThreadLog.triggerPayload(entry.payload)

@@ -4,11 +4,8 @@
  * @since 0.6.0
  */
 import { Clock, Deferred, Duration, Effect, Exit, Layer, Option, Result, Schema, Stream } from "effect"
-import { randomBytes } from "node:crypto"
-import { hostname } from "node:os"
 import {
   CorruptRow,
-  IdempotencyConflict,
   IllegalTransition,
   InvalidInput,
   RunLeased,
@@ -32,6 +29,10 @@ import {
   WriteOptions
 } from "../../schema/WorkflowRun.ts"
 import * as GroupCommit from "../sqlite/GroupCommit.ts"
+import * as Idempotency from "./Idempotency.ts"
+import { defaultLeaseConfig, durationMillis, type LeaseConfig, leaseConfig } from "./LeaseConfig.ts"
+import * as LeaseKeeper from "./LeaseKeeper.ts"
+import { compileRunsFilter, NEWEST_FIRST, type RunFilter } from "./RunListing.ts"
 import { LogStore, type LogStoreOptions, type LogStoreShape, type TransitionResult } from "../LogStore.ts"
 import * as Lease from "../domain/Lease.ts"
 import { classifyTransition, conflictOf, nextExitCode } from "../domain/RunStateMachine.ts"
@@ -54,10 +55,6 @@ const UPSERT_LEASE = `INSERT INTO run_leases (run_id, owner, boot, expires_at) V
   ON CONFLICT(run_id) DO UPDATE SET owner = excluded.owner, boot = excluded.boot, expires_at = excluded.expires_at`
 const STREAM_PAGE_SIZE = 1_000
 
-/** How long an idempotency key is remembered (by the Clock of the write that stored it). */
-export const IDEMPOTENCY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000
-/** How long a lease lasts unless renewed, by default. */
-export const DEFAULT_LEASE_TTL: Duration.Duration = Duration.seconds(30)
 /** How often `follow` looks for other processes' rows, by default. */
 export const DEFAULT_FOLLOW_POLL_INTERVAL: Duration.Duration = Duration.seconds(1)
 
@@ -76,7 +73,6 @@ const decodeWriteOptions = inputDecoder(WriteOptions, "options")
 const decodeFollowQuery = inputDecoder(FollowQuery, "query")
 const decodeRunId = inputDecoder(NonEmptyText, "runId")
 const decodeThreadMessage = inputDecoder(ThreadMessageInput, "message")
-const decodeOwnerName = inputDecoder(NonEmptyText, "owner")
 const decodeLeaseRow = rowDecoder(RunLease, "run_leases")
 const TransitionResultSchema = Schema.Struct({ entry: LogEntry, run: WorkflowRun, transition: RunTransition })
 const decodeStoredEntry = rowDecoder(Schema.fromJsonString(LogEntry), "idempotency_keys")
@@ -162,77 +158,6 @@ const checkRange = <Q extends LogQuery | LogStreamQuery>(query: Q): Effect.Effec
     ? Effect.fail(new InvalidInput({ field: "query.since", reason: `must not be after query.until (${query.until})` }))
     : Effect.succeed(query)
 
-/** JSON with object keys sorted, so two equal requests give one string whatever their key order. */
-const canonicalJson = (value: unknown): string =>
-  JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === "object" && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : inner)
-
-/** The SQL filter of a runs listing: workflow, one or more statuses, and the cursor. */
-const compileRunsFilter = (
-  query: { readonly workflow?: string | undefined; readonly status?: WorkflowRunStatus | ReadonlyArray<WorkflowRunStatus> | undefined },
-  cursor: RunsCursor | undefined
-): { readonly where: string; readonly params: Array<SqlParam> } => {
-  const where: Array<string> = []
-  const params: Array<SqlParam> = []
-  if (query.workflow !== undefined) {
-    where.push("workflow = ?")
-    params.push(query.workflow)
-  }
-  if (query.status !== undefined) {
-    const statuses: ReadonlyArray<WorkflowRunStatus> = typeof query.status === "string" ? [query.status] : query.status
-    where.push(`status IN (${statuses.map(() => "?").join(", ")})`)
-    params.push(...statuses)
-  }
-  if (cursor !== undefined) {
-    where.push("(timestamp < ? OR (timestamp = ? AND run_id < ?))")
-    params.push(cursor.timestamp, cursor.timestamp, cursor.runId)
-  }
-  return { where: where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`, params }
-}
-
-/** A positive duration from a `Duration.Input`, in milliseconds, or `InvalidInput` naming the option. */
-const positiveMillis = (input: Duration.Input | undefined, fallback: Duration.Duration, field: string): Effect.Effect<number, InvalidInput> => {
-  if (input === undefined) return Effect.succeed(Duration.toMillis(fallback))
-  const duration = Duration.fromInput(input)
-  if (Option.isNone(duration)) return Effect.fail(new InvalidInput({ field, reason: "is not a duration" }))
-  const millis = Duration.toMillis(duration.value)
-  return Number.isFinite(millis) && millis >= 1
-    ? Effect.succeed(Math.ceil(millis))
-    : Effect.fail(new InvalidInput({ field, reason: "must be a finite duration of at least 1 millisecond" }))
-}
-
-/** The lease settings of one stack, validated. */
-export interface LeaseConfig {
-  readonly owner: Lease.Owner
-  readonly ttlMs: number
-  readonly renewalMs: number
-}
-
-/**
- * Resolves the layer options: the owner name (default `host:pid:boot`), a random boot id, the
- * lease time-to-live and the renewal interval (which must be shorter than the time-to-live).
- */
-export const leaseConfig = Effect.fnUntraced(function*(options: LogStoreOptions = {}) {
-  const defaults = yield* defaultLeaseConfig
-  const boot = defaults.owner.boot
-  const name = options.owner === undefined ? defaults.owner.name : yield* decodeOwnerName(options.owner)
-  const ttlMs = yield* positiveMillis(options.leaseTtl, DEFAULT_LEASE_TTL, "leaseTtl")
-  const renewalMs = yield* positiveMillis(options.leaseRenewal, Duration.millis(Math.max(1, Math.floor(ttlMs / 3))), "leaseRenewal")
-  if (renewalMs >= ttlMs) {
-    return yield* new InvalidInput({ field: "leaseRenewal", reason: `must be shorter than leaseTtl (${ttlMs} ms)` })
-  }
-  return { owner: { name, boot }, ttlMs, renewalMs } satisfies LeaseConfig
-})
-
-/** The default lease settings: a fresh boot id, the owner `host:pid:boot`, a 30 s lease renewed every 10 s. */
-export const defaultLeaseConfig: Effect.Effect<LeaseConfig> = Effect.sync(() => {
-  const boot = randomBytes(8).toString("hex")
-  const ttlMs = Duration.toMillis(DEFAULT_LEASE_TTL)
-  return { owner: { name: `${hostname()}:${process.pid}:${boot}`, boot }, ttlMs, renewalMs: Math.floor(ttlMs / 3) }
-})
-
 /** Builds the LogStore over the migrated database in context, with the default lease settings. */
 export const make = Effect.suspend(() => Effect.flatMap(defaultLeaseConfig, makeWith))
 
@@ -240,6 +165,8 @@ export const make = Effect.suspend(() => Effect.flatMap(defaultLeaseConfig, make
 export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
   const { sql } = yield* Database
   const me = config.owner
+  const leases = yield* LeaseKeeper.make(sql, config)
+  const once = Idempotency.make(sql)
 
   // Followers of this stack wait on this signal; every commit of ours completes it. Only a
   // process-local shortcut: other processes' rows are found by polling.
@@ -250,15 +177,6 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     Deferred.doneUnsafe(signal, Exit.void)
     signal = undefined
   })
-  // Whether this stack ever took a lease (a stack that only reads, like the CLI, never writes to
-  // release), and whether the renewal fiber runs: it runs only while this stack holds a lease, so
-  // an idle stack has no timer (and a TestClock jump does not step through renewals for nothing).
-  let leasing = false
-  let renewing = false
-  // The renewal fiber is forked once, here (not by a transition, whose fiber may hold the
-  // connection), and waits on this signal while there is nothing to renew.
-  let renewalStart = Deferred.makeUnsafe<void>()
-
   // A single INSERT is atomic on its own; autocommit spares the BEGIN/COMMIT round trip.
   const commitAppends = GroupCommit.make((rows: ReadonlyArray<NewLogRow>) =>
     Effect.tap(
@@ -334,13 +252,7 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
         else connection.run("DELETE FROM run_leases WHERE run_id = ?", [run.runId])
         return { entry, run, transition }
       })
-      if (leased) {
-        leasing = true
-        if (!renewing) {
-          renewing = true
-          Deferred.doneUnsafe(renewalStart, Exit.void)
-        }
-      }
+      if (leased) leases.taken()
       return result
     })
 
@@ -355,46 +267,6 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
       }
       return yield* applyTransition(current, request, row, now)
     })
-
-  /**
-   * Runs `write` once per idempotency key: in one transaction, a key seen before (within the
-   * retention) with the same request returns its stored result and writes nothing; with another
-   * request it fails with `IdempotencyConflict`; a new key runs `write` and stores its result.
-   */
-  const once = <A, E>(
-    key: string,
-    operation: string,
-    request: unknown,
-    decodeStored: (row: unknown, key: () => string) => Result.Result<A, CorruptRow>,
-    write: Effect.Effect<A, E>
-  ) =>
-    sql.transaction(Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const fingerprint = canonicalJson(request)
-      yield* sql.sync(operation, (connection) =>
-        connection.run("DELETE FROM idempotency_keys WHERE created_at < ?", [now - IDEMPOTENCY_RETENTION_MS]))
-      const stored = yield* sql.sync(operation, (connection) =>
-        connection.get("SELECT operation, request, result FROM idempotency_keys WHERE key = ?", [key]))
-      if (stored !== undefined) {
-        if (stored.operation !== operation || stored.request !== fingerprint) {
-          return yield* new IdempotencyConflict({
-            key,
-            operation: String(stored.operation),
-            detail: stored.operation !== operation
-              ? `the key was first used by ${String(stored.operation)}, not ${operation}`
-              : `the first request was ${String(stored.request)}`
-          })
-        }
-        return yield* Effect.fromResult(decodeStored(stored.result, () => key))
-      }
-      const result = yield* write
-      yield* sql.sync(operation, (connection) =>
-        connection.run(
-          "INSERT INTO idempotency_keys (key, operation, request, result, created_at) VALUES (?, ?, ?, ?, ?)",
-          [key, operation, fingerprint, JSON.stringify(result), now]
-        ))
-      return result
-    }))
 
   /** `append` with an idempotency key (kept apart from the group-committed hot path). */
   const appendOnce = Effect.fnUntraced(function*(input: unknown, key: string) {
@@ -413,7 +285,7 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
 
   const selectRuns = (
     operation: string,
-    query: Parameters<typeof compileRunsFilter>[0],
+    query: RunFilter,
     cursor: RunsCursor | undefined,
     limit: number
   ) => {
@@ -421,46 +293,12 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     return Effect.flatMap(
       sql.sync(operation, (connection) =>
         connection.all(
-          `SELECT ${RUN_COLUMNS} FROM workflow_runs${filter.where} ORDER BY timestamp DESC, run_id DESC LIMIT ?`,
+          `SELECT ${RUN_COLUMNS} FROM workflow_runs${filter.where} ${NEWEST_FIRST} LIMIT ?`,
           [...filter.params, limit]
         )),
       decodeRunListing
     )
   }
-
-  /** Renews every lease of this stack; stops the loop (in the same synchronous step) when none is left. */
-  const renewLeases = Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    yield* sql.sync("LogStore.renewLeases", (connection) => {
-      const { changes } = connection.run("UPDATE run_leases SET expires_at = ? WHERE owner = ? AND boot = ?", [
-        Lease.expiryAt(now, config.ttlMs),
-        me.name,
-        me.boot
-      ])
-      if (changes === 0) renewing = false
-    })
-  }).pipe(Effect.catch((error) => Effect.logWarning(`lease renewal failed (will retry): ${error.message}`)))
-
-  const renewalLoop: Effect.Effect<void> = Effect.whileLoop({
-    while: () => renewing,
-    body: () => Effect.andThen(Effect.sleep(Duration.millis(config.renewalMs)), renewLeases),
-    step: () => undefined
-  })
-
-  const releaseLeases = Effect.gen(function*() {
-    if (!leasing) return
-    yield* sql.sync("LogStore.releaseLeases", (connection) =>
-      connection.run("DELETE FROM run_leases WHERE owner = ? AND boot = ?", [me.name, me.boot]))
-  }).pipe(Effect.catch((error) => Effect.logWarning(`releasing leases failed: ${error.message}`)))
-
-  // The renewal fiber (forked into this scope later) is interrupted when the scope closes; then the
-  // leases are released, and then (in the Database layer's scope) the connection closes.
-  yield* Effect.addFinalizer(() => releaseLeases)
-  yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
-    yield* Deferred.await(renewalStart)
-    renewalStart = Deferred.makeUnsafe<void>()
-    yield* renewalLoop
-  })))
 
   const recoverOrphans = Effect.fn("LogStore.recoverOrphans")(function*(input?: RecoverOrphansOptions) {
     const options = yield* decodeOrphansOptions(input ?? {})
@@ -650,7 +488,7 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     follow: (input, options) =>
       Stream.unwrap(Effect.gen(function*() {
         const query = yield* decodeFollowQuery(input ?? {})
-        const pollMs = yield* positiveMillis(options?.pollInterval, DEFAULT_FOLLOW_POLL_INTERVAL, "options.pollInterval")
+        const pollMs = yield* durationMillis(options?.pollInterval, DEFAULT_FOLLOW_POLL_INTERVAL, "options.pollInterval")
         const start = query.afterId ?? Number(
           (yield* sql.sync("LogStore.follow", (connection) => connection.get("SELECT max(id) AS id FROM logs")))?.id ?? 0
         )

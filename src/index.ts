@@ -54,7 +54,7 @@ export {
   LogStreamQuery,
   MAX_QUERY_LIMIT
 } from "../schema/LogEntry.ts"
-export { LogId, MAX_TIMESTAMP_MS, NonEmptyText, TimestampMs } from "../schema/Primitives.ts"
+export { LogId, MAX_TIMESTAMP_MS, NonEmptyText, TimestampMs, WellFormedText } from "../schema/Primitives.ts"
 export {
   DEFAULT_THREAD_ROUNDS_LIMIT,
   GetThreadRoundsParams,

@@ -19,7 +19,6 @@ import {
   DEFAULT_RUNS_LIMIT,
   RecoverOrphansOptions,
   RunLease,
-  type RunsCursor,
   RunsQuery,
   RunsStreamQuery,
   RunTransition,
@@ -32,7 +31,7 @@ import * as GroupCommit from "../sqlite/GroupCommit.ts"
 import * as Idempotency from "./Idempotency.ts"
 import { defaultLeaseConfig, durationMillis, type LeaseConfig, leaseConfig } from "./LeaseConfig.ts"
 import * as LeaseKeeper from "./LeaseKeeper.ts"
-import { compileRunsFilter, NEWEST_FIRST, type RunFilter } from "./RunListing.ts"
+import { compileRunsFilter, NEWEST_FIRST, type RunFilter, type RunKey } from "./RunListing.ts"
 import { LogStore, type LogStoreOptions, type LogStoreShape, type TransitionResult } from "../LogStore.ts"
 import * as Lease from "../domain/Lease.ts"
 import { classifyTransition, conflictOf, nextExitCode } from "../domain/RunStateMachine.ts"
@@ -283,22 +282,15 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     return written
   })
 
-  const selectRuns = (
-    operation: string,
-    query: RunFilter,
-    cursor: RunsCursor | undefined,
-    limit: number
-  ) => {
+  /** One page of a listing, as stored rows (the cursor of the next page is the last one's key). */
+  const selectRunRows = (operation: string, query: RunFilter, cursor: RunKey | undefined, limit: number) => {
     const filter = compileRunsFilter(query, cursor)
-    return Effect.flatMap(
-      sql.sync(operation, (connection) =>
-        connection.all(
-          `SELECT ${RUN_COLUMNS} FROM workflow_runs${filter.where} ${NEWEST_FIRST} LIMIT ?`,
-          [...filter.params, limit]
-        )),
-      decodeRunListing
-    )
+    return sql.sync(operation, (connection) =>
+      connection.all(`SELECT ${RUN_COLUMNS} FROM workflow_runs${filter.where} ${NEWEST_FIRST} LIMIT ?`, [...filter.params, limit]))
   }
+
+  const selectRuns = (operation: string, query: RunFilter, cursor: RunKey | undefined, limit: number) =>
+    Effect.flatMap(selectRunRows(operation, query, cursor, limit), decodeRunListing)
 
   const recoverOrphans = Effect.fn("LogStore.recoverOrphans")(function*(input?: RecoverOrphansOptions) {
     const options = yield* decodeOrphansOptions(input ?? {})
@@ -460,19 +452,25 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     streamRuns: (input) =>
       Stream.unwrap(Effect.map(decodeRunsStreamQuery(input ?? {}), (query) =>
         Stream.paginate(
-          { cursor: query.cursor, remaining: query.limit ?? Number.POSITIVE_INFINITY },
-          (state) => {
-            const pageSize = Math.min(STREAM_PAGE_SIZE, state.remaining)
-            return Effect.map(selectRuns("LogStore.streamRuns", query, state.cursor, pageSize), (runs) => {
-              const last = runs[runs.length - 1]
+          { cursor: query.cursor, remaining: query.limit ?? Number.POSITIVE_INFINITY } as {
+            readonly cursor: RunKey | undefined
+            readonly remaining: number
+          },
+          (state) =>
+            Effect.gen(function*() {
+              const pageSize = Math.min(STREAM_PAGE_SIZE, state.remaining)
+              const rows = yield* selectRunRows("LogStore.streamRuns", query, state.cursor, pageSize)
+              // Paged by the stored rows, so a page of legacy rows that do not decode (left out
+              // of the listing) does not end the stream.
+              const runs = yield* decodeRunListing(rows)
+              const last = rows[rows.length - 1]
               const remaining = state.remaining - runs.length
-              // A page can come back short when it skipped a legacy row that does not decode, so
-              // the cursor moves on while the page was full *before* decoding is not known here:
-              // stop only on an empty page or when the total is reached.
-              const more = last !== undefined && remaining > 0
-              return [runs, more ? Option.some({ cursor: { timestamp: last.timestamp, runId: last.runId }, remaining }) : Option.none()] as const
+              const more = last !== undefined && rows.length === pageSize && remaining > 0
+              return [
+                runs,
+                more ? Option.some({ cursor: { timestamp: last.timestamp ?? null, runId: last.runId ?? null }, remaining }) : Option.none()
+              ] as const
             })
-          }
         ))).pipe(Stream.withSpan("LogStore.streamRuns")),
 
     runHistory: Effect.fn("LogStore.runHistory")(function*(runId) {

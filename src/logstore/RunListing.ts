@@ -4,7 +4,7 @@
  *
  * @since 0.7.0
  */
-import type { RunsCursor, WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
+import type { WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 import type { SqlParam } from "../sqlite/Sqlite.ts"
 
 /** The filters of a listing. */
@@ -13,13 +13,23 @@ export interface RunFilter {
   readonly status?: WorkflowRunStatus | ReadonlyArray<WorkflowRunStatus> | undefined
 }
 
+/**
+ * Where a page starts: after the run with this `(timestamp, run_id)` in listing order. A caller's
+ * cursor is a decoded run; a stream pages by the stored values, which a legacy row may hold in
+ * another SQLite type.
+ */
+export interface RunKey {
+  readonly timestamp: SqlParam
+  readonly runId: SqlParam
+}
+
 /** The ORDER BY of every listing (served by `idx_workflow_runs_timestamp`). */
 export const NEWEST_FIRST = "ORDER BY timestamp DESC, run_id DESC"
 
 /** The WHERE clause (with a leading space, or empty) and its parameters: workflow, statuses, cursor. */
 export const compileRunsFilter = (
   query: RunFilter,
-  cursor: RunsCursor | undefined
+  cursor: RunKey | undefined
 ): { readonly where: string; readonly params: Array<SqlParam> } => {
   const where: Array<string> = []
   const params: Array<SqlParam> = []

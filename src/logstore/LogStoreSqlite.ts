@@ -256,7 +256,7 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     })
 
   /** Inside a transaction: the checks and the write of one `transition` request. */
-  const transitionOnce = (request: RunTransitionInput, row: NewLogRow) =>
+  const checkedTransition = (request: RunTransitionInput, row: NewLogRow) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const current = Option.getOrNull(yield* findRun(request.runId, "LogStore.transition"))
@@ -411,8 +411,8 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
       yield* Effect.annotateCurrentSpan({ "nerve.run.id": request.runId, "nerve.run.workflow": request.workflow, "nerve.run.to": request.status })
       const row = toNewRow({ ...entry, refId: entry.refId === undefined ? request.runId : entry.refId }, yield* Clock.currentTimeMillis)
       const result: TransitionResult = options.idempotencyKey === undefined
-        ? yield* sql.transaction(transitionOnce(request, row))
-        : yield* once(options.idempotencyKey, "LogStore.transition", { entry, run: request }, decodeStoredTransition, transitionOnce(request, row))
+        ? yield* sql.transaction(checkedTransition(request, row))
+        : yield* once(options.idempotencyKey, "LogStore.transition", { entry, run: request }, decodeStoredTransition, checkedTransition(request, row))
       yield* Effect.annotateCurrentSpan({ "nerve.run.from": result.transition.from ?? "(new)", "nerve.log.id": result.entry.id })
       yield* wakeFollowers
       return result

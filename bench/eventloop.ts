@@ -89,7 +89,7 @@ const appendWhile = (dataDir: string, until: Promise<unknown>) =>
     yield* Effect.promise(() => until)
     yield* Fiber.interruptAll(fibers)
     return { appends, busy }
-  }).pipe(Effect.provide(LogStoreSqlite.pipe(Layer.provide(DatabaseFile({ filename: join(dataDir, "nerve.db") }))))))
+  }).pipe(Effect.provide(LogStoreSqlite().pipe(Layer.provide(DatabaseFile({ filename: join(dataDir, "nerve.db") }))))))
 
 /** The raw driver as 0.6 used it: node:sqlite's busy timeout, which waits inside the call. */
 const rawAppendWhile = async (dataDir: string, until: Promise<unknown>) => {

@@ -85,7 +85,7 @@ describe("nerve-store 0.5 databases", () => {
       db.exec(`PRAGMA user_version = ${LATEST_SCHEMA_VERSION + 5}; CREATE TABLE future_feature (x INTEGER)`)
       db.close()
       const error = yield* Effect.flip(Effect.provide(Effect.void, LogStoreFile({ filename })))
-      assert.strictEqual(error._tag, "DatabaseError")
+      if (error._tag !== "DatabaseError") return assert.fail(`expected a DatabaseError, got ${error._tag}`)
       assert.strictEqual(error.reason, "corrupt")
       assert.strictEqual(error.operation, `open ${filename}`)
       assert.include(error.detail, "run_transitions")

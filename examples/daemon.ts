@@ -11,7 +11,8 @@
  * `npm start -- --data-dir <dir> --seconds <n>` (data dir default: $NERVE_DATA_DIR, else ./data).
  * `examples/daemon-memory.ts` runs the same `daemon` on `NerveStoreMemory` under `TestClock`.
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Clock, Config, Console, Duration, Effect, Fiber, Layer, Option, Queue, Ref, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { BlobStore, LogArchive, LogStore, type WorkflowRunStatus } from "@uncaged/nerve-store"

@@ -4,9 +4,9 @@
  *
  * @since 0.6.0
  */
-import { Effect, Option, Ref, Stream } from "effect"
+import { Clock, Effect, Option, Ref, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { type ArchivedDay, type ArchivePlan, type DaySkipped, RestoreResult as RestoreResultSchema } from "../../schema/Archive.ts"
+import { type ArchivedDay, type ArchivePlan, type DaySkipped, RestoreResult } from "../../schema/Archive.ts"
 import { LogEntry } from "../../schema/LogEntry.ts"
 import { parseUtcDay } from "../domain/UtcDay.ts"
 import { LogArchive } from "../LogArchive.ts"
@@ -71,7 +71,7 @@ const archive = Command.make("archive", {
   const options = { retentionMs, ...maxDays, vacuum: flags.vacuum, compress: flags.gzip ? "gzip" as const : "none" as const }
   yield* Effect.gen(function*() {
     const archiver = yield* LogArchive
-    const now = Date.now()
+    const now = yield* Clock.currentTimeMillis
     const plan = yield* archiver.plan({ ...options, now })
     if (flags.dryRun) {
       const run = { dryRun: true, plan, result: null, skipped: [] }
@@ -115,7 +115,7 @@ const restore = Command.make("restore", { day: dayArgument }, Effect.fn("cli.arc
   yield* Effect.gen(function*() {
     const result = yield* (yield* LogArchive).restore(valid)
     yield* json
-      ? Print.json(RestoreResultSchema, result)
+      ? Print.json(RestoreResult, result)
       : Print.line(`${result.day}: restored ${result.restored} rows from ${result.file} (${result.skipped} already present)`)
   }).pipe(Effect.provide(DataDir.updating(dataDir)))
 })).pipe(Command.withDescription("Puts an archived day's rows back into SQLite (ids already present are skipped)"))

@@ -6,8 +6,9 @@
  * @since 0.6.0
  */
 import { Effect, FileSystem, Option, Stdio, Stream } from "effect"
+import type { PlatformError } from "effect/PlatformError"
 import { Argument, Command, Flag } from "effect/cli"
-import { type BlobCheck, type BlobDigest, parseDigest, type VerifyReport } from "../../schema/Blob.ts"
+import { type BlobCheck, type BlobDigest, BlobStat, GcResult, parseDigest, type VerifyReport } from "../../schema/Blob.ts"
 import { InvalidInput } from "../../schema/Errors.ts"
 import { BlobStore } from "../BlobStore.ts"
 import { classify } from "../fs/PlatformErrors.ts"
@@ -18,12 +19,11 @@ import * as CliOutput from "./Output.ts"
 import { parseDuration } from "./Parse.ts"
 import * as Print from "./Print.ts"
 import { Root } from "./Root.ts"
-import { BlobStat, GcResult } from "../../schema/Blob.ts"
 
 const digestArgument = Argument.String("digest").pipe(Argument.withDescription("a blob's sha256 (64 hex characters)"))
 
 /** A file the user named could not be used: one line naming it. */
-const fileError = (flag: string, path: string) => (error: import("effect/PlatformError").PlatformError) => {
+const fileError = (flag: string, path: string) => (error: PlatformError) => {
   const { reason, detail } = classify(error)
   return new InvalidInput({ field: flag, reason: `${path}: ${reason === "notFound" ? "no such file" : detail}` })
 }

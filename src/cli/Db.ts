@@ -4,7 +4,7 @@
  *
  * @since 0.6.0
  */
-import { Effect, FileSystem, Result, Schema } from "effect"
+import { Clock, Effect, FileSystem, Result, Schema } from "effect"
 import { Command } from "effect/cli"
 import { CorruptRow } from "../../schema/Errors.ts"
 import { rowDecoder } from "../domain/Validate.ts"
@@ -28,7 +28,6 @@ const Count = Schema.Struct({ n: Schema.Int })
 const NullableInt = Schema.NullOr(Schema.Int)
 const LogRange = Schema.Struct({ n: Schema.Int, minId: NullableInt, maxId: NullableInt, minTs: NullableInt, maxTs: NullableInt })
 const StatusCount = Schema.Struct({ status: Schema.String, n: Schema.Int })
-const MetaValue = Schema.Struct({ value: Schema.String })
 const TextValue = Schema.Struct({ value: Schema.String })
 
 const hasTable = Effect.fnUntraced(function*(sql: SqliteShape, name: string) {
@@ -164,7 +163,7 @@ const stats = Command.make("stats", {}, Effect.fn("cli.db.stats")(function*() {
       decodeRow(StatusCount, "workflow_runs")
     )
     const meta = yield* sql.get("SELECT value FROM meta WHERE key = ?", [LOG_ARCHIVE_META_KEY])
-    const archivedUpTo = meta === undefined ? null : (yield* decodeRow(MetaValue, "meta")(meta)).value
+    const archivedUpTo = meta === undefined ? null : (yield* decodeRow(TextValue, "meta")(meta)).value
     return { range, byStatus, archivedUpTo, owners: yield* liveOwners(sql) }
   }).pipe(Effect.provide(DataDir.rawDatabase(dataDir)))
   const archive = yield* folderUsage(p.archive, (name) => dayFile.test(name))
@@ -184,7 +183,7 @@ const stats = Command.make("stats", {}, Effect.fn("cli.db.stats")(function*() {
     sizes: { database: yield* fileSize(p.database), wal: yield* fileSize(p.wal), archive: archive.bytes, blobs: blobs.bytes },
     owners: fromDb.owners
   }
-  yield* json ? Print.json(CliOutput.DbStats, result) : Print.line(formatStats(result, Date.now()))
+  yield* json ? Print.json(CliOutput.DbStats, result) : Print.line(formatStats(result, yield* Clock.currentTimeMillis))
 })).pipe(Command.withDescription("Rows, runs by status, day range, sizes of database/WAL/archive/blobs, live owners"))
 
 /** `nerve-store db`. */

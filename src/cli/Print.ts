@@ -4,7 +4,7 @@
  *
  * @since 0.6.0
  */
-import { Console, Effect, Schema } from "effect"
+import { Console, Effect, Schema, Stdio } from "effect"
 
 /** Prints one line (or a block of lines) to stdout. */
 export const line = (text: string): Effect.Effect<void> => Console.log(text)
@@ -23,7 +23,7 @@ export const json = <S extends Schema.Top & { readonly EncodingServices: never }
   )
 
 /** Whether stdout is a terminal (then progress is drawn in place; else plain lines are printed). */
-export const stdoutIsTerminal: Effect.Effect<boolean> = Effect.sync(() => process.stdout.isTTY === true)
+export const stdoutIsTerminal: Effect.Effect<boolean, never, Stdio.Stdio> = Stdio.Stdio.use((stdio) => stdio.stdoutIsTerminal)
 
 /** Writes raw text to stdout without a newline (progress bars redraw with `\r`). */
 export const raw = (text: string): Effect.Effect<void> =>

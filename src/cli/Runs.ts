@@ -4,7 +4,7 @@
  *
  * @since 0.6.0
  */
-import { Effect, Option, Schema } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { RunNotFound } from "../../schema/Errors.ts"
 import { type WorkflowRun, WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
@@ -52,7 +52,7 @@ const list = Command.make("list", {
     const runs = flags.active
       ? (yield* log.activeRuns(Option.getOrUndefined(flags.workflow))).filter((run) => statuses.length === 0 || statuses.includes(run.status)).slice(0, flags.limit)
       : yield* runsIn(flags.workflow, statuses, flags.limit)
-    const now = Date.now()
+    const now = yield* Clock.currentTimeMillis
     yield* json ? Print.json(CliOutput.RunsList, { runs }) : Print.line(runs.length === 0 ? "no runs" : formatRuns(runs, now))
   }).pipe(Effect.provide(DataDir.reading(dataDir)))
 })).pipe(Command.withDescription("Runs, newest first (--active: queued and started, oldest first)"))
@@ -106,7 +106,7 @@ const show = Command.make("show", {
       roundCount: yield* log.threadRoundCount(runId),
       lastRounds: yield* log.threadRounds(runId, { before: 0, limit: SHOWN_ROUNDS })
     }
-    yield* json ? Print.json(CliOutput.RunShow, shown) : Print.line(formatRunShow(shown, Date.now()))
+    yield* json ? Print.json(CliOutput.RunShow, shown) : Print.line(formatRunShow(shown, yield* Clock.currentTimeMillis))
   }).pipe(Effect.provide(DataDir.reading(dataDir)))
 })).pipe(Command.withDescription("One run: its row, owner and lease, transitions, trigger payload and last rounds"))
 
@@ -118,7 +118,7 @@ const recover = Command.make("recover", {}, Effect.fn("cli.runs.recover")(functi
     const recovered = yield* log.markOrphansCrashed({ source: "nerve-store-cli" })
     yield* json
       ? Print.json(CliOutput.RunsRecover, { recovered })
-      : Print.line(recovered.length === 0 ? "no orphaned runs" : `marked ${recovered.length} orphaned run(s) crashed:\n${formatRuns(recovered, Date.now())}`)
+      : Print.line(recovered.length === 0 ? "no orphaned runs" : `marked ${recovered.length} orphaned run(s) crashed:\n${formatRuns(recovered, yield* Clock.currentTimeMillis)}`)
   }).pipe(Effect.provide(DataDir.updating(dataDir)))
 })).pipe(Command.withDescription("Marks orphaned started runs (no live owner) crashed and lists them"))
 

@@ -11,7 +11,8 @@ const npmStart = (dataDir: string): Promise<{ readonly code: number | null; read
   new Promise((resolve, reject) => {
     const child = spawn("npm", ["start", "--silent", "--", "--seconds", "2"], {
       cwd: ROOT,
-      env: { ...process.env, NERVE_DATA_DIR: dataDir },
+      // npm on Node 24 would leave its compile cache in TMPDIR (CI fails on leftovers).
+      env: { ...process.env, NERVE_DATA_DIR: dataDir, NODE_DISABLE_COMPILE_CACHE: "1" },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""

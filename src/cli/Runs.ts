@@ -120,7 +120,7 @@ const recover = Command.make("recover", {}, Effect.fn("cli.runs.recover")(functi
       ? Print.json(CliOutput.RunsRecover, { recovered })
       : Print.line(recovered.length === 0 ? "no orphaned runs" : `marked ${recovered.length} orphaned run(s) crashed:\n${formatRuns(recovered, yield* Clock.currentTimeMillis)}`)
   }).pipe(Effect.provide(DataDir.updating(dataDir)))
-})).pipe(Command.withDescription("Marks orphaned started runs (no live owner) crashed and lists them"))
+})).pipe(Command.withDescription("Marks orphaned started runs crashed and lists them (until leases land: every started run, so not while a daemon runs)"))
 
 /** `nerve-store runs`. */
 export const command = Command.make("runs").pipe(

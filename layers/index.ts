@@ -16,7 +16,7 @@
  *
  * @since 0.6.0
  */
-import { NodeServices } from "@effect/platform-node"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Config, Duration, Effect, FileSystem, Layer, Path } from "effect"
 import type { ConfigError } from "effect/Config"
 import { DataDirectoryError, type DatabaseError, InvalidInput } from "../schema/Errors.ts"

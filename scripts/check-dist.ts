@@ -9,7 +9,7 @@ const expected = {
     "AppendInput", "ArchiveCompression", "ArchiveDayResult", "ArchiveError", "ArchiveErrorReason", "ArchiveOptions",
     "ArchivePlan", "ArchiveProgress", "ArchiveResult", "ArchivedDay", "BlobCheck", "BlobDigest", "BlobDigestFromString",
     "BlobMismatch", "BlobNotFound", "BlobOk", "BlobStat", "BlobStore", "BlobStoreError", "BlobStoreErrorReason",
-    "BlobUnreadable", "CorruptRow", "DEFAULT_LOG_RETENTION_MS", "DEFAULT_QUERY_LIMIT", "DEFAULT_TEMP_MAX_AGE",
+    "BlobUnreadable", "CliOutput", "CorruptRow", "DEFAULT_LOG_RETENTION_MS", "DEFAULT_QUERY_LIMIT", "DEFAULT_TEMP_MAX_AGE",
     "DataDirectoryError", "DatabaseError", "DatabaseErrorReason", "DayFinished", "DayProgress", "DaySkipped",
     "DayStarted", "DigestMismatch", "FileErrorReason", "GcOptions", "GcResult", "GetThreadRoundsParams",
     "IllegalTransition", "InvalidDigest", "InvalidInput", "InvalidUtcDay", "LOG_ARCHIVE_META_KEY", "LogArchive",

@@ -127,3 +127,6 @@ export {
   utcDayEndExclusiveMs,
   utcDayStartMs
 } from "./domain/UtcDay.ts"
+
+// The `--json` output of the `nerve-store` CLI, as schemas.
+export * as CliOutput from "./cli/Output.ts"

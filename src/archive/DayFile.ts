@@ -4,7 +4,7 @@
  *
  * @since 0.6.0
  */
-import { NodeStream } from "@effect/platform-node"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Array as Arr, Effect, Result, Schema, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { createGunzip, createGzip } from "node:zlib"

@@ -16,15 +16,18 @@ export { LogStore, type LogStoreShape, type TransitionResult } from "./LogStore.
 export {
   ArchiveCompression,
   ArchivedDay,
+  ArchivedDayStatus,
   ArchiveDayResult,
   ArchiveOptions,
   ArchivePlan,
   ArchiveProgress,
   ArchiveResult,
+  DayFailed,
   DayFinished,
   DayProgress,
   DaySkipped,
   DayStarted,
+  DEFAULT_KEEP_RESTORED_MS,
   PlannedDay,
   RestoreResult
 } from "../schema/Archive.ts"

@@ -146,16 +146,17 @@ export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileSt
           const content = Stream.suspend(() => {
             let position = 0
             return Stream.fromPull(Effect.succeed(
-              Effect.suspend(() => handle.value.readAlloc(CHUNK_SIZE, { position: BigInt(position) })).pipe(
-                Effect.mapError(fail(file)),
-                Effect.flatMap(Option.match({
-                  onNone: () => Cause.done(),
-                  onSome: (chunk) => {
-                    position += chunk.byteLength
-                    return Effect.succeed([chunk] as const)
-                  }
-                }))
-              )
+              Effect.suspend(() => {
+                const buffer = Buffer.allocUnsafe(CHUNK_SIZE)
+                return handle.value.read(buffer, { position: BigInt(position) }).pipe(
+                  Effect.mapError(fail(file)),
+                  Effect.flatMap((read) => {
+                    if (read === 0) return Cause.done()
+                    position += read
+                    return Effect.succeed([buffer.subarray(0, read)] as const)
+                  })
+                )
+              })
             ))
           })
           return Option.some<OpenedFile>({ name, bytes: Number(info.size), content })

@@ -460,35 +460,44 @@ export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFile
 
   /**
    * Opens the file of `day` consistently with its record: the record is read before and after
-   * the file is opened (an open file keeps its content even if the name is republished), and the
-   * pair is used only if the record did not change in between; else it tries again.
+   * the file is opened (an open file keeps its content even if the name is republished or
+   * removed), and the pair is used only if the record did not change in between; else it tries
+   * again.
    */
   const openDay = Effect.fnUntraced(function*(day: UtcDay) {
     for (let attempt = 1; ; attempt++) {
       const before = yield* manifest.record(day)
       const opened = yield* openRecorded(day, before)
       const after = yield* manifest.record(day)
-      if (sameRecord(before, after) || attempt >= READ_ATTEMPTS) return opened
+      if (!sameRecord(before, after) && attempt < READ_ATTEMPTS) continue
+      if (Option.isSome(opened)) return opened.value
+      if (Option.isSome(after.manifest)) return yield* missingFile(after.manifest.value.fileName, after.manifest.value.lineCount)
+      return yield* new ArchiveError({ file: store.describe(dayFileName(day, false)), reason: "notArchived", detail: `${day} is not archived` })
     }
   })
 
-  /** The file `record` says `day` has (the pending one if it is there), with the identities it may have. */
+  /**
+   * The file `record` says `day` has (the pending one if it is there), with the identities it may
+   * have; without a record, a file written by nerve-store 0.5 (lines are decoded, there is no hash
+   * to check). None if no such file is there.
+   */
   const openRecorded = Effect.fnUntraced(function*(day: UtcDay, record: DayRecord) {
     const accepted = acceptedFiles(record)
+    const recorded = Option.getOrUndefined(record.manifest)
     for (const candidate of [...Option.toArray(record.pending), ...Option.toArray(record.manifest)]) {
       const name = yield* checkedName(day, candidate.fileName)
       const opened = yield* store.open(name)
       if (Option.isNone(opened)) continue
-      if (opened.value.bytes !== candidate.bytes && candidate !== Option.getOrUndefined(record.manifest)) continue
-      return { opened: opened.value, expected: Option.some(accepted.filter((f) => f.fileName === name)) }
+      // A pending file of another size was never published (the recorded one is still there).
+      if (opened.value.bytes !== candidate.bytes && candidate !== recorded) continue
+      return Option.some({ opened: opened.value, expected: Option.some(accepted.filter((f) => f.fileName === name)) })
     }
-    if (Option.isSome(record.manifest)) return yield* missingFile(record.manifest.value.fileName, record.manifest.value.lineCount)
-    // A file without a manifest row (nerve-store 0.5): lines are decoded, there is no hash to check.
+    if (recorded !== undefined) return Option.none()
     for (const name of [dayFileName(day, false), dayFileName(day, true)]) {
       const opened = yield* store.open(name)
-      if (Option.isSome(opened)) return { opened: opened.value, expected: Option.none<ReadonlyArray<Expected>>() }
+      if (Option.isSome(opened)) return Option.some({ opened: opened.value, expected: Option.none<ReadonlyArray<Expected>>() })
     }
-    return yield* new ArchiveError({ file: store.describe(dayFileName(day, false)), reason: "notArchived", detail: `${day} is not archived` })
+    return Option.none()
   })
 
   const readOpened = (opened: OpenedFile, expected: Option.Option<ReadonlyArray<Expected>>) =>

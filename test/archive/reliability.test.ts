@@ -2,8 +2,9 @@
 // bad day never blocking the others, tampered or missing files never laundered, interrupted
 // publishes recognised, readers that see the old or the new day, and restored days held back.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Stream } from "effect"
+import { Effect, type Layer, Option, Stream, type Tracer } from "effect"
 import { TestClock } from "effect/testing"
+import { gzipSync } from "node:zlib"
 import type { ArchiveProgress } from "../../schema/Archive.ts"
 import { ArchiveError, type DatabaseError } from "../../schema/Errors.ts"
 import { DayFiles, type DayFileStore } from "../../src/archive/DayFileStore.ts"
@@ -96,6 +97,24 @@ const contract = (name: string, makeLayer: () => Layer.Layer<ArchiveStack, Datab
         assert.include(failed?._tag === "DayFailed" ? failed.message : "", "ascending")
         assert.deepStrictEqual(yield* sqliteIds, late)
         assert.deepStrictEqual(yield* readIds("2024-01-02"), later)
+      }))
+
+    test("a truncated gzip day file fails that day only, and the next day is archived", () =>
+      Effect.gen(function*() {
+        const archive = yield* LogArchive
+        const whole = gzipSync([1, 2, 3].map((id) => line(id, "2024-01-03")).join("\n") + "\n")
+        yield* plant("2024-01-03.jsonl.gz", whole.subarray(0, whole.length - 8))
+        const late = yield* append("2024-01-03", 1)
+        const later = yield* append("2024-01-04", 2)
+        const events: Array<ArchiveProgress> = []
+        const error = yield* Effect.flip(archive.archive({ now: NOW }, collect(events)))
+        assert.strictEqual(reasonOf(error), "corrupt")
+        assert.deepStrictEqual(events.flatMap((e) => (e._tag === "DayFailed" || e._tag === "DayFinished" ? [[e._tag, String(e.day)]] : [])), [
+          ["DayFailed", "2024-01-03"],
+          ["DayFinished", "2024-01-04"]
+        ])
+        assert.deepStrictEqual(yield* sqliteIds, late)
+        assert.deepStrictEqual(yield* readIds("2024-01-04"), later)
       }))
 
     test("a file that does not match its manifest is never merged: the day fails corrupt, the file is kept in quarantine, the rows stay", () =>
@@ -229,6 +248,24 @@ const contract = (name: string, makeLayer: () => Layer.Layer<ArchiveStack, Datab
         assert.strictEqual(skip?._tag === "DaySkipped" ? String(skip.day) : "", "2024-01-11")
         assert.deepStrictEqual(yield* sqliteIds, late)
         assert.isFalse(later.some((id) => late.includes(id)))
+      }))
+
+    test("each archived day runs in a LogArchive.archiveDay span carrying the day, its row and line counts and the file size", () =>
+      Effect.gen(function*() {
+        const archive = yield* LogArchive
+        yield* append("2024-01-14", 4)
+        const spans: Array<Tracer.Span> = []
+        const result = yield* archive.archive({ now: NOW }, (event) =>
+          event._tag === "DayProgress"
+            ? Effect.flatMap(Effect.option(Effect.currentSpan), (span) => Effect.sync(() => void spans.push(...Option.toArray(span))))
+            : Effect.void)
+        const [span] = spans
+        assert.strictEqual(span?.name, "LogArchive.archiveDay")
+        const [day] = result.days
+        assert.deepStrictEqual(
+          ["day", "rowCount", "lineCount", "bytes"].map((key) => span?.attributes.get(key)),
+          ["2024-01-14", 4, 4, day?.bytes]
+        )
       }))
 
     test("a restored day stays in SQLite for keepRestoredMs (7 days by default, on the Effect Clock), unless includeRestored", () =>

@@ -27,8 +27,8 @@ export interface ExportStats {
 }
 
 /**
- * An existing file of the day to merge in. Its lines are decoded, not checked against the
- * manifest: after a crash between publish and manifest the file rightly differs from its row.
+ * An existing file of the day to merge in. Its lines are decoded here; a recorded file was
+ * checked against its manifest row (or the pending publish of an interrupted run) before.
  */
 export interface ExistingFile {
   readonly name: string

@@ -76,6 +76,12 @@ const contract = (name: string, makeLayer: () => Layer.Layer<ArchiveStack, Datab
         assert.deepStrictEqual(written, Array.from({ length: 12 }, (_, i) => i + 1))
         assert.deepStrictEqual(yield* readIds("2024-01-01"), ids)
         assert.deepStrictEqual(yield* readIds("2024-01-02"), next)
+        // Merging a back-dated row into the day writes the large lines a few at a time too.
+        const late = yield* append("2024-01-01", 1)
+        const merge: Array<ArchiveProgress> = []
+        yield* archive.archive({ now: NOW }, collect(merge))
+        assert.isAtLeast(merge.filter((e) => e._tag === "DayProgress").length, 6)
+        assert.deepStrictEqual(yield* readIds("2024-01-01"), [...ids, ...late])
       }))
 
     test("a damaged day file (a duplicate id line) fails that day only: DayFailed, later days archived, the run fails at the end", () =>

@@ -17,7 +17,7 @@ const expected = {
     "MarkOrphansOptions", "NonEmptyText", "PlannedDay", "RestoreResult", "RunNotFound", "RunTransition",
     "RunTransitionInput", "RunTrigger", "RunsQuery", "ThreadEvent", "ThreadMessage", "ThreadRoundRow", "TimestampMs",
     "TriggerPayload", "UTC_DAY_MS", "UtcDay", "VerifyReport", "WorkflowRun", "WorkflowRunStatus", "assertValidUtcDay",
-    "compareIsoDays", "isBlobDigest", "isValidUtcDay", "lastArchivableUtcDay", "nextUtcDay", "parseDigest",
+    "WellFormedText", "compareIsoDays", "isBlobDigest", "isValidUtcDay", "lastArchivableUtcDay", "nextUtcDay", "parseDigest",
     "parseUtcDay", "prevUtcDay", "utcDateStringFromMs", "utcDayEndExclusiveMs", "utcDayStartMs"
   ],
   "@uncaged/nerve-store/layers": [

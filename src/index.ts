@@ -48,7 +48,7 @@ export {
   VerifyReport
 } from "../schema/Blob.ts"
 export { AppendInput, DEFAULT_QUERY_LIMIT, LogEntry, LogOrder, LogQuery, LogStreamQuery, MAX_QUERY_LIMIT } from "../schema/LogEntry.ts"
-export { LogId, MAX_TIMESTAMP_MS, NonEmptyText, TimestampMs } from "../schema/Primitives.ts"
+export { LogId, MAX_TIMESTAMP_MS, NonEmptyText, TimestampMs, WellFormedText } from "../schema/Primitives.ts"
 export { GetThreadRoundsParams, RunTrigger, ThreadEvent, ThreadMessage, ThreadRoundRow, TriggerPayload } from "../schema/Thread.ts"
 export {
   MarkOrphansOptions,

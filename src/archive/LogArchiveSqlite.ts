@@ -16,10 +16,12 @@ import {
   type PlannedDay,
   type RestoreResult
 } from "../../schema/Archive.ts"
-import { ArchiveError, CorruptRow, type DatabaseError, type InvalidInput, type InvalidUtcDay } from "../../schema/Errors.ts"
+import { ArchiveError, type CorruptRow, type DatabaseError, type InvalidInput, type InvalidUtcDay } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
-import { decodeDayFile, type Expected, hashContent } from "./DayFile.ts"
-import { dayFileName, DayFiles, type DayFileStore, type OpenedFile, parseDayFileName, type StoredFile } from "./DayFileStore.ts"
+import { type Expected, hashContent } from "./DayFile.ts"
+import { listDays } from "./DayListing.ts"
+import { makeDayReader } from "./DayReader.ts"
+import { dayFileName, DayFiles, type DayFileStore, type StoredFile } from "./DayFileStore.ts"
 import { exportDay } from "./Exporter.ts"
 import { reach } from "./FaultHook.ts"
 import { makeLogRows } from "./LogRows.ts"
@@ -39,9 +41,6 @@ export const STALE_TEMP_AGE_MS = 60 * 60 * 1000
 
 /** Rows deleted since the last checkpoint after which the WAL is checkpointed (truncated). */
 export const CHECKPOINT_AFTER_ROWS = 10_000
-
-/** How often a reader re-opens a day whose record changed while it opened the file. */
-const READ_ATTEMPTS = 5
 
 const decodeOptions = inputDecoder(ArchiveOptions, "options")
 
@@ -76,6 +75,7 @@ interface RunOptions {
 export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFileStore): Effect.fn.Return<LogArchiveShape> {
   const rows = makeLogRows(sql)
   const manifest = makeManifest(sql)
+  const reader = makeDayReader(store, manifest)
   // `archive` and `restore` of one service take turns; other processes are held off by SQLite's
   // write lock around publish + delete.
   const lock = yield* Semaphore.make(1)
@@ -114,35 +114,20 @@ export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFile
    * row; if not, the pending row is dropped. A live run whose pending row is dropped skips the day.
    */
   const recover = Effect.fnUntraced(function*(day: UtcDay) {
-    const pending = yield* manifest.getPending(day)
-    if (Option.isNone(pending)) return
-    const p = pending.value
-    const onDisk = yield* hashOf(p.fileName)
-    const published = Option.isSome(onDisk) && matches([p], onDisk.value)
+    if (Option.isNone(yield* manifest.getPending(day))) return
+    // The file is hashed under the write lock: a run can publish only while it holds the lock, so
+    // what is on disk cannot change between the check and the repair. (Rare: after a crash only.)
     yield* sql.transaction(Effect.gen(function*() {
-      const current = yield* manifest.getPending(day)
-      // Someone else settled it meanwhile.
-      if (Option.isNone(current) || current.value.token !== p.token) return
-      if (!published) return yield* manifest.clearPending(day)
+      const pending = yield* manifest.getPending(day)
+      if (Option.isNone(pending)) return
+      const p = pending.value
+      const onDisk = yield* hashOf(p.fileName)
+      if (Option.isNone(onDisk) || !matches([p], onDisk.value)) return yield* manifest.clearPending(day)
       yield* manifest.promotePending(p)
       // The interrupted run had merged the day's other-format file into this one.
       for (const old of yield* existingFiles(day)) if (old.name !== p.fileName) yield* store.remove(old.name)
       yield* Effect.logInfo(`LogArchive: recorded ${store.describe(p.fileName)}, published by an interrupted run`)
     }))
-  })
-
-  /** Fails the day: the manifest lists a file that is gone (an archive would record fewer lines). */
-  const missingFile = Effect.fnUntraced(function*(fileName: string, lineCount: number) {
-    const quarantined = (yield* store.quarantined).filter((name) => name.startsWith(`${fileName}.`))
-    return yield* new ArchiveError({
-      file: store.describe(fileName),
-      reason: "missing",
-      detail: quarantined.length > 0
-        ? `the day file failed its check and was moved to quarantine (${quarantined.join(", ")}); ` +
-          "inspect it there and put a good copy back under its name"
-        : `the manifest lists this file (${lineCount} lines) but it is missing; ` +
-          "put it back (e.g. from a backup): archiving the day now would record fewer lines"
-    })
   })
 
   /**
@@ -188,7 +173,7 @@ export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFile
     const existing = yield* existingFiles(day)
     if (Option.isSome(record.manifest)) {
       const recorded = record.manifest.value
-      if (!existing.some((f) => f.name === recorded.fileName)) return yield* missingFile(recorded.fileName, recorded.lineCount)
+      if (!existing.some((f) => f.name === recorded.fileName)) return yield* reader.missingFile(recorded.fileName, recorded.lineCount)
       const changed = yield* checkRecordedFile(day, record, recorded.fileName)
       if (Option.isSome(changed)) return skipped(changed.value)
     }
@@ -391,123 +376,26 @@ export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFile
     Effect.catch((error) => Effect.logWarning(`LogArchive: could not sweep stale temp files: ${error.message}`))
   )
 
-  const checkedName = (day: string, fileName: string): Effect.Effect<string, CorruptRow> =>
-    Option.match(parseDayFileName(fileName), {
-      onSome: (parsed) =>
-        parsed.day === day
-          ? Effect.succeed(fileName)
-          : Effect.fail(new CorruptRow({ table: "archive_manifest", key: day, reason: `file ${fileName} is not this day's` })),
-      onNone: () =>
-        Effect.fail(new CorruptRow({ table: "archive_manifest", key: day, reason: `file ${fileName} is not a day file name` }))
-    })
-
   const days = Effect.fn("LogArchive.days")(function*(): Effect.fn.Return<
     ReadonlyArray<ArchivedDay>,
     ArchiveError | CorruptRow | DatabaseError
   > {
-    const manifestRows = new Map((yield* manifest.list).map((row) => [row.day, row]))
-    const pendingRows = new Map((yield* manifest.listPending).map((row) => [row.day, row]))
-    const restored = yield* manifest.listRestored
-    const quarantined = yield* store.quarantined
-    const files = new Map((yield* store.list).map((file) => [file.name, file]))
-    const allDays = new Set<UtcDay>(manifestRows.keys())
-    for (const name of files.keys()) {
-      const parsed = parseDayFileName(name)
-      if (Option.isSome(parsed)) allDays.add(parsed.value.day)
-    }
-    const out: Array<ArchivedDay> = []
-    for (const day of [...allDays].sort()) {
-      const row = manifestRows.get(day)
-      const pending = pendingRows.get(day)
-      const dayFiles = [dayFileName(day, false), dayFileName(day, true)].flatMap((name) => files.get(name) ?? [])
-      const pendingFile = pending === undefined ? undefined : dayFiles.find((f) => f.name === pending.fileName && f.bytes === pending.bytes)
-      const recordedFile = row === undefined ? undefined : dayFiles.find((f) => f.name === row.fileName)
-      const entry = (
-        status: ArchivedDay["status"],
-        name: string,
-        bytes: number | null,
-        recordOf: typeof row | typeof pending
-      ): ArchivedDay => ({
-        day,
-        file: store.describe(name),
-        compressed: name.endsWith(".gz"),
-        status,
-        bytes,
-        lineCount: recordOf?.lineCount ?? null,
-        sha256: recordOf?.sha256 ?? null,
-        minId: recordOf?.minId ?? null,
-        maxId: recordOf?.maxId ?? null,
-        archivedAt: recordOf === undefined ? null : "archivedAt" in recordOf ? recordOf.archivedAt : recordOf.startedAt,
-        restoredAt: restored.get(day) ?? null
-      })
-      if (row !== undefined) yield* checkedName(day, row.fileName)
-      if (recordedFile !== undefined && row !== undefined && recordedFile.bytes === row.bytes) {
-        out.push(entry("ok", row.fileName, recordedFile.bytes, row))
-      } else if (pendingFile !== undefined && pending !== undefined) {
-        out.push(entry("pending", pending.fileName, pendingFile.bytes, pending))
-      } else if (recordedFile !== undefined && row !== undefined) {
-        out.push(entry("mismatch", row.fileName, recordedFile.bytes, row))
-      } else if (row !== undefined) {
-        const moved = quarantined.some((name) => name.startsWith(`${row.fileName}.`))
-        out.push(entry(moved ? "quarantined" : "missing", row.fileName, null, row))
-      } else {
-        const [first] = dayFiles
-        if (first !== undefined) out.push(entry("unrecorded", first.name, first.bytes, undefined))
-      }
-    }
-    return out
+    const recorded = yield* manifest.list
+    for (const row of recorded) yield* reader.checkedName(row.day, row.fileName)
+    return listDays({
+      manifest: recorded,
+      pending: yield* manifest.listPending,
+      restored: yield* manifest.listRestored,
+      quarantined: yield* store.quarantined,
+      files: yield* store.list,
+      describe: store.describe
+    })
   })
-
-  /**
-   * Opens the file of `day` consistently with its record: the record is read before and after
-   * the file is opened (an open file keeps its content even if the name is republished or
-   * removed), and the pair is used only if the record did not change in between; else it tries
-   * again.
-   */
-  const openDay = Effect.fnUntraced(function*(day: UtcDay) {
-    for (let attempt = 1; ; attempt++) {
-      const before = yield* manifest.record(day)
-      const opened = yield* openRecorded(day, before)
-      const after = yield* manifest.record(day)
-      if (!sameRecord(before, after) && attempt < READ_ATTEMPTS) continue
-      if (Option.isSome(opened)) return opened.value
-      if (Option.isSome(after.manifest)) return yield* missingFile(after.manifest.value.fileName, after.manifest.value.lineCount)
-      return yield* new ArchiveError({ file: store.describe(dayFileName(day, false)), reason: "notArchived", detail: `${day} is not archived` })
-    }
-  })
-
-  /**
-   * The file `record` says `day` has (the pending one if it is there), with the identities it may
-   * have; without a record, a file written by nerve-store 0.5 (lines are decoded, there is no hash
-   * to check). None if no such file is there.
-   */
-  const openRecorded = Effect.fnUntraced(function*(day: UtcDay, record: DayRecord) {
-    const accepted = acceptedFiles(record)
-    const recorded = Option.getOrUndefined(record.manifest)
-    for (const candidate of [...Option.toArray(record.pending), ...Option.toArray(record.manifest)]) {
-      const name = yield* checkedName(day, candidate.fileName)
-      const opened = yield* store.open(name)
-      if (Option.isNone(opened)) continue
-      // A pending file of another size was never published (the recorded one is still there).
-      if (opened.value.bytes !== candidate.bytes && candidate !== recorded) continue
-      return Option.some({ opened: opened.value, expected: Option.some(accepted.filter((f) => f.fileName === name)) })
-    }
-    if (recorded !== undefined) return Option.none()
-    for (const name of [dayFileName(day, false), dayFileName(day, true)]) {
-      const opened = yield* store.open(name)
-      if (Option.isSome(opened)) return Option.some({ opened: opened.value, expected: Option.none<ReadonlyArray<Expected>>() })
-    }
-    return Option.none()
-  })
-
-  const readOpened = (opened: OpenedFile, expected: Option.Option<ReadonlyArray<Expected>>) =>
-    decodeDayFile(store.describe(opened.name), opened.name, opened.content, Option.getOrUndefined(expected))
 
   const readDay = (input: string): Stream.Stream<LogEntry, InvalidUtcDay | ArchiveError | CorruptRow | DatabaseError> =>
     Stream.unwrap(Effect.gen(function*() {
       const day = yield* parseUtcDay(input)
-      const { opened, expected } = yield* openDay(day)
-      return readOpened(opened, expected)
+      return reader.lines(yield* reader.openDay(day))
     })).pipe(Stream.map((line) => line.entry), Stream.withSpan("LogArchive.readDay", { attributes: { day: input } }))
 
   const restore = Effect.fn("LogArchive.restore")(function*(input: string): Effect.fn.Return<
@@ -518,19 +406,19 @@ export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFile
     yield* Effect.annotateCurrentSpan({ day })
     return yield* Effect.scoped(Effect.gen(function*() {
       // One opened file for both passes: check the whole file first, so a damaged file restores nothing.
-      const { opened, expected } = yield* openDay(day)
-      yield* Stream.runDrain(readOpened(opened, expected))
+      const opened = yield* reader.openDay(day)
+      yield* Stream.runDrain(reader.lines(opened))
       // Recorded first, so that an archive run in another process leaves the restored rows alone.
       yield* manifest.markRestored(day, yield* Clock.currentTimeMillis)
       let total = 0
       let restored = 0
-      yield* Stream.runForEachArray(readOpened(opened, expected), (lines) =>
+      yield* Stream.runForEachArray(reader.lines(opened), (lines) =>
         Effect.map(rows.insertIgnoringPresent(lines.map((line) => line.entry)), (inserted) => {
           total += lines.length
           restored += inserted
         }))
       yield* Effect.annotateCurrentSpan({ restored, skipped: total - restored })
-      return { day, file: store.describe(opened.name), restored, skipped: total - restored }
+      return { day, file: store.describe(opened.opened.name), restored, skipped: total - restored }
     }))
   }, exclusive)
 

@@ -14,7 +14,7 @@ import { dayFileName, type DayFileStore, type OpenedFile, parseDayFileName } fro
 import { acceptedFiles, type DayRecord, type Manifest, sameRecord } from "./Manifest.ts"
 
 /** How often a reader re-opens a day whose record changed while it opened the file. */
-const READ_ATTEMPTS = 5
+const READ_ATTEMPTS = 10
 
 /** A day file opened for reading and the identities (size, sha256) it may have; none for a 0.5 file. */
 export interface OpenedDay {
@@ -50,14 +50,15 @@ export const makeDayReader = (store: DayFileStore, manifest: Manifest) => {
   })
 
   /**
-   * The file `record` says `day` has (the pending one if it is there), with the identities it may
-   * have; without a record, a file written by nerve-store 0.5 (lines are decoded, there is no hash
-   * to check). None if no such file is there.
+   * The file `record` says `day` has, with the identities it may have; without a record, a file
+   * written by nerve-store 0.5 (lines are decoded, there is no hash to check). None if no such
+   * file is there. The recorded file is tried before the pending one: a run publishes the pending
+   * file before it removes the recorded one (when the format changes), so one of the two opens.
    */
   const openRecorded = Effect.fnUntraced(function*(day: UtcDay, record: DayRecord) {
     const accepted = acceptedFiles(record)
     const recorded = Option.getOrUndefined(record.manifest)
-    for (const candidate of [...Option.toArray(record.pending), ...Option.toArray(record.manifest)]) {
+    for (const candidate of [...Option.toArray(record.manifest), ...Option.toArray(record.pending)]) {
       const name = yield* checkedName(day, candidate.fileName)
       const opened = yield* store.open(name)
       if (Option.isNone(opened)) continue
@@ -79,7 +80,9 @@ export const makeDayReader = (store: DayFileStore, manifest: Manifest) => {
       const before = yield* manifest.record(day)
       const opened = yield* openRecorded(day, before)
       const after = yield* manifest.record(day)
-      if (!sameRecord(before, after) && attempt < READ_ATTEMPTS) continue
+      // A changed record, or a pending publish whose file moved under us: look again.
+      const settled = sameRecord(before, after) && (Option.isSome(opened) || Option.isNone(after.pending))
+      if (!settled && attempt < READ_ATTEMPTS) continue
       if (Option.isSome(opened)) return opened.value
       if (Option.isSome(after.manifest)) return yield* missingFile(after.manifest.value.fileName, after.manifest.value.lineCount)
       return yield* new ArchiveError({ file: store.describe(dayFileName(day, false)), reason: "notArchived", detail: `${day} is not archived` })

@@ -33,7 +33,7 @@ export const formatSummary = (run: CliOutput.ArchiveRun): string => {
   const days = run.result?.days ?? []
   const lines = days.length === 0 ? ["nothing archived"] : [table(
     [{ header: "DAY" }, { header: "ROWS", align: "right" }, { header: "LINES", align: "right" }, { header: "SIZE", align: "right" }, { header: "FILE" }],
-    days.map((d) => [d.day, String(d.rowCount), String(d.lineCount), humanBytes(d.bytes), d.filePath])
+    days.map((d) => [d.day, String(d.rowCount), String(d.lineCount), humanBytes(d.bytes), d.file])
   )]
   for (const skipped of run.skipped) lines.push(`skipped ${skipped.day}: ${skipped.reason}`)
   const rows = days.reduce((sum, d) => sum + d.rowCount, 0)
@@ -44,11 +44,12 @@ export const formatSummary = (run: CliOutput.ArchiveRun): string => {
 /** The archived days for people. */
 export const formatDays = (days: ReadonlyArray<ArchivedDay>): string =>
   table(
-    [{ header: "DAY" }, { header: "ROWS", align: "right" }, { header: "SIZE", align: "right" }, { header: "GZIP" }, { header: "SHA256" }, { header: "ARCHIVED" }],
+    [{ header: "DAY" }, { header: "STATUS" }, { header: "LINES", align: "right" }, { header: "SIZE", align: "right" }, { header: "GZIP" }, { header: "SHA256" }, { header: "ARCHIVED" }],
     days.map((d) => [
       d.day,
-      orDash(d.rowCount),
-      humanBytes(d.bytes),
+      d.status,
+      orDash(d.lineCount),
+      d.bytes === null ? "-" : humanBytes(d.bytes),
       d.compressed ? "yes" : "no",
       d.sha256 === null ? "- (0.5 file)" : d.sha256.slice(0, 12),
       d.archivedAt === null ? "-" : humanTime(d.archivedAt)

@@ -74,13 +74,11 @@ export const requireDatabase = Effect.fnUntraced(function*(dataDir: string) {
 type OpenError = DatabaseError | DataDirectoryError | InvalidInput
 
 /**
- * The three services and the `Database` on an existing data directory, for commands that read.
- *
- * Stand-in: the connection is opened read-write (migrations may run) until the read-only
- * opening of `DatabaseFile` lands; the data directory and `nerve.db` are never created here.
+ * The three services and the `Database` on an existing data directory, opened read-only (never
+ * migrated, never locked for writing), for commands that read.
  */
 export const reading = (dataDir: string): Layer.Layer<NerveStore | Database, OpenError, FileSystem.FileSystem | Path.Path> =>
-  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => stack(p)))
+  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => stack(p, { readonly: true })))
 
 /** The three services and the `Database` on an existing data directory, for commands that change it. */
 export const updating = (dataDir: string): Layer.Layer<NerveStore | Database, OpenError, FileSystem.FileSystem | Path.Path> =>
@@ -98,9 +96,9 @@ const ensureDataDir = Effect.fnUntraced(function*(dataDir: string) {
   return p
 })
 
-const stack = (p: DataDirPaths) =>
-  Layer.mergeAll(LogStoreSqlite, LogArchiveFileSystem(p.archive)).pipe(
-    Layer.provideMerge(DatabaseFile({ filename: p.database })),
+const stack = (p: DataDirPaths, options: { readonly readonly?: boolean } = {}) =>
+  Layer.mergeAll(LogStoreSqlite(), LogArchiveFileSystem(p.archive)).pipe(
+    Layer.provideMerge(DatabaseFile({ filename: p.database, ...options })),
     Layer.merge(BlobStoreFileSystem(p.blobs))
   )
 

@@ -27,9 +27,11 @@ export const plainLine = (event: ArchiveProgress): string | null => {
     case "DayProgress":
       return null
     case "DayFinished":
-      return `${event.day}: archived ${event.result.rowCount} rows -> ${event.result.filePath} (${humanBytes(event.result.bytes)})`
+      return `${event.day}: archived ${event.result.rowCount} rows -> ${event.result.file} (${humanBytes(event.result.bytes)})`
     case "DaySkipped":
       return `${event.day}: skipped (${event.reason})`
+    case "DayFailed":
+      return `${event.day}: FAILED (${event.message})`
   }
 }
 
@@ -51,6 +53,8 @@ export const listener = (terminal: boolean): ArchiveProgressListener => {
         return Print.raw(`\r${barLine(event.day, event.result.rowCount, event.result.rowCount)} -> ${humanBytes(event.result.bytes)}\n`)
       case "DaySkipped":
         return Print.raw(`\r\x1b[2K${event.day}: skipped (${event.reason})\n`)
+      case "DayFailed":
+        return Print.raw(`\r\x1b[2K${event.day}: FAILED (${event.message})\n`)
     }
   }
 }

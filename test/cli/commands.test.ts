@@ -164,7 +164,7 @@ describe("nerve-store, changing a data directory", () => {
       const rest = decodeJson(CliOutput.ArchiveRun, (yield* cli(["--data-dir", dir, "--json", "archive", "--retention", "30d"])).stdout)
       assert.deepStrictEqual(rest.result?.days.map((d) => d.day), [oldDays[1]])
       const days = decodeJson(CliOutput.ArchiveDays, (yield* cli(["--data-dir", dir, "--json", "archive", "days"])).stdout)
-      assert.deepStrictEqual(days.days.map((d) => [d.day, d.compressed, d.rowCount]), [[oldDays[0] ?? "", true, OLD_ROWS], [oldDays[1] ?? "", false, OLD_ROWS]])
+      assert.deepStrictEqual(days.days.map((d): ReadonlyArray<unknown> => [d.day, d.compressed, d.lineCount]), [[oldDays[0] ?? "", true, OLD_ROWS], [oldDays[1] ?? "", false, OLD_ROWS]])
       const read = decodeJsonLines(LogEntry, (yield* cli(["--data-dir", dir, "--json", "archive", "read", oldDays[0] ?? ""])).stdout)
       assert.strictEqual(read.length, OLD_ROWS)
       const restored = decodeJson(RestoreResult, (yield* cli(["--data-dir", dir, "--json", "archive", "restore", oldDays[0] ?? ""])).stdout)

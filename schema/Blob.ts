@@ -104,13 +104,28 @@ export const BlobUnreadable = Schema.TaggedStruct("Unreadable", {
 })
 export type BlobUnreadable = typeof BlobUnreadable.Type
 
+/**
+ * Something in the blob tree that the store refused to follow or touch: a shard folder (or
+ * `quarantine/`) that is a symbolic link. `reason` says what it is; nothing behind it was read,
+ * moved or removed.
+ */
+export const BlobSuspicious = Schema.Struct({
+  path: Schema.String,
+  reason: Schema.String
+})
+export type BlobSuspicious = typeof BlobSuspicious.Type
+
 /** The result of checking one blob. */
 export const BlobCheck = Schema.Union([BlobOk, BlobMismatch, BlobUnreadable])
 export type BlobCheck = typeof BlobCheck.Type
 
-/** What `verifyAll` found: one entry per blob (in digest order) and the totals. */
+/**
+ * What `verifyAll` found: one entry per blob (in digest order), the totals, and what it refused
+ * to follow (`suspicious`: e.g. a shard folder that is a symbolic link).
+ */
 export const VerifyReport = Schema.Struct({
   entries: Schema.Array(BlobCheck),
+  suspicious: Schema.Array(BlobSuspicious),
   totals: Schema.Struct({
     checked: Schema.Int,
     ok: Schema.Int,
@@ -185,10 +200,14 @@ export type GcOptionsInput = typeof GcOptions.Encoded
 /** The default age after which `gc` removes temp files. */
 export const DEFAULT_TEMP_MAX_AGE: Duration.Duration = Duration.hours(1)
 
-/** What `gc` removed. `bytesFreed` counts temp files and blobs. */
+/**
+ * What `gc` removed. `bytesFreed` counts temp files and blobs. `suspicious` lists what it refused
+ * to enter (a shard folder that is a symbolic link), so nothing outside the root is removed.
+ */
 export const GcResult = Schema.Struct({
   removedTemps: Schema.Array(Schema.String),
   removedBlobs: Schema.Array(BlobDigest),
-  bytesFreed: Schema.Int
+  bytesFreed: Schema.Int,
+  suspicious: Schema.Array(BlobSuspicious)
 })
 export type GcResult = typeof GcResult.Type

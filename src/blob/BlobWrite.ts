@@ -26,10 +26,10 @@ import { Effect, Stream } from "effect"
 import { isPlatformError, type PlatformError } from "effect/PlatformError"
 import type { BlobDigest } from "../../schema/Blob.ts"
 import { BlobStoreError } from "../../schema/Errors.ts"
-import { makeDirectoryDurable, publish, type PublishOutcome, type TempFile, writeTemp, writeTempBytes } from "../fs/DurableFile.ts"
+import { createNoClobber, makeDirectoryDurable, publish, type PublishOutcome, removeFile, type TempFile, writeTemp } from "../fs/DurableFile.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { isNotFound } from "../fs/PlatformErrors.ts"
-import { classifyPlatformError, ioError, ioErrorAt } from "./BlobEnv.ts"
+import { classifyPlatformError, ioError, ioErrorAt, isSymbolicLinkError, symbolicLinkRefused } from "./BlobEnv.ts"
 import { digestOf, digestOfHex } from "./BlobHash.ts"
 import { checkBlob } from "./BlobVerify.ts"
 
@@ -56,12 +56,6 @@ const retryInNewDirectory = <A, E, R>(
   attempt: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | PlatformError, R> =>
   Effect.andThen(Effect.provideContext(makeDirectoryDurable(directory), env.context), attempt)
-
-/** `writeTempBytes` in `directory`; when the folder is missing (ENOENT), creates it and tries once more. */
-const writeTempBytesIn = (env: BlobEnv, directory: string, bytes: Uint8Array): Effect.Effect<TempFile, PlatformError> => {
-  const attempt = Effect.provideContext(writeTempBytes(directory, bytes), env.context)
-  return attempt.pipe(Effect.catchIf(isNotFound, () => retryInNewDirectory(env, directory, attempt)))
-}
 
 /**
  * `writeTemp` in `directory`; when the folder is missing (ENOENT before the source was read),
@@ -97,14 +91,23 @@ const publishBlob = (
   operation: string
 ): Effect.Effect<PublishOutcome, BlobStoreError> => {
   const finalPath = env.paths.blobPath(digest)
-  return Effect.provideContext(publish(tempPath, finalPath, "no-clobber", { createDirectory: true }), env.context).pipe(
-    Effect.mapError(ioErrorAt(operation, finalPath))
+  return Effect.provideContext(
+    publish(tempPath, finalPath, "no-clobber", { createDirectory: true, noFollowDirectory: true }),
+    env.context
+  ).pipe(
+    Effect.mapError((error) =>
+      isSymbolicLinkError(error) ? symbolicLinkRefused(operation, env.paths.shardDir(digest)) : ioErrorAt(operation, finalPath)(error)
+    )
   )
 }
 
 /** Removes our temp file if `self` fails or is interrupted. */
 const cleanupOnFailure = <A, E, R>(env: BlobEnv, tempPath: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.onExit(self, (exit) => exit._tag === "Success" ? Effect.void : Effect.ignore(env.fs.remove(tempPath)))
+  Effect.onExit(self, (exit) => exit._tag === "Success" ? Effect.void : Effect.ignore(removeTemp(env, tempPath)))
+
+/** Removes a temp file of ours (a missing one is fine). */
+const removeTemp = (env: BlobEnv, tempPath: string): Effect.Effect<boolean, PlatformError> =>
+  Effect.provideContext(removeFile(tempPath), env.context)
 
 /** How many times `writeBytes` replaces a corrupt copy before giving up (another writer keeps corrupting it). */
 const MAX_REPAIRS = 3
@@ -124,14 +127,16 @@ export const writeBytes = (
 ): Effect.Effect<BlobDigest, BlobStoreError> =>
   Effect.gen(function*() {
     const digest = digestOf(bytes)
-    const shard = env.paths.shardDir(digest)
+    const finalPath = env.paths.blobPath(digest)
+    const create = Effect.provideContext(
+      createNoClobber(finalPath, bytes, { createDirectory: true, noFollowDirectory: true, expectedSha256: digest }),
+      env.context
+    ).pipe(Effect.mapError((error) => isSymbolicLinkError(error) ? symbolicLinkRefused(operation, env.paths.shardDir(digest)) : ioErrorAt(operation, finalPath)(error)))
     for (let attempt = 0; attempt <= MAX_REPAIRS; attempt++) {
-      const temp = yield* writeTempBytesIn(env, shard, bytes).pipe(Effect.mapError(ioError(operation, shard)))
-      if (temp.sha256 !== digest) {
-        yield* Effect.ignore(env.fs.remove(temp.path))
+      const outcome = yield* create
+      if (outcome === "changed") {
         return yield* Effect.die(`BlobStore.write: the bytes changed while they were being written (${digest})`)
       }
-      const outcome = yield* publishBlob(env, temp.path, digest, operation)
       // "existed": the stored copy is trusted only after re-hashing it; a corrupt one is
       // quarantined by checkBlob, and the next attempt publishes ours in its place.
       if (outcome === "created" || (yield* hasGoodCopy(env, digest, operation))) return digest
@@ -167,7 +172,7 @@ export const writeStream = <E, R>(
       temp.path,
       Effect.gen(function*() {
         if (yield* hasGoodCopy(env, digest, operation)) {
-          yield* env.fs.remove(temp.path).pipe(Effect.mapError(ioError(operation, temp.path)))
+          yield* removeTemp(env, temp.path).pipe(Effect.mapError(ioError(operation, temp.path)))
           return digest
         }
         yield* publishBlob(env, temp.path, digest, operation)

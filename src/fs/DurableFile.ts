@@ -225,12 +225,9 @@ const placeAndSync = async (
     return CREATED
   }
   const outcome = await placeNoClobberAsync(files, tempPath, finalPath)
-  const dropTemp = files.unlink(tempPath).catch((error: unknown) => {
-    if (codeOf(error) !== "ENOENT") throw new StepFailure("remove", tempPath, error)
-  })
-  const [dropped, synced] = await Promise.allSettled([dropTemp, step("sync", dirname(finalPath), () => folder.sync())])
-  if (synced.status === "rejected") throw synced.reason
-  if (dropped.status === "rejected") throw dropped.reason
+  // The final name is complete by now: a temp name that cannot be dropped is only a leftover for
+  // the sweep, not a failure of the publish.
+  await Promise.all([unlinkQuietly(files, tempPath), step("sync", dirname(finalPath), () => folder.sync())])
   return outcome
 }
 

@@ -156,8 +156,18 @@ const directoryFlags = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0)
 const noFollowDirectoryFlags = directoryFlags | (constants.O_NOFOLLOW ?? 0)
 
 /** Opens a folder for fsync ("r"); with `noFollow`, a symbolic link fails with ELOOP. */
-const openDirectory = (files: NodeFilesShape, directory: string, noFollow: boolean): Promise<NodeFileHandle> =>
-  step("open", directory, () => files.open(directory, noFollow ? noFollowDirectoryFlags : "r"))
+const openDirectory = async (files: NodeFilesShape, directory: string, noFollow: boolean): Promise<NodeFileHandle> => {
+  if (!noFollow) return step("open", directory, () => files.open(directory, "r"))
+  try {
+    return await step("open", directory, () => files.open(directory, noFollowDirectoryFlags))
+  } catch (error) {
+    // Linux reports a link met with O_DIRECTORY | O_NOFOLLOW as ENOTDIR; say what it is.
+    if (codeOf(error) !== "ENOTDIR") throw error
+    const isLink = await files.lstat(directory).then((info) => info.isSymbolicLink(), () => false)
+    if (!isLink) throw error
+    throw new StepFailure("open", directory, Object.assign(new Error(`ELOOP: a symbolic link, not followed, '${directory}'`), { code: "ELOOP" }))
+  }
+}
 
 const syncDirectoryAsync = async (files: NodeFilesShape, directory: string): Promise<void> =>
   syncAndClose(await openDirectory(files, directory, false), directory)

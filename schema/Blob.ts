@@ -7,7 +7,7 @@
  *
  * @since 0.6.0
  */
-import { Duration, Effect, Option, Schema, SchemaTransformation } from "effect"
+import { Duration, Effect, Schema, SchemaTransformation } from "effect"
 import { InvalidDigest } from "./Errors.ts"
 
 const digestPattern = /^[0-9a-f]{64}$/
@@ -138,35 +138,21 @@ export const VerifyReport = Schema.Struct({
 export type VerifyReport = typeof VerifyReport.Type
 
 /**
- * Whether `u` has the shape of a `Duration.Input` (checked for real by `isDurationInput`). NaN is
- * refused here: `Duration.fromInput` would read it as zero, which for `gc` means "every temp file".
- */
-const hasDurationInputShape = (u: unknown): u is Duration.Input =>
-  (typeof u === "number" && !Number.isNaN(u)) || typeof u === "bigint" || typeof u === "string" ||
-  (typeof u === "object" && u !== null)
-
-/** Whether `u` is something `Duration.fromInput` accepts (`5000`, `"1 hour"`, `Duration.minutes(5)`, ...). */
-const isDurationInput = (u: unknown): u is Duration.Input =>
-  hasDurationInputShape(u) && Option.isSome(Duration.fromInput(u))
-
-/**
- * A non-negative age as any `Duration.Input`: milliseconds, `"1 hour"`, a `Duration`,
- * `{ minutes: 5 }`, ...
+ * A non-negative age, built from effect's `Schema.Duration` family: a `Duration`, a number of
+ * milliseconds (`DurationFromMillis`, finite only: `NaN` would read as zero, which for `gc`
+ * means "every temp file") or a string such as `"1 hour"` (`DurationFromString`).
  *
  * @example
  * ```ts
- * Schema.decodeUnknownSync(NonNegativeDurationInput)("90 minutes") // "90 minutes"
+ * Schema.decodeUnknownSync(NonNegativeDurationInput)("90 minutes") // Duration.minutes(90)
  * ```
  */
-export const NonNegativeDurationInput = Schema.declare(isDurationInput, {
-  expected: "a duration (milliseconds, \"1 hour\", a Duration)"
-}).pipe(
-  Schema.check(Schema.makeFilter((input) =>
-    Option.match(Duration.fromInput(input), {
-      onNone: () => "not a duration",
-      onSome: (duration) => !Duration.isNegative(duration) || "must not be negative"
-    })
-  ))
+export const NonNegativeDurationInput = Schema.Union([
+  Schema.Duration,
+  Schema.Finite.pipe(Schema.decodeTo(Schema.Duration, SchemaTransformation.durationFromMillis)),
+  Schema.DurationFromString
+]).pipe(
+  Schema.check(Schema.makeFilter((duration: Duration.Duration) => !Duration.isNegative(duration) || "must not be negative"))
 )
 
 /**

@@ -5,10 +5,11 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FileSystem, Path, Stream } from "effect"
+import { Duration, Effect, FileSystem, Path, Schema, Stream, Tracer } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 import { lstatSync, mkdirSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { GcOptions } from "../../schema/Blob.ts"
 import { BlobStore } from "../../src/BlobStore.ts"
 import { BlobStoreFileSystem } from "../../layers/index.ts"
 import { makeTempDir } from "../support/tempDir.ts"
@@ -180,4 +181,43 @@ describe("BlobStore sweeps temp files of killed writers when it opens", () => {
       assert.deepStrictEqual(readdirSync(root).sort(), ["ab"])
       assert.deepStrictEqual(readdirSync(join(root, "ab")).sort(), [".tmp." + "3".repeat(32), "README"])
     }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)))
+})
+
+describe("BlobStore spans", () => {
+  it.effect("write and read spans carry the digest and the byte count", () => {
+    const spans: Array<Tracer.NativeSpan> = []
+    const tracer = Tracer.make({
+      span(options) {
+        const span = new Tracer.NativeSpan(options)
+        spans.push(span)
+        return span
+      }
+    })
+    const { root } = setup()
+    return runStore(root, Effect.gen(function*() {
+      const blobs = yield* BlobStore
+      const digest = yield* blobs.write("traced")
+      yield* blobs.read(digest)
+      const write = spans.find((s) => s.name === "BlobStore.write")
+      const read = spans.find((s) => s.name === "BlobStore.read")
+      assert.strictEqual(write?.attributes.get("digest"), digest)
+      assert.strictEqual(write?.attributes.get("bytes"), "traced".length)
+      assert.strictEqual(read?.attributes.get("digest"), digest)
+      assert.strictEqual(read?.attributes.get("bytes"), "traced".length)
+    }).pipe(Effect.withTracer(tracer)))
+  })
+})
+
+describe("gc options", () => {
+  it("tempOlderThan decodes through the Schema.Duration family: a Duration, finite milliseconds or a duration string", () => {
+    const decode = Schema.decodeUnknownSync(GcOptions)
+    for (const input of [Duration.minutes(90), 5_400_000, "90 minutes"]) {
+      const decoded = decode({ tempOlderThan: input }).tempOlderThan
+      assert.isTrue(Duration.isDuration(decoded))
+      assert.strictEqual(Duration.toMillis(decoded ?? Duration.zero), 5_400_000)
+    }
+    for (const input of [-1, Number.NaN, "soon", Duration.millis(-5)]) {
+      assert.throws(() => decode({ tempOlderThan: input }))
+    }
+  })
 })

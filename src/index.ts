@@ -35,6 +35,7 @@ export {
   BlobMismatch,
   BlobOk,
   BlobStat,
+  BlobSuspicious,
   BlobUnreadable,
   DEFAULT_TEMP_MAX_AGE,
   GcOptions,

@@ -5,10 +5,10 @@
  *
  * @since 0.6.0
  */
-import { Context, Effect, FileSystem, Path } from "effect"
+import { Context, Effect, FileSystem, Option, Path } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import { BlobNotFound, BlobStoreError } from "../../schema/Errors.ts"
-import { NodeFiles, type NodeFilesShape } from "../fs/NodeFiles.ts"
+import { NodeFiles, nodeFiles, type NodeFilesShape } from "../fs/NodeFiles.ts"
 import { classify, errnoCode, isNotFound } from "../fs/PlatformErrors.ts"
 import type { BlobPaths } from "./BlobPath.ts"
 import { makeBlobPaths } from "./BlobPath.ts"
@@ -21,7 +21,7 @@ export interface BlobEnv {
   /** The direct file calls of the hot paths and of every check that must not follow a link. */
   readonly files: NodeFilesShape
   /** `FileSystem`, `Path` and `NodeFiles`, to provide to `DurableFile`'s functions. */
-  readonly context: Context.Context<FileSystem.FileSystem | Path.Path>
+  readonly context: Context.Context<FileSystem.FileSystem | Path.Path | NodeFiles>
 }
 
 /** Builds the environment of the blob root `root` from the current `FileSystem` and `Path`. */
@@ -29,7 +29,7 @@ export const makeBlobEnv = (root: string): Effect.Effect<BlobEnv, never, FileSys
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const files = yield* NodeFiles
+    const files = Option.getOrElse(yield* Effect.serviceOption(NodeFiles), () => nodeFiles)
     const context = Context.make(FileSystem.FileSystem, fs).pipe(Context.add(Path.Path, path), Context.add(NodeFiles, files))
     return { fs, path, paths: makeBlobPaths(path, root), files, context }
   })

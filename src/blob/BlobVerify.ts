@@ -18,7 +18,7 @@
 import { Clock, Effect } from "effect"
 import { createHash } from "node:crypto"
 import type { BlobDigest, BlobMismatch, BlobOk } from "../../schema/Blob.ts"
-import type { BlobNotFound, BlobStoreError } from "../../schema/Errors.ts"
+import { type BlobNotFound, BlobStoreError } from "../../schema/Errors.ts"
 import { DIRECTORY_MODE, placeNoClobber, syncDirectory } from "../fs/DurableFile.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { isNotFound } from "../fs/PlatformErrors.ts"
@@ -62,8 +62,16 @@ const moveToQuarantine = (env: BlobEnv, digest: BlobDigest, operation: string): 
     yield* fs.makeDirectory(paths.quarantineDir, { recursive: true, mode: DIRECTORY_MODE }).pipe(
       Effect.mapError(ioError(operation, paths.quarantineDir))
     )
-    if ((yield* kindOf(env, paths.quarantineDir, operation)) !== "directory") {
-      return yield* Effect.fail(symbolicLinkRefused(operation, paths.quarantineDir))
+    const kind = yield* kindOf(env, paths.quarantineDir, operation)
+    if (kind === "symlink") return yield* Effect.fail(symbolicLinkRefused(operation, paths.quarantineDir))
+    if (kind !== "directory") {
+      return yield* new BlobStoreError({
+        operation,
+        path: paths.quarantineDir,
+        reason: "notADirectory",
+        code: null,
+        detail: "quarantine/ is not a folder"
+      })
     }
     return yield* fs.rename(file, target).pipe(
       Effect.as<string | null>(target),

@@ -3,22 +3,20 @@
  * `finalize_object_file` are the models). The bytes go through `DurableFile`, the one place a
  * file appears under its final name:
  *
- * 1. `writeTempBytes` / `writeTemp`: the bytes go into a fresh `.tmp.<128-bit hex>` file (opened
- *    `wx`), hashed, and fsynced. `write(bytes)` knows its digest up front, so its temp file is in
- *    the shard folder and written in one call; `writeStream` learns its digest only at the last
- *    byte, so its temp file is in the root folder (same file system, so the link below still
- *    works) and is hashed on the way.
- * 2. `publish(..., "no-clobber")`: link the temp file to `<2 hex>/<62 hex>` (creating a missing
- *    shard folder), remove the temp name, fsync the shard folder. `publish` removes the temp file
- *    itself when it fails.
- * 3. If the name already existed (content written before, or by a concurrent writer, fiber or
+ * 1. `write(bytes)` knows its digest up front: `createNoClobber` opens the shard folder (refusing
+ *    a symbolic link, creating it 0700 when missing), writes a fresh `.tmp.<128-bit hex>` file
+ *    (`wx`, 0600) beside the blob name, fsyncs it, checks the bytes still hash to the digest,
+ *    links it to `<2 hex>/<62 hex>` without clobbering, drops the temp name and fsyncs the
+ *    folder — one step, one round of `node:fs` calls. `writeStream` learns its digest only at
+ *    the last byte, so its temp file is in the root folder (same file system, so the link still
+ *    works), hashed on the way (`writeTemp`), then `publish(..., "no-clobber")`.
+ * 2. If the name already existed (content written before, or by a concurrent writer, fiber or
  *    process), the stored copy is re-hashed. A good copy makes the write a no-op (idempotent);
  *    a corrupt one is moved to `quarantine/` and ours is published in its place, so writing
  *    repairs it. (`writeStream` checks before publishing, while it still has its temp file.)
  *
- * A missing shard folder is created on the first `ENOENT` (and the root fsynced so the folder
- * survives a power loss); a failure at any step removes our temp file, and nothing partial is
- * ever visible under a blob name.
+ * A failure at any step removes our temp file, and nothing partial is ever visible under a blob
+ * name (a failed folder fsync after the link leaves the complete blob, not yet durable).
  *
  * @since 0.6.0
  */

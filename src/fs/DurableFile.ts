@@ -22,13 +22,13 @@
  *
  * @since 0.6.0
  */
-import { Effect, Stream } from "effect"
+import { Effect, type Exit, FileSystem, Option, Stream } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import { createHash, randomBytes } from "node:crypto"
 import { constants } from "node:fs"
 import { dirname, join } from "node:path"
-import { type NodeFileHandle, NodeFiles, type NodeFilesShape } from "./NodeFiles.ts"
-import { fromNodeError } from "./PlatformErrors.ts"
+import { type NodeFileHandle, NodeFiles, nodeFiles, type NodeFilesShape } from "./NodeFiles.ts"
+import { errnoCode, fromNodeError, isNotFound } from "./PlatformErrors.ts"
 
 /** The prefix of temp files; 0.5 used the same one, so its leftovers are recognised. */
 export const TEMP_PREFIX = ".tmp."
@@ -107,9 +107,46 @@ const codeOf = (error: unknown): string | undefined => {
   return typeof code === "string" ? code : undefined
 }
 
-/** One protocol step (an async function over `NodeFiles`) as an Effect failing with a `PlatformError`. */
+/**
+ * Which calls make the steps: the direct `NodeFiles` when provided (the blob store), else the
+ * Effect `FileSystem` in context (the archive's day files), else `node:fs/promises`.
+ */
+type Backend =
+  | { readonly _tag: "Node"; readonly files: NodeFilesShape }
+  | { readonly _tag: "FileSystem"; readonly fs: FileSystem.FileSystem }
+
+const backend: Effect.Effect<Backend> = Effect.map(
+  Effect.all([Effect.serviceOption(NodeFiles), Effect.serviceOption(FileSystem.FileSystem)]),
+  ([files, fs]): Backend =>
+    Option.isSome(files)
+      ? { _tag: "Node", files: files.value }
+      : Option.isSome(fs)
+      ? { _tag: "FileSystem", fs: fs.value }
+      : { _tag: "Node", files: nodeFiles }
+)
+
+/** The direct calls: the provided `NodeFiles`, else `node:fs/promises`. */
+const directFiles: Effect.Effect<NodeFilesShape> = Effect.map(
+  Effect.serviceOption(NodeFiles),
+  Option.getOrElse(() => nodeFiles)
+)
+
+/** One protocol step (an async function over the direct calls) as an Effect failing with a `PlatformError`. */
+const runWith = <A>(files: NodeFilesShape, path: string, body: (files: NodeFilesShape) => Promise<A>): Effect.Effect<A, PlatformError> =>
+  Effect.tryPromise({ try: () => body(files), catch: toPlatformError(path) })
+
+/** `runWith` on the direct calls in context. */
 const run = <A>(path: string, body: (files: NodeFilesShape) => Promise<A>): Effect.Effect<A, PlatformError> =>
-  Effect.flatMap(Effect.service(NodeFiles), (files) => Effect.tryPromise({ try: () => body(files), catch: toPlatformError(path) }))
+  Effect.flatMap(directFiles, (files) => runWith(files, path, body))
+
+/** A step on whichever backend is in context. */
+const onBackend = <A, E, R>(
+  path: string,
+  node: (files: NodeFilesShape) => Promise<A>,
+  fileSystem: (fs: FileSystem.FileSystem) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E | PlatformError, R> =>
+  Effect.flatMap(backend, (b): Effect.Effect<A, E | PlatformError, R> =>
+    b._tag === "Node" ? runWith(b.files, path, node) : fileSystem(b.fs))
 
 /** Writes all of `bytes` at the handle's position (a short write is continued, never lost). */
 const writeAll = async (handle: NodeFileHandle, path: string, bytes: Uint8Array): Promise<void> => {
@@ -261,12 +298,18 @@ const publishAsync = async (
   }
 }
 
-/** Removes `path` if a failure or an interruption ended `self` (the promise may still be running). */
+/** Removes `file`, ignoring every failure: for cleanup paths, where the first error is the one to report. */
+const discard = (file: string): Effect.Effect<void> =>
+  Effect.flatMap(backend, (b) =>
+    b._tag === "Node" ? Effect.promise(() => unlinkQuietly(b.files, file)) : Effect.ignore(b.fs.remove(file)))
+
+/** Runs `cleanup` when `exit` is not a success (a failure, a defect or an interruption). */
+const unlessSuccess = (cleanup: Effect.Effect<void>) => (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
+  exit._tag === "Success" ? Effect.void : cleanup
+
+/** Removes `path` if a failure or an interruption ended `self` (a promise may still be running). */
 const removeUnlessSuccess = <A, E, R>(path: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.onExit(self, (exit) =>
-    exit._tag === "Success"
-      ? Effect.void
-      : Effect.flatMap(Effect.service(NodeFiles), (files) => Effect.promise(() => unlinkQuietly(files, path))))
+  Effect.onExit(self, unlessSuccess(discard(path)))
 
 /**
  * Streams `content` into a new fsynced temp file (0600) inside `directory` (which must exist),
@@ -282,36 +325,53 @@ export const writeTemp = <E, R>(
   directory: string,
   content: Stream.Stream<Uint8Array, E, R>
 ): Effect.Effect<TempFile, E | PlatformError, R> =>
-  Effect.flatMap(Effect.service(NodeFiles), (files) => {
-    const path = tempPathIn(directory)
-    const hash = createHash("sha256")
-    let size = 0
-    // Only a file we created is removed: `wx` failing with EEXIST names someone else's.
-    let opened = false
-    const open = Effect.tryPromise({
-      try: async () => {
-        const handle = await step("open", path, () => files.open(path, "wx", FILE_MODE))
-        opened = true
-        return handle
-      },
-      catch: toPlatformError(path)
-    })
-    const fill = (handle: NodeFileHandle) =>
-      Effect.andThen(
-        Stream.runForEach(content, (chunk) => {
-          hash.update(chunk)
-          size += chunk.byteLength
-          return Effect.tryPromise({ try: () => writeAll(handle, path, chunk), catch: toPlatformError(path) })
-        }),
-        Effect.tryPromise({ try: () => step("sync", path, () => handle.sync()), catch: toPlatformError(path) })
-      )
-    const written = Effect.acquireUseRelease(open, fill, (handle) => Effect.promise(() => closeQuietly(handle)))
-    return Effect.map(
-      Effect.onExit(written, (exit) =>
-        exit._tag === "Success" || !opened ? Effect.void : Effect.promise(() => unlinkQuietly(files, path))),
-      () => ({ path, sha256: hash.digest("hex"), size })
-    )
+  Effect.flatMap(backend, (b) =>
+    Effect.suspend(() => {
+      const path = tempPathIn(directory)
+      const hash = createHash("sha256")
+      let size = 0
+      const hashed = Stream.map(content, (chunk) => {
+        hash.update(chunk)
+        size += chunk.byteLength
+        return chunk
+      })
+      const written = b._tag === "Node" ? streamIntoNode(b.files, path, hashed) : streamIntoFileSystem(b.fs, path, hashed)
+      return Effect.map(written, () => ({ path, sha256: hash.digest("hex"), size }))
+    }))
+
+/**
+ * Creates `path` (`wx`, 0600), writes every chunk of `content`, fsyncs and closes it. On failure
+ * or interruption the file is removed — but only a file we created (`wx` failing with EEXIST
+ * names someone else's).
+ */
+const streamIntoNode = <E, R>(files: NodeFilesShape, path: string, content: Stream.Stream<Uint8Array, E, R>) => {
+  let opened = false
+  const open = Effect.tryPromise({
+    try: async () => {
+      const handle = await step("open", path, () => files.open(path, "wx", FILE_MODE))
+      opened = true
+      return handle
+    },
+    catch: toPlatformError(path)
   })
+  const fill = (handle: NodeFileHandle) =>
+    Effect.andThen(
+      Stream.runForEach(content, (chunk) => Effect.tryPromise({ try: () => writeAll(handle, path, chunk), catch: toPlatformError(path) })),
+      Effect.tryPromise({ try: () => step("sync", path, () => handle.sync()), catch: toPlatformError(path) })
+    )
+  const written = Effect.acquireUseRelease(open, fill, (handle) => Effect.promise(() => closeQuietly(handle)))
+  return Effect.onExit(written, unlessSuccess(Effect.suspend(() => opened ? Effect.promise(() => unlinkQuietly(files, path)) : Effect.void)))
+}
+
+/** `streamIntoNode` through the Effect `FileSystem`. */
+const streamIntoFileSystem = <E, R>(fs: FileSystem.FileSystem, path: string, content: Stream.Stream<Uint8Array, E, R>) => {
+  let opened = false
+  const written = Effect.scoped(Effect.flatMap(fs.open(path, { flag: "wx", mode: FILE_MODE }), (file) => {
+    opened = true
+    return Effect.andThen(Stream.runForEach(content, (chunk) => file.writeAll(chunk)), file.sync)
+  }))
+  return Effect.onExit(written, unlessSuccess(Effect.suspend(() => opened ? Effect.ignore(fs.remove(path)) : Effect.void)))
+}
 
 /**
  * `writeTemp` for content already in one buffer: open `wx` (0600), write, fsync, close, as one
@@ -325,7 +385,10 @@ export const writeTemp = <E, R>(
  */
 export const writeTempBytes = (directory: string, bytes: Uint8Array): Effect.Effect<TempFile, PlatformError> =>
   Effect.map(
-    run(directory, (files) => createTempAsync(files, directory, bytes)),
+    onBackend(directory, (files) => createTempAsync(files, directory, bytes), (fs) => {
+      const path = tempPathIn(directory)
+      return Effect.as(streamIntoFileSystem(fs, path, Stream.make(bytes)), path)
+    }),
     (path) => ({ path, sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.byteLength })
   )
 
@@ -334,7 +397,13 @@ export const writeTempBytes = (directory: string, bytes: Uint8Array): Effect.Eff
  * survives a power loss. An existing folder is fine (its mode is left as it is).
  */
 export const makeDirectoryDurable = (directory: string): Effect.Effect<void, PlatformError> =>
-  run(directory, (files) => makeDirectoryDurableAsync(files, directory))
+  onBackend(directory, (files) => makeDirectoryDurableAsync(files, directory), (fs) => makeDirectoryDurableFs(fs, directory))
+
+const makeDirectoryDurableFs = (fs: FileSystem.FileSystem, directory: string): Effect.Effect<void, PlatformError> =>
+  Effect.andThen(fs.makeDirectory(directory, { recursive: true, mode: DIRECTORY_MODE }), syncDirectoryFs(fs, dirname(directory)))
+
+const syncDirectoryFs = (fs: FileSystem.FileSystem, directory: string): Effect.Effect<void, PlatformError> =>
+  Effect.scoped(Effect.flatMap(fs.open(directory, { flag: "r" }), (handle) => handle.sync))
 
 /**
  * Gives the file `source` the additional name `target` without replacing an existing file:
@@ -348,7 +417,40 @@ export const makeDirectoryDurable = (directory: string): Effect.Effect<void, Pla
  * ```
  */
 export const placeNoClobber = (source: string, target: string): Effect.Effect<PublishOutcome, PlatformError> =>
-  run(target, (files) => placeNoClobberAsync(files, source, target))
+  onBackend(target, (files) => placeNoClobberAsync(files, source, target), (fs) => placeNoClobberFs(fs, source, target))
+
+const placeNoClobberFs = (fs: FileSystem.FileSystem, source: string, target: string): Effect.Effect<PublishOutcome, PlatformError> =>
+  fs.link(source, target).pipe(
+    Effect.as(CREATED),
+    Effect.catchIf((error) => error.reason._tag === "AlreadyExists", () => Effect.succeed(EXISTED)),
+    Effect.catchIf(
+      (error) => linkUnsupportedCodes.has(errnoCode(error) ?? ""),
+      () => Effect.flatMap(fs.exists(target), (exists) => exists ? Effect.succeed(EXISTED) : Effect.as(fs.rename(source, target), CREATED))
+    )
+  )
+
+/** `publishAsync` through the Effect `FileSystem` (the folder is not checked for links here). */
+const publishFs = (
+  fs: FileSystem.FileSystem,
+  tempPath: string,
+  finalPath: string,
+  mode: PublishMode,
+  options: PublishOptions | undefined
+): Effect.Effect<PublishOutcome, PlatformError> =>
+  Effect.gen(function*() {
+    const directory = dirname(finalPath)
+    const attempt = mode === "replace" ? Effect.as(fs.rename(tempPath, finalPath), CREATED) : placeNoClobberFs(fs, tempPath, finalPath)
+    const outcome: PublishOutcome = yield* options?.createDirectory === true
+      ? attempt.pipe(Effect.catchIf(isNotFound, () => Effect.andThen(makeDirectoryDurableFs(fs, directory), attempt)))
+      : attempt
+    const sync = syncDirectoryFs(fs, directory)
+    if (mode === "replace") {
+      yield* sync
+      return outcome
+    }
+    yield* Effect.all([Effect.ignore(fs.remove(tempPath)), sync], { concurrency: 2, discard: true })
+    return outcome
+  })
 
 /**
  * Gives the fsynced temp file `tempPath` the name `finalPath`, removes the temp name and fsyncs
@@ -368,7 +470,14 @@ export const publish = (
   mode: PublishMode,
   options?: PublishOptions
 ): Effect.Effect<PublishOutcome, PlatformError> =>
-  removeUnlessSuccess(tempPath, run(finalPath, (files) => publishAsync(files, tempPath, finalPath, mode, options)))
+  removeUnlessSuccess(
+    tempPath,
+    onBackend(
+      finalPath,
+      (files) => publishAsync(files, tempPath, finalPath, mode, options),
+      (fs) => publishFs(fs, tempPath, finalPath, mode, options)
+    )
+  )
 
 /**
  * Both steps for one buffer, in one go: opens the final name's folder (refusing a symbolic link
@@ -410,15 +519,19 @@ export const createNoClobber = (
 
 /** fsyncs a folder so that names created or removed in it are durable. */
 export const syncDirectory = (directory: string): Effect.Effect<void, PlatformError> =>
-  run(directory, (files) => syncDirectoryAsync(files, directory))
+  onBackend(directory, (files) => syncDirectoryAsync(files, directory), (fs) => syncDirectoryFs(fs, directory))
 
 /** Removes `path`; a missing file is not an error. Returns whether it was there. */
 export const removeFile = (path: string): Effect.Effect<boolean, PlatformError> =>
-  run(path, (files) =>
-    files.unlink(path).then(() => true, (error: unknown) => {
-      if (codeOf(error) === "ENOENT") return false
-      throw new StepFailure("remove", path, error)
-    }))
+  onBackend(
+    path,
+    (files) =>
+      files.unlink(path).then(() => true, (error: unknown) => {
+        if (codeOf(error) === "ENOENT") return false
+        throw new StepFailure("remove", path, error)
+      }),
+    (fs) => fs.remove(path).pipe(Effect.as(true), Effect.catchIf(isNotFound, () => Effect.succeed(false)))
+  )
 
 /** What `sweepTempFiles` removed: the paths and their bytes. */
 export interface SweptTemps {

@@ -4,9 +4,12 @@
  * async function instead of one Effect `FileSystem` call (and one scope) per syscall, which is
  * where a 4 KiB durable write spent a fifth of its time (see docs/DECISIONS.md).
  *
- * `NodeFiles` is a `Context.Reference` whose default is `node:fs/promises` itself, so nothing has
- * to provide it; a test provides a wrapped one to fail chosen calls on cue
- * (`test/support/FaultyFileSystem.ts` does it with the same controller as its `FileSystem`).
+ * Who uses which: the blob store always makes these direct calls (`nodeFiles`, or the `NodeFiles`
+ * service when one is provided). `DurableFile` makes them when `NodeFiles` is in context (the
+ * blob store puts it there), and otherwise goes through the Effect `FileSystem` in context, as the
+ * archive's day files do — so a `FileSystem` wrapped to fail on cue still reaches every step. A
+ * test provides a wrapped `NodeFiles` to fail chosen calls (`test/support/FaultyFileSystem.ts`
+ * provides both, driven by one controller, under the same call names).
  * Failures are turned into the same `PlatformError` the Effect `FileSystem` gives
  * (`fromNodeError`), so callers classify them in one place.
  *
@@ -46,14 +49,15 @@ export interface NodeFilesShape {
 }
 
 /**
- * The file calls in use; `node:fs/promises` unless a test provides a wrapped set.
+ * The direct file calls, when provided: `DurableFile` then makes them instead of going through
+ * the Effect `FileSystem`.
  *
  * @example
  * ```ts
- * const files = yield* NodeFiles
- * yield* Effect.tryPromise({ try: () => files.unlink(path), catch: (e) => fromNodeError("unlink", path, e) })
+ * program.pipe(Effect.provideService(NodeFiles, nodeFiles))
  * ```
  */
-export const NodeFiles = Context.Reference<NodeFilesShape>("@uncaged/nerve-store/fs/NodeFiles", {
-  defaultValue: () => fsp
-})
+export class NodeFiles extends Context.Service<NodeFiles, NodeFilesShape>()("@uncaged/nerve-store/fs/NodeFiles") {}
+
+/** `node:fs/promises` itself. */
+export const nodeFiles: NodeFilesShape = fsp

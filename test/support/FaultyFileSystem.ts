@@ -154,7 +154,7 @@ export const faultyNodeFiles = (faults: Faults, files: NodeFilesShape = fsp): No
 }
 
 /** The Node file system (and `Path`) with `faults` injected, also into the direct calls (`NodeFiles`). */
-export const FaultyFileSystem = (faults: Faults): Layer.Layer<FileSystem.FileSystem | Path.Path> =>
+export const FaultyFileSystem = (faults: Faults): Layer.Layer<FileSystem.FileSystem | Path.Path | NodeFiles> =>
   Layer.merge(FaultyEffectFileSystem(faults), Layer.succeed(NodeFiles, faultyNodeFiles(faults)))
 
 /** Only the Effect `FileSystem` (and `Path`) with `faults` injected. */

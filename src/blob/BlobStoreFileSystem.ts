@@ -65,9 +65,8 @@ export const make = (
         return bytes
       }),
       stream: (input) =>
-        Stream.unwrap(Effect.map(parseDigest(input), (digest) => streamVerified(env, digest, "BlobStore.stream"))).pipe(
-          Stream.withSpan("BlobStore.stream", { attributes: { digest: String(input).trim().toLowerCase() } })
-        ),
+        Stream.unwrap(Effect.map(parseDigest(input), (digest) =>
+          streamVerified(env, digest, "BlobStore.stream").pipe(Stream.withSpan("BlobStore.stream", { attributes: { digest } })))),
       exists: Effect.fn("BlobStore.exists")(function*(input: string) {
         const digest = yield* parseDigest(input)
         yield* Effect.annotateCurrentSpan({ digest })

@@ -109,25 +109,22 @@ export const readChunk = (
     catch: (error) => classifyPlatformError(operation, path, fromNodeError("read", path, error))
   })
 
-/** The whole blob file, opened without following links: open, size, read, close in one step. */
+/**
+ * The whole blob file, opened without following links (`O_NOFOLLOW`), while the shard folder is
+ * checked beside it: one `readFile` plus one `lstat`, side by side.
+ */
 export const readBlobFile = (env: BlobEnv, digest: BlobDigest, operation: string): Effect.Effect<Uint8Array, BlobNotFound | BlobStoreError> => {
+  const shard = env.paths.shardDir(digest)
   const file = env.paths.blobPath(digest)
   return Effect.tryPromise({
     try: async () => {
-      const handle = await openAsync(env, digest, operation)
-      try {
-        const { size } = await handle.stat()
-        const bytes = new Uint8Array(size)
-        let offset = 0
-        while (offset < size) {
-          const { bytesRead } = await handle.read(bytes, offset, size - offset, offset)
-          if (bytesRead === 0) break
-          offset += bytesRead
-        }
-        return offset === size ? bytes : bytes.subarray(0, offset)
-      } finally {
-        await handle.close().catch(() => undefined)
-      }
+      const [kind, read] = await Promise.allSettled([kindOfAsync(env.files, shard), env.files.readFile(file, { flag: readFlags })])
+      if (kind.status === "fulfilled" && kind.value === "symlink") throw new Typed(symbolicLinkRefused(operation, shard))
+      if (kind.status === "rejected") throw new Typed(classifyPlatformError(operation, shard, fromNodeError("stat", shard, kind.reason)))
+      if (read.status === "fulfilled") return read.value
+      if (codeOf(read.reason) === "ELOOP") throw new Typed(symbolicLinkRefused(operation, file))
+      const error = fromNodeError("readFile", file, read.reason)
+      throw new Typed(isAbsent(error) ? new BlobNotFound({ digest }) : classifyPlatformError(operation, file, error))
     },
     catch: toTyped(operation, file)
   })

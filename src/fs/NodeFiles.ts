@@ -46,6 +46,7 @@ export interface NodeFilesShape {
   readonly mkdir: (path: string, options: { readonly recursive: boolean; readonly mode: number }) => Promise<string | undefined>
   readonly lstat: (path: string) => Promise<NodeLstat>
   readonly readdir: (path: string, options: { readonly withFileTypes: true }) => Promise<Array<Dirent>>
+  readonly readFile: (path: string, options: { readonly flag: number }) => Promise<Uint8Array>
 }
 
 /**

@@ -12,7 +12,8 @@
 // The same controller also wraps the direct `node:fs/promises` calls of `DurableFile` and the blob
 // store (`NodeFiles`), under the same names: `open` (with its flag, "wx" for a new temp file, "r"
 // for a folder or a blob), `file.writeAll`, `file.sync`, `file.read`, `file.stat`, `link`, `rename`,
-// `remove` (unlink), `makeDirectory` (mkdir), `stat` (lstat) and `readDirectory` (readdir). A fault
+// `remove` (unlink), `makeDirectory` (mkdir), `stat` (lstat), `readDirectory` (readdir) and
+// `readFile` (which also checks `open` "r" and `file.read`, the calls it makes). A fault
 // armed once therefore fires whichever path the code under test takes.
 import { NodeServices } from "@effect/platform-node"
 import { Effect, FileSystem, Layer, type Path } from "effect"
@@ -149,7 +150,12 @@ export const faultyNodeFiles = (faults: Faults, files: NodeFilesShape = fsp): No
     rename: (from, to) => guard("rename", "rename", to, () => files.rename(from, to)),
     mkdir: (path, options) => guard("makeDirectory", "mkdir", path, () => files.mkdir(path, options)),
     lstat: (path) => guard("stat", "lstat", path, () => files.lstat(path)),
-    readdir: (path, options) => guard("readDirectory", "scandir", path, () => files.readdir(path, options))
+    readdir: (path, options) => guard("readDirectory", "scandir", path, () => files.readdir(path, options)),
+    // A whole-file read is an open ("r") and reads: faults armed on either fire here too.
+    readFile: (path, options) =>
+      guard("open", "open", path, () =>
+        guard("file.read", "read", path, () =>
+          guard("readFile", "read", path, () => files.readFile(path, options))), "r")
   }
 }
 

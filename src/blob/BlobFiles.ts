@@ -2,8 +2,8 @@
  * Touching a blob's file without ever following a symbolic link out of the root: the shard
  * folder is `lstat`ed (a link there is refused) and the blob itself is opened with `O_NOFOLLOW`
  * (and `O_NONBLOCK`, so a FIFO planted under a blob name cannot hang a read). The two run side by
- * side, so a read costs no extra round trip; a file opened through a linked shard folder is closed
- * unread.
+ * side; a file opened through a linked shard folder is closed unread. A shard folder found to be
+ * a real folder is remembered (`BlobEnv.checkedShards`), so later reads cost one call.
  *
  * @since 0.7.0
  */
@@ -64,10 +64,20 @@ export const checkShard = (env: BlobEnv, digest: BlobDigest, operation: string):
       : Effect.succeed(kind === "directory" ? "present" : "absent"))
 }
 
+/**
+ * The shard folder's kind, or `"directory"` without a call when this store has checked it before
+ * (see `BlobEnv.checkedShards`); a real folder is remembered.
+ */
+const shardKindAsync = (env: BlobEnv, shard: string): Promise<EntryKind> =>
+  env.checkedShards.has(shard) ? Promise.resolve("directory") : kindOfAsync(env.files, shard).then((kind) => {
+    if (kind === "directory") env.checkedShards.add(shard)
+    return kind
+  })
+
 const openAsync = async (env: BlobEnv, digest: BlobDigest, operation: string): Promise<NodeFileHandle> => {
   const shard = env.paths.shardDir(digest)
   const file = env.paths.blobPath(digest)
-  const [kind, opened] = await Promise.allSettled([kindOfAsync(env.files, shard), env.files.open(file, readFlags)])
+  const [kind, opened] = await Promise.allSettled([shardKindAsync(env, shard), env.files.open(file, readFlags)])
   const refuse = (error: BlobNotFound | BlobStoreError) => {
     if (opened.status === "fulfilled") void opened.value.close().catch(() => undefined)
     return new Typed(error)
@@ -109,6 +119,13 @@ export const readChunk = (
     catch: (error) => classifyPlatformError(operation, path, fromNodeError("read", path, error))
   })
 
+/** The typed error of a failed read of the blob file. */
+const readFailure = (operation: string, digest: BlobDigest, file: string, cause: unknown): BlobNotFound | BlobStoreError => {
+  if (codeOf(cause) === "ELOOP") return symbolicLinkRefused(operation, file)
+  const error = fromNodeError("readFile", file, cause)
+  return isAbsent(error) ? new BlobNotFound({ digest }) : classifyPlatformError(operation, file, error)
+}
+
 /**
  * The whole blob file, opened without following links (`O_NOFOLLOW`), while the shard folder is
  * checked beside it: one `readFile` plus one `lstat`, side by side.
@@ -116,15 +133,24 @@ export const readChunk = (
 export const readBlobFile = (env: BlobEnv, digest: BlobDigest, operation: string): Effect.Effect<Uint8Array, BlobNotFound | BlobStoreError> => {
   const shard = env.paths.shardDir(digest)
   const file = env.paths.blobPath(digest)
+  const readFile = Effect.callback<Uint8Array, BlobNotFound | BlobStoreError>((resume) =>
+    env.files.readFile(file, { flag: readFlags }, (error, bytes) =>
+      resume(bytes !== undefined && (error === null || error === undefined) ? Effect.succeed(bytes) : Effect.fail(readFailure(operation, digest, file, error))))
+  )
+  // The common case: one call, no shard check (see `BlobEnv.checkedShards`).
+  if (env.checkedShards.has(shard)) return readFile
   return Effect.tryPromise({
     try: async () => {
-      const [kind, read] = await Promise.allSettled([kindOfAsync(env.files, shard), env.files.readFile(file, { flag: readFlags })])
+      const [kind, read] = await Promise.allSettled([
+        shardKindAsync(env, shard),
+        new Promise<Uint8Array>((resolve, reject) =>
+          env.files.readFile(file, { flag: readFlags }, (error, bytes) => bytes !== undefined && (error === null || error === undefined) ? resolve(bytes) : reject(error))
+        )
+      ])
       if (kind.status === "fulfilled" && kind.value === "symlink") throw new Typed(symbolicLinkRefused(operation, shard))
       if (kind.status === "rejected") throw new Typed(classifyPlatformError(operation, shard, fromNodeError("stat", shard, kind.reason)))
       if (read.status === "fulfilled") return read.value
-      if (codeOf(read.reason) === "ELOOP") throw new Typed(symbolicLinkRefused(operation, file))
-      const error = fromNodeError("readFile", file, read.reason)
-      throw new Typed(isAbsent(error) ? new BlobNotFound({ digest }) : classifyPlatformError(operation, file, error))
+      throw new Typed(readFailure(operation, digest, file, read.reason))
     },
     catch: toTyped(operation, file)
   })

@@ -59,9 +59,8 @@ export const make = (
         ),
       read: Effect.fn("BlobStore.read")(function*(input: string) {
         const digest = yield* parseDigest(input)
-        yield* Effect.annotateCurrentSpan({ digest })
         const bytes = yield* readVerified(env, digest, "BlobStore.read")
-        yield* Effect.annotateCurrentSpan({ bytes: bytes.byteLength })
+        yield* Effect.annotateCurrentSpan({ digest, bytes: bytes.byteLength })
         return bytes
       }),
       stream: (input) =>

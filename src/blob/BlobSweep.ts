@@ -102,8 +102,11 @@ const shards = (
     const names: Array<string> = []
     for (const entry of entries) {
       if (!isShardName(entry.name)) continue
-      if (entry.kind === "symlink") onSuspicious(suspiciousShard(env.paths.inRoot(entry.name)))
-      else if (entry.kind === "directory") names.push(entry.name)
+      const shard = env.paths.inRoot(entry.name)
+      if (entry.kind === "symlink") {
+        env.checkedShards.delete(shard)
+        onSuspicious(suspiciousShard(shard))
+      } else if (entry.kind === "directory") names.push(entry.name)
     }
     return names
   })

@@ -19,8 +19,7 @@ import { NodeServices } from "@effect/platform-node"
 import { Effect, FileSystem, Layer, type Path } from "effect"
 import * as PlatformError from "effect/PlatformError"
 import { constants } from "node:fs"
-import * as fsp from "node:fs/promises"
-import { type NodeFileHandle, NodeFiles, type NodeFilesShape } from "../../src/fs/NodeFiles.ts"
+import { type NodeFileHandle, NodeFiles, nodeFiles, type NodeFilesShape } from "../../src/fs/NodeFiles.ts"
 
 /** The errno codes a fault can carry, with the `PlatformError` tag Node's own mapping gives them. */
 const tagOf = {
@@ -137,7 +136,7 @@ const wrapHandle = (handle: NodeFileHandle, path: string, faults: Faults): NodeF
 }
 
 /** `node:fs/promises` (as `NodeFiles`) with `faults` injected, under the `FileSystem` call names. */
-export const faultyNodeFiles = (faults: Faults, files: NodeFilesShape = fsp): NodeFilesShape => {
+export const faultyNodeFiles = (faults: Faults, files: NodeFilesShape = nodeFiles): NodeFilesShape => {
   const guard = <A>(call: FaultyCall, syscall: string, path: string, run: () => Promise<A>, flag?: string): Promise<A> => {
     const errno = faults.check(call, path, flag)
     return errno === undefined ? run() : Promise.reject(nodeFailure(errno, syscall, path))
@@ -152,10 +151,11 @@ export const faultyNodeFiles = (faults: Faults, files: NodeFilesShape = fsp): No
     lstat: (path) => guard("stat", "lstat", path, () => files.lstat(path)),
     readdir: (path, options) => guard("readDirectory", "scandir", path, () => files.readdir(path, options)),
     // A whole-file read is an open ("r") and reads: faults armed on either fire here too.
-    readFile: (path, options) =>
-      guard("open", "open", path, () =>
-        guard("file.read", "read", path, () =>
-          guard("readFile", "read", path, () => files.readFile(path, options))), "r")
+    readFile: (path, options, callback) => {
+      const errno = faults.check("open", path, "r") ?? faults.check("file.read", path) ?? faults.check("readFile", path)
+      if (errno === undefined) files.readFile(path, options, callback)
+      else queueMicrotask(() => callback(nodeFailure(errno, "read", path)))
+    }
   }
 }
 

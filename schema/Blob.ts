@@ -121,11 +121,12 @@ export type BlobCheck = typeof BlobCheck.Type
 
 /**
  * What `verifyAll` found: one entry per blob (in digest order), the totals, and what it refused
- * to follow (`suspicious`: e.g. a shard folder that is a symbolic link).
+ * to follow (`suspicious`: e.g. a shard folder that is a symbolic link; the file-system store
+ * always sets it, a report built from single `verify` calls may leave it out).
  */
 export const VerifyReport = Schema.Struct({
   entries: Schema.Array(BlobCheck),
-  suspicious: Schema.Array(BlobSuspicious),
+  suspicious: Schema.optionalKey(Schema.Array(BlobSuspicious)),
   totals: Schema.Struct({
     checked: Schema.Int,
     ok: Schema.Int,

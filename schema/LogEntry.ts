@@ -68,3 +68,15 @@ export const LogStreamQuery = Schema.Struct({
   limit: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(1))))
 })
 export type LogStreamQuery = typeof LogStreamQuery.Type
+
+/**
+ * What `follow` watches: rows matching the filters with an id above `afterId` (default: the last
+ * row at the moment `follow` starts, so only rows appended from then on).
+ */
+export const FollowQuery = Schema.Struct({
+  source: Schema.optional(Schema.String),
+  type: Schema.optional(Schema.String),
+  refId: Schema.optional(Schema.String),
+  afterId: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))))
+})
+export type FollowQuery = typeof FollowQuery.Type

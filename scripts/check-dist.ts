@@ -7,10 +7,10 @@ import * as layers from "@uncaged/nerve-store/layers"
 const expected = {
   "@uncaged/nerve-store": [
     "AppendInput", "ArchiveCompression", "ArchiveDayResult", "ArchiveError", "ArchiveErrorReason", "ArchiveOptions",
-    "ArchivePlan", "ArchiveProgress", "ArchiveResult", "ArchivedDay", "BlobCheck", "BlobDigest", "BlobDigestFromString",
+    "ArchivePlan", "ArchiveProgress", "ArchiveResult", "ArchivedDay", "ArchivedDayStatus", "BlobCheck", "BlobDigest", "BlobDigestFromString",
     "BlobMismatch", "BlobNotFound", "BlobOk", "BlobStat", "BlobStore", "BlobStoreError", "BlobStoreErrorReason", "BlobSuspicious",
-    "BlobUnreadable", "CorruptRow", "DEFAULT_LOG_RETENTION_MS", "DEFAULT_QUERY_LIMIT", "DEFAULT_TEMP_MAX_AGE",
-    "DataDirectoryError", "DatabaseError", "DatabaseErrorReason", "DayFinished", "DayProgress", "DaySkipped",
+    "BlobUnreadable", "CliOutput", "CorruptRow", "DEFAULT_KEEP_RESTORED_MS", "DEFAULT_LOG_RETENTION_MS", "DEFAULT_QUERY_LIMIT", "DEFAULT_TEMP_MAX_AGE",
+    "DataDirectoryError", "DatabaseError", "DatabaseErrorReason", "DayFailed", "DayFinished", "DayProgress", "DaySkipped",
     "DayStarted", "DigestMismatch", "FileErrorReason", "GcOptions", "GcResult", "GetThreadRoundsParams",
     "IllegalTransition", "InvalidDigest", "InvalidInput", "InvalidUtcDay", "LOG_ARCHIVE_META_KEY", "LogArchive",
     "LogEntry", "LogId", "LogOrder", "LogQuery", "LogStore", "LogStreamQuery", "MAX_QUERY_LIMIT", "MAX_TIMESTAMP_MS",
@@ -18,7 +18,9 @@ const expected = {
     "RunTransitionInput", "RunTrigger", "RunsQuery", "ThreadEvent", "ThreadMessage", "ThreadRoundRow", "TimestampMs",
     "TriggerPayload", "UTC_DAY_MS", "UtcDay", "VerifyReport", "WorkflowRun", "WorkflowRunStatus", "assertValidUtcDay",
     "WellFormedText", "compareIsoDays", "isBlobDigest", "isValidUtcDay", "lastArchivableUtcDay", "nextUtcDay", "parseDigest",
-    "parseUtcDay", "prevUtcDay", "utcDateStringFromMs", "utcDayEndExclusiveMs", "utcDayStartMs"
+    "parseUtcDay", "prevUtcDay", "utcDateStringFromMs", "utcDayEndExclusiveMs", "utcDayStartMs",
+    // issue 8 (leases, safe retries, daemon reads)
+    "DEFAULT_RUNS_LIMIT", "DEFAULT_THREAD_ROUNDS_LIMIT", "FollowQuery", "IdempotencyConflict", "MAX_RUNS_LIMIT", "RUN_STARTED_TYPE", "RecoverOrphansOptions", "RunLease", "RunLeased", "RunMismatch", "RunStatusFilter", "RunsCursor", "RunsStreamQuery", "THREAD_EVENT_TYPE", "THREAD_MESSAGE_TYPE", "ThreadMessageInput", "WORKFLOW_SOURCE", "WriteOptions"
   ],
   "@uncaged/nerve-store/layers": [
     "ARCHIVE_FOLDER", "BLOB_FOLDER", "BlobStoreFileSystem", "BlobStoreMemory", "DATABASE_FILE", "DatabaseFile",

@@ -10,21 +10,24 @@
 // The services: tags and shapes.
 export { BlobStore, type BlobStoreShape } from "./BlobStore.ts"
 export { type ArchiveProgressListener, LogArchive, type LogArchiveShape } from "./LogArchive.ts"
-export { LogStore, type LogStoreShape, type TransitionResult } from "./LogStore.ts"
+export { type FollowOptions, LogStore, type LogStoreOptions, type LogStoreShape, type TransitionResult } from "./LogStore.ts"
 
 // The data they take and return.
 export {
   ArchiveCompression,
   ArchivedDay,
+  ArchivedDayStatus,
   ArchiveDayResult,
   ArchiveOptions,
   ArchivePlan,
   ArchiveProgress,
   ArchiveResult,
+  DayFailed,
   DayFinished,
   DayProgress,
   DaySkipped,
   DayStarted,
+  DEFAULT_KEEP_RESTORED_MS,
   PlannedDay,
   RestoreResult
 } from "../schema/Archive.ts"
@@ -45,17 +48,47 @@ export {
   parseDigest,
   VerifyReport
 } from "../schema/Blob.ts"
-export { AppendInput, DEFAULT_QUERY_LIMIT, LogEntry, LogOrder, LogQuery, LogStreamQuery, MAX_QUERY_LIMIT } from "../schema/LogEntry.ts"
-export { LogId, MAX_TIMESTAMP_MS, NonEmptyText, TimestampMs, WellFormedText } from "../schema/Primitives.ts"
-export { GetThreadRoundsParams, RunTrigger, ThreadEvent, ThreadMessage, ThreadRoundRow, TriggerPayload } from "../schema/Thread.ts"
 export {
+  AppendInput,
+  DEFAULT_QUERY_LIMIT,
+  FollowQuery,
+  LogEntry,
+  LogOrder,
+  LogQuery,
+  LogStreamQuery,
+  MAX_QUERY_LIMIT
+} from "../schema/LogEntry.ts"
+export { LogId, MAX_TIMESTAMP_MS, NonEmptyText, TimestampMs, WellFormedText } from "../schema/Primitives.ts"
+export {
+  DEFAULT_THREAD_ROUNDS_LIMIT,
+  GetThreadRoundsParams,
+  type GetThreadRoundsInput,
+  RunTrigger,
+  ThreadEvent,
+  ThreadMessage,
+  ThreadMessageInput,
+  ThreadRoundRow,
+  TriggerPayload
+} from "../schema/Thread.ts"
+export {
+  DEFAULT_RUNS_LIMIT,
   MarkOrphansOptions,
+  MAX_RUNS_LIMIT,
+  RecoverOrphansOptions,
+  RunLease,
+  RunsCursor,
   RunsQuery,
+  RunStatusFilter,
+  RunsStreamQuery,
   RunTransition,
   RunTransitionInput,
   WorkflowRun,
-  WorkflowRunStatus
+  WorkflowRunStatus,
+  WriteOptions
 } from "../schema/WorkflowRun.ts"
+
+// The log conventions of workflow runs (SPEC §Log conventions): write threads without magic strings.
+export { RUN_STARTED_TYPE, THREAD_EVENT_TYPE, THREAD_MESSAGE_TYPE, WORKFLOW_SOURCE } from "./domain/ThreadLog.ts"
 
 // Every error, their reasons, and their union.
 export {
@@ -70,10 +103,13 @@ export {
   DataDirectoryError,
   DigestMismatch,
   FileErrorReason,
+  IdempotencyConflict,
   IllegalTransition,
   InvalidDigest,
   InvalidInput,
   InvalidUtcDay,
+  RunLeased,
+  RunMismatch,
   RunNotFound
 } from "../schema/Errors.ts"
 export type { NerveStoreError } from "../schema/Errors.ts"
@@ -95,3 +131,6 @@ export {
   utcDayEndExclusiveMs,
   utcDayStartMs
 } from "./domain/UtcDay.ts"
+
+// The `--json` output of the `nerve-store` CLI, as schemas.
+export * as CliOutput from "./cli/Output.ts"

@@ -98,6 +98,49 @@ export const migrations: ReadonlyArray<Migration> = [
           max_id INTEGER,
           archived_at INTEGER NOT NULL
         );`)
+  },
+  {
+    version: 4,
+    name: "run_leases, idempotency_keys, and runs paged newest first",
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS run_leases (
+          run_id TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          boot TEXT NOT NULL,
+          expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS idx_run_leases_owner ON run_leases(owner, boot);
+        CREATE TABLE IF NOT EXISTS idempotency_keys (
+          key TEXT PRIMARY KEY,
+          operation TEXT NOT NULL,
+          request TEXT NOT NULL,
+          result TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS idx_idempotency_keys_created_at ON idempotency_keys(created_at);
+        CREATE INDEX IF NOT EXISTS idx_workflow_runs_timestamp ON workflow_runs(timestamp, run_id);`)
+  },
+  {
+    version: 5,
+    name: "archive_pending (a day file about to be published) and archive_restored (days put back by restore)",
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS archive_pending (
+          day TEXT PRIMARY KEY,
+          token TEXT NOT NULL,
+          file TEXT NOT NULL,
+          line_count INTEGER NOT NULL,
+          bytes INTEGER NOT NULL,
+          sha256 TEXT NOT NULL,
+          min_id INTEGER,
+          max_id INTEGER,
+          started_at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS archive_restored (
+          day TEXT PRIMARY KEY,
+          restored_at INTEGER NOT NULL
+        );`)
   }
 ]
 

@@ -1,5 +1,5 @@
 /**
- * File-system faults driven through every step of the blob store (FaultyFileSystem fails chosen
+ * File-system faults driven through every step of the blob store (FaultyFiles fails chosen
  * calls on cue): each failure is a typed `BlobStoreError` with the right `reason`, leaves nothing
  * partial under a blob name (and no temp file), and the same call succeeds once the fault clears.
  */
@@ -10,7 +10,7 @@ import { createHash } from "node:crypto"
 import type { FileErrorReason } from "../../schema/Errors.ts"
 import { BlobStore } from "../../src/BlobStore.ts"
 import { BlobStoreFileSystem } from "../../layers/index.ts"
-import { type Fault, FaultyFileSystem, type Faults, makeFaults } from "../support/FaultyFileSystem.ts"
+import { type Fault, FaultyFiles, type Faults, makeFaults } from "../support/FaultyFileSystem.ts"
 
 const sha256 = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex")
 const utf8 = new TextEncoder()
@@ -31,7 +31,7 @@ const withFaultyStore = <A, E>(body: (ctx: Ctx) => Effect.Effect<A, E, BlobStore
     const root = path.join(dir, "blobs")
     const faults = makeFaults()
     return yield* body({ faults, root, fs, path }).pipe(
-      Effect.provide(BlobStoreFileSystem(root).pipe(Layer.provide(FaultyFileSystem(faults))))
+      Effect.provide(BlobStoreFileSystem(root).pipe(Layer.provide(FaultyFiles(faults))))
     )
   }).pipe(Effect.scoped, Effect.provide(NodeServices.layer))
 

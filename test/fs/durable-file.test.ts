@@ -10,7 +10,7 @@ import { createHash } from "node:crypto"
 import { statSync, utimesSync } from "node:fs"
 import { classify } from "../../src/fs/PlatformErrors.ts"
 import { createNoClobber, isTempName, makeDirectoryDurable, publish, sweepTempFiles, writeTemp, writeTempBytes } from "../../src/fs/DurableFile.ts"
-import { FaultyFileSystem, type Faults, makeFaults } from "../support/FaultyFileSystem.ts"
+import { FaultyFiles, type Faults, makeFaults } from "../support/FaultyFileSystem.ts"
 
 const sha256 = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex")
 const utf8 = new TextEncoder()
@@ -157,7 +157,7 @@ const withFaults = <A, E>(body: (ctx: { readonly dir: string; readonly fs: FileS
     const path = yield* Path.Path
     const dir = yield* fs.makeTempDirectoryScoped({ prefix: "nerve-durable-faults-" })
     return yield* body({ dir, fs, path, faults })
-  }).pipe(Effect.scoped, Effect.provide(Layer.fresh(FaultyFileSystem(faults))))
+  }).pipe(Effect.scoped, Effect.provide(Layer.fresh(FaultyFiles(faults))))
 }
 
 describe("DurableFile under file-system faults", () => {

@@ -9,8 +9,8 @@
 //
 // `file.*` calls are the methods of a handle returned by `open` (writeAll, sync, ...).
 //
-// The same controller also wraps the direct `node:fs/promises` calls of `DurableFile` and the blob
-// store (`NodeFiles`), under the same names: `open` (with its flag, "wx" for a new temp file, "r"
+// `FaultyFiles(faults)` also wraps the direct `node:fs` calls of the blob store and of
+// `DurableFile`'s direct path (`NodeFiles`), with the same controller, under the same names: `open` (with its flag, "wx" for a new temp file, "r"
 // for a folder or a blob), `file.writeAll`, `file.sync`, `file.read`, `file.stat`, `link`, `rename`,
 // `remove` (unlink), `makeDirectory` (mkdir), `stat` (lstat), `readDirectory` (readdir) and
 // `readFile` (which also checks `open` "r" and `file.read`, the calls it makes). A fault
@@ -159,12 +159,18 @@ export const faultyNodeFiles = (faults: Faults, files: NodeFilesShape = nodeFile
   }
 }
 
-/** The Node file system (and `Path`) with `faults` injected, also into the direct calls (`NodeFiles`). */
-export const FaultyFileSystem = (faults: Faults): Layer.Layer<FileSystem.FileSystem | Path.Path | NodeFiles> =>
-  Layer.merge(FaultyEffectFileSystem(faults), Layer.succeed(NodeFiles, faultyNodeFiles(faults)))
+/**
+ * The Node file system (and `Path`) with `faults` injected, and the direct calls (`NodeFiles`)
+ * too: what the blob store and `DurableFile`'s direct path make. One controller drives both.
+ */
+export const FaultyFiles = (faults: Faults): Layer.Layer<FileSystem.FileSystem | Path.Path | NodeFiles> =>
+  Layer.merge(FaultyFileSystem(faults), Layer.succeed(NodeFiles, faultyNodeFiles(faults)))
 
-/** Only the Effect `FileSystem` (and `Path`) with `faults` injected. */
-export const FaultyEffectFileSystem = (faults: Faults): Layer.Layer<FileSystem.FileSystem | Path.Path> =>
+/**
+ * The Node file system (and `Path`) with `faults` injected: what the archive's day files go
+ * through (`DurableFile` takes the Effect `FileSystem` path when no `NodeFiles` is provided).
+ */
+export const FaultyFileSystem = (faults: Faults): Layer.Layer<FileSystem.FileSystem | Path.Path> =>
   Layer.effect(
     FileSystem.FileSystem,
     Effect.map(FileSystem.FileSystem, (fs) => {

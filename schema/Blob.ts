@@ -7,7 +7,7 @@
  *
  * @since 0.6.0
  */
-import { Duration, Effect, Option, Schema, SchemaTransformation } from "effect"
+import { Duration, Effect, Schema, SchemaTransformation } from "effect"
 import { InvalidDigest } from "./Errors.ts"
 
 const digestPattern = /^[0-9a-f]{64}$/
@@ -104,13 +104,29 @@ export const BlobUnreadable = Schema.TaggedStruct("Unreadable", {
 })
 export type BlobUnreadable = typeof BlobUnreadable.Type
 
+/**
+ * Something in the blob tree that the store refused to follow or touch: a shard folder (or
+ * `quarantine/`) that is a symbolic link. `reason` says what it is; nothing behind it was read,
+ * moved or removed.
+ */
+export const BlobSuspicious = Schema.Struct({
+  path: Schema.String,
+  reason: Schema.String
+})
+export type BlobSuspicious = typeof BlobSuspicious.Type
+
 /** The result of checking one blob. */
 export const BlobCheck = Schema.Union([BlobOk, BlobMismatch, BlobUnreadable])
 export type BlobCheck = typeof BlobCheck.Type
 
-/** What `verifyAll` found: one entry per blob (in digest order) and the totals. */
+/**
+ * What `verifyAll` found: one entry per blob (in digest order), the totals, and what it refused
+ * to follow (`suspicious`: e.g. a shard folder that is a symbolic link; the file-system store
+ * always sets it, a report built from single `verify` calls may leave it out).
+ */
 export const VerifyReport = Schema.Struct({
   entries: Schema.Array(BlobCheck),
+  suspicious: Schema.optionalKey(Schema.Array(BlobSuspicious)),
   totals: Schema.Struct({
     checked: Schema.Int,
     ok: Schema.Int,
@@ -123,35 +139,21 @@ export const VerifyReport = Schema.Struct({
 export type VerifyReport = typeof VerifyReport.Type
 
 /**
- * Whether `u` has the shape of a `Duration.Input` (checked for real by `isDurationInput`). NaN is
- * refused here: `Duration.fromInput` would read it as zero, which for `gc` means "every temp file".
- */
-const hasDurationInputShape = (u: unknown): u is Duration.Input =>
-  (typeof u === "number" && !Number.isNaN(u)) || typeof u === "bigint" || typeof u === "string" ||
-  (typeof u === "object" && u !== null)
-
-/** Whether `u` is something `Duration.fromInput` accepts (`5000`, `"1 hour"`, `Duration.minutes(5)`, ...). */
-const isDurationInput = (u: unknown): u is Duration.Input =>
-  hasDurationInputShape(u) && Option.isSome(Duration.fromInput(u))
-
-/**
- * A non-negative age as any `Duration.Input`: milliseconds, `"1 hour"`, a `Duration`,
- * `{ minutes: 5 }`, ...
+ * A non-negative age, built from effect's `Schema.Duration` family: a `Duration`, a number of
+ * milliseconds (`DurationFromMillis`, finite only: `NaN` would read as zero, which for `gc`
+ * means "every temp file") or a string such as `"1 hour"` (`DurationFromString`).
  *
  * @example
  * ```ts
- * Schema.decodeUnknownSync(NonNegativeDurationInput)("90 minutes") // "90 minutes"
+ * Schema.decodeUnknownSync(NonNegativeDurationInput)("90 minutes") // Duration.minutes(90)
  * ```
  */
-export const NonNegativeDurationInput = Schema.declare(isDurationInput, {
-  expected: "a duration (milliseconds, \"1 hour\", a Duration)"
-}).pipe(
-  Schema.check(Schema.makeFilter((input) =>
-    Option.match(Duration.fromInput(input), {
-      onNone: () => "not a duration",
-      onSome: (duration) => !Duration.isNegative(duration) || "must not be negative"
-    })
-  ))
+export const NonNegativeDurationInput = Schema.Union([
+  Schema.Duration,
+  Schema.Finite.pipe(Schema.decodeTo(Schema.Duration, SchemaTransformation.durationFromMillis)),
+  Schema.DurationFromString
+]).pipe(
+  Schema.check(Schema.makeFilter((duration: Duration.Duration) => !Duration.isNegative(duration) || "must not be negative"))
 )
 
 /**
@@ -185,10 +187,14 @@ export type GcOptionsInput = typeof GcOptions.Encoded
 /** The default age after which `gc` removes temp files. */
 export const DEFAULT_TEMP_MAX_AGE: Duration.Duration = Duration.hours(1)
 
-/** What `gc` removed. `bytesFreed` counts temp files and blobs. */
+/**
+ * What `gc` removed. `bytesFreed` counts temp files and blobs. `suspicious` lists what it refused
+ * to enter (a shard folder that is a symbolic link), so nothing outside the root is removed.
+ */
 export const GcResult = Schema.Struct({
   removedTemps: Schema.Array(Schema.String),
   removedBlobs: Schema.Array(BlobDigest),
-  bytesFreed: Schema.Int
+  bytesFreed: Schema.Int,
+  suspicious: Schema.Array(BlobSuspicious)
 })
 export type GcResult = typeof GcResult.Type

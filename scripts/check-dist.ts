@@ -8,7 +8,7 @@ const expected = {
   "@uncaged/nerve-store": [
     "AppendInput", "ArchiveCompression", "ArchiveDayResult", "ArchiveError", "ArchiveErrorReason", "ArchiveOptions",
     "ArchivePlan", "ArchiveProgress", "ArchiveResult", "ArchivedDay", "ArchivedDayStatus", "BlobCheck", "BlobDigest", "BlobDigestFromString",
-    "BlobMismatch", "BlobNotFound", "BlobOk", "BlobStat", "BlobStore", "BlobStoreError", "BlobStoreErrorReason",
+    "BlobMismatch", "BlobNotFound", "BlobOk", "BlobStat", "BlobStore", "BlobStoreError", "BlobStoreErrorReason", "BlobSuspicious",
     "BlobUnreadable", "CliOutput", "CorruptRow", "DEFAULT_KEEP_RESTORED_MS", "DEFAULT_LOG_RETENTION_MS", "DEFAULT_QUERY_LIMIT", "DEFAULT_TEMP_MAX_AGE",
     "DataDirectoryError", "DatabaseError", "DatabaseErrorReason", "DayFailed", "DayFinished", "DayProgress", "DaySkipped",
     "DayStarted", "DigestMismatch", "FileErrorReason", "GcOptions", "GcResult", "GetThreadRoundsParams",

@@ -4,9 +4,15 @@
  * read.
  *
  * The pieces, each in its own module under `src/blob/`: `BlobPath` (digest → path),
- * `BlobWrite` (the publish protocol, through `DurableFile`), `BlobRead` (verified read and
- * stream), `BlobVerify` (check one blob, quarantine), `BlobSweep` (list, verifyAll, gc), and the
- * two implementations `BlobStoreFileSystem` and `BlobStoreMemory`.
+ * `BlobWrite` (the publish protocol, through `DurableFile`), `BlobFiles` (opening a blob without
+ * following a link), `BlobRead` (verified read and stream), `BlobVerify` (check one blob,
+ * quarantine), `BlobSweep` (list, verifyAll, gc, the temp sweep), and the two implementations
+ * `BlobStoreFileSystem` and `BlobStoreMemory`.
+ *
+ * The file-system store never follows a symbolic link out of its root: a linked shard folder,
+ * blob name or `quarantine/` is refused (`BlobStoreError` with code `ELOOP`) or reported
+ * (`suspicious` in `verifyAll` and `gc`). Everything it creates is owner-only (0600 / 0700), and
+ * temp files of killed writers older than `DEFAULT_TEMP_MAX_AGE` are swept when it opens.
  *
  * @since 0.6.0
  */
@@ -66,14 +72,16 @@ export interface BlobStoreShape {
   readonly list: () => Stream.Stream<BlobDigest, BlobStoreError>
   /**
    * Re-hashes every blob: one entry per blob (`Ok`, `Mismatch` — now quarantined —, or
-   * `Unreadable`) and the totals.
+   * `Unreadable`, e.g. a blob name that is a symbolic link), the totals, and `suspicious`: what it
+   * refused to enter (a shard folder that is a symbolic link).
    */
   readonly verifyAll: () => Effect.Effect<VerifyReport, BlobStoreError>
   /**
    * Removes temp files older than `tempOlderThan` (default 1 hour) and, when `live` is given,
-   * every blob not in it. Reports what it removed and the bytes freed. The options are decoded
-   * with the `GcOptions` schema first: a bad `tempOlderThan` or a `live` entry that is not a
-   * digest fails with `InvalidInput` naming the field, and nothing is removed.
+   * every blob not in it (a blob name that is a link is removed as a link; linked shard folders
+   * are listed in `suspicious` and never entered). Reports what it removed and the bytes freed.
+   * The options are decoded with the `GcOptions` schema first: a bad `tempOlderThan` or a `live`
+   * entry that is not a digest fails with `InvalidInput` naming the field, and nothing is removed.
    */
   readonly gc: (options?: GcOptionsInput) => Effect.Effect<GcResult, InvalidInput | BlobStoreError>
 }

@@ -38,6 +38,7 @@ export {
   BlobMismatch,
   BlobOk,
   BlobStat,
+  BlobSuspicious,
   BlobUnreadable,
   DEFAULT_TEMP_MAX_AGE,
   GcOptions,

@@ -1,13 +1,14 @@
 /**
- * What the file-system BlobStore's pieces share: the Effect `FileSystem` and `Path` services
- * (also as a context, for `DurableFile`), the root's paths, and the mapping of a `PlatformError`
- * to the typed `BlobStoreError` / `BlobNotFound`.
+ * What the file-system BlobStore's pieces share: the Effect `FileSystem` and `Path` services and
+ * the direct file calls (`NodeFiles`, also as a context, for `DurableFile`), the root's paths,
+ * and the mapping of a `PlatformError` to the typed `BlobStoreError` / `BlobNotFound`.
  *
  * @since 0.6.0
  */
-import { Context, Effect, FileSystem, Path } from "effect"
+import { Context, Effect, FileSystem, Option, Path } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import { BlobNotFound, BlobStoreError } from "../../schema/Errors.ts"
+import { NodeFiles, nodeFiles, type NodeFilesShape } from "../fs/NodeFiles.ts"
 import { classify, errnoCode, isNotFound } from "../fs/PlatformErrors.ts"
 import type { BlobPaths } from "./BlobPath.ts"
 import { makeBlobPaths } from "./BlobPath.ts"
@@ -17,8 +18,15 @@ export interface BlobEnv {
   readonly fs: FileSystem.FileSystem
   readonly path: Path.Path
   readonly paths: BlobPaths
-  /** `FileSystem` and `Path`, to provide to `DurableFile`'s functions. */
-  readonly context: Context.Context<FileSystem.FileSystem | Path.Path>
+  /** The direct file calls of the hot paths and of every check that must not follow a link. */
+  readonly files: NodeFilesShape
+  /**
+   * Shard folders this store has seen to be real folders (not links). Reads check a shard with
+   * `lstat` the first time only; sweeps always look, and forget a shard they find to be a link.
+   */
+  readonly checkedShards: Set<string>
+  /** `FileSystem`, `Path` and `NodeFiles`, to provide to `DurableFile`'s functions. */
+  readonly context: Context.Context<FileSystem.FileSystem | Path.Path | NodeFiles>
 }
 
 /** Builds the environment of the blob root `root` from the current `FileSystem` and `Path`. */
@@ -26,8 +34,9 @@ export const makeBlobEnv = (root: string): Effect.Effect<BlobEnv, never, FileSys
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const context = Context.make(FileSystem.FileSystem, fs).pipe(Context.add(Path.Path, path))
-    return { fs, path, paths: makeBlobPaths(path, root), context }
+    const files = Option.getOrElse(yield* Effect.serviceOption(NodeFiles), () => nodeFiles)
+    const context = Context.make(FileSystem.FileSystem, fs).pipe(Context.add(Path.Path, path), Context.add(NodeFiles, files))
+    return { fs, path, paths: makeBlobPaths(path, root), files, checkedShards: new Set<string>(), context }
   })
 
 /**
@@ -62,3 +71,13 @@ export const isAbsent = (error: PlatformError): boolean => isNotFound(error) || 
 export const ioErrorOrNotFound = (operation: string, path: string, digest: string) =>
 (error: PlatformError): BlobStoreError | BlobNotFound =>
   isAbsent(error) ? new BlobNotFound({ digest }) : classifyPlatformError(operation, path, error)
+
+/** Whether the error is ELOOP: `O_NOFOLLOW` met a symbolic link. */
+export const isSymbolicLinkError = (error: PlatformError): boolean => errnoCode(error) === "ELOOP"
+
+/** The detail of every refusal to follow a link. */
+export const SYMLINK_DETAIL = "a symbolic link: the blob store never follows a link out of its root"
+
+/** The error of meeting a symbolic link where a shard folder, a blob or `quarantine/` should be. */
+export const symbolicLinkRefused = (operation: string, path: string): BlobStoreError =>
+  new BlobStoreError({ operation, path, reason: "other", code: "ELOOP", detail: SYMLINK_DETAIL })

@@ -5,13 +5,13 @@
  *
  * @since 0.6.0
  */
-import { Effect, Stream } from "effect"
+import { Effect, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
 import type { BlobDigest } from "../../schema/Blob.ts"
 import type { BlobStoreError } from "../../schema/Errors.ts"
 import { type BlobNotFound, DigestMismatch } from "../../schema/Errors.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
-import { ioErrorOrNotFound } from "./BlobEnv.ts"
+import { openBlob, readBlobFile, readChunk } from "./BlobFiles.ts"
 import { CHUNK_SIZE, digestOf } from "./BlobHash.ts"
 
 /** The blob's bytes, after checking that they hash to `digest`. */
@@ -21,8 +21,7 @@ export const readVerified = (
   operation: string
 ): Effect.Effect<Uint8Array, BlobNotFound | DigestMismatch | BlobStoreError> => {
   const file = env.paths.blobPath(digest)
-  return env.fs.readFile(file).pipe(
-    Effect.mapError(ioErrorOrNotFound(operation, file, digest)),
+  return readBlobFile(env, digest, operation).pipe(
     Effect.flatMap((bytes) => {
       const actual = digestOf(bytes)
       return actual === digest ? Effect.succeed(bytes) : Effect.fail(new DigestMismatch({ digest, actual, path: file }))
@@ -47,8 +46,17 @@ export const streamVerified = (
       const actual = hash.digest("hex")
       return actual === digest ? Effect.void : Effect.fail(new DigestMismatch({ digest, actual, path: file }))
     })
-    return env.fs.stream(file, { chunkSize: CHUNK_SIZE }).pipe(
-      Stream.mapError(ioErrorOrNotFound(operation, file, digest)),
+    const chunks = Stream.unwrap(Effect.map(openBlob(env, digest, operation), (handle) =>
+      Stream.paginate(0, (position: number) => {
+        // A fresh buffer per chunk: the consumer may keep it.
+        const buffer = new Uint8Array(CHUNK_SIZE)
+        return Effect.map(readChunk(handle, buffer, position, file, operation), (read) =>
+          [
+            read === 0 ? [] : [buffer.subarray(0, read)],
+            read === 0 ? Option.none<number>() : Option.some(position + read)
+          ] as const)
+      })))
+    return chunks.pipe(
       Stream.map((chunk) => {
         hash.update(chunk)
         return chunk

@@ -109,7 +109,7 @@ export const make: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobStoreShap
         bytes += size
       }
       const n = entries.length
-      return { entries, totals: { checked: n, ok: n, mismatch: 0, unreadable: 0, bytes } }
+      return { entries, suspicious: [], totals: { checked: n, ok: n, mismatch: 0, unreadable: 0, bytes } }
     }),
     gc: Effect.fn("BlobStore.gc")(function*(options?: GcOptionsInput) {
       const { live } = yield* decodeGcOptions(options) // same decoding as the file store
@@ -123,7 +123,7 @@ export const make: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobStoreShap
           removedBlobs.push(digest)
         }
       }
-      return { removedTemps: [], removedBlobs, bytesFreed }
+      return { removedTemps: [], removedBlobs, bytesFreed, suspicious: [] }
     })
   }
 })

@@ -16,13 +16,15 @@
  * @since 0.6.0
  */
 import { Clock, Effect } from "effect"
+import { createHash } from "node:crypto"
 import type { BlobDigest, BlobMismatch, BlobOk } from "../../schema/Blob.ts"
-import type { BlobNotFound, BlobStoreError } from "../../schema/Errors.ts"
-import { placeNoClobber, syncDirectory } from "../fs/DurableFile.ts"
+import { type BlobNotFound, BlobStoreError } from "../../schema/Errors.ts"
+import { DIRECTORY_MODE, placeNoClobber, syncDirectory } from "../fs/DurableFile.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { isNotFound } from "../fs/PlatformErrors.ts"
-import { ioError, ioErrorOrNotFound } from "./BlobEnv.ts"
-import { hashFile } from "./BlobHash.ts"
+import { ioError, symbolicLinkRefused } from "./BlobEnv.ts"
+import { checkShard, kindOf, openBlob, readChunk } from "./BlobFiles.ts"
+import { CHUNK_SIZE, hashFile } from "./BlobHash.ts"
 
 /** The sha256 and size of the stored blob. */
 export const hashBlob = (
@@ -31,7 +33,19 @@ export const hashBlob = (
   operation: string
 ): Effect.Effect<{ readonly sha256: string; readonly size: number }, BlobNotFound | BlobStoreError> => {
   const file = env.paths.blobPath(digest)
-  return hashFile(env.fs, file).pipe(Effect.mapError(ioErrorOrNotFound(operation, file, digest)))
+  return Effect.scoped(Effect.flatMap(openBlob(env, digest, operation), (handle) =>
+    Effect.gen(function*() {
+      const hash = createHash("sha256")
+      const buffer = new Uint8Array(CHUNK_SIZE)
+      let size = 0
+      while (true) {
+        const read = yield* readChunk(handle, buffer, size, file, operation)
+        if (read === 0) break
+        hash.update(buffer.subarray(0, read))
+        size += read
+      }
+      return { sha256: hash.digest("hex"), size }
+    })))
 }
 
 /**
@@ -43,9 +57,22 @@ const moveToQuarantine = (env: BlobEnv, digest: BlobDigest, operation: string): 
     const { fs, paths } = env
     const file = paths.blobPath(digest)
     const target = paths.quarantinePath(digest, yield* Clock.currentTimeMillis)
-    yield* fs.makeDirectory(paths.quarantineDir, { recursive: true }).pipe(
+    // Neither the shard folder nor quarantine/ may be a link: the move must stay inside the root.
+    if ((yield* checkShard(env, digest, operation)) === "absent") return null
+    yield* fs.makeDirectory(paths.quarantineDir, { recursive: true, mode: DIRECTORY_MODE }).pipe(
       Effect.mapError(ioError(operation, paths.quarantineDir))
     )
+    const kind = yield* kindOf(env, paths.quarantineDir, operation)
+    if (kind === "symlink") return yield* Effect.fail(symbolicLinkRefused(operation, paths.quarantineDir))
+    if (kind !== "directory") {
+      return yield* new BlobStoreError({
+        operation,
+        path: paths.quarantineDir,
+        reason: "notADirectory",
+        code: null,
+        detail: "quarantine/ is not a folder"
+      })
+    }
     return yield* fs.rename(file, target).pipe(
       Effect.as<string | null>(target),
       Effect.catchIf(isNotFound, () => Effect.succeed(null)),

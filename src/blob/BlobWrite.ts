@@ -3,22 +3,20 @@
  * `finalize_object_file` are the models). The bytes go through `DurableFile`, the one place a
  * file appears under its final name:
  *
- * 1. `writeTempBytes` / `writeTemp`: the bytes go into a fresh `.tmp.<128-bit hex>` file (opened
- *    `wx`), hashed, and fsynced. `write(bytes)` knows its digest up front, so its temp file is in
- *    the shard folder and written in one call; `writeStream` learns its digest only at the last
- *    byte, so its temp file is in the root folder (same file system, so the link below still
- *    works) and is hashed on the way.
- * 2. `publish(..., "no-clobber")`: link the temp file to `<2 hex>/<62 hex>` (creating a missing
- *    shard folder), remove the temp name, fsync the shard folder. `publish` removes the temp file
- *    itself when it fails.
- * 3. If the name already existed (content written before, or by a concurrent writer, fiber or
+ * 1. `write(bytes)` knows its digest up front: `createNoClobber` opens the shard folder (refusing
+ *    a symbolic link, creating it 0700 when missing), writes a fresh `.tmp.<128-bit hex>` file
+ *    (`wx`, 0600) beside the blob name, fsyncs it, checks the bytes still hash to the digest,
+ *    links it to `<2 hex>/<62 hex>` without clobbering, drops the temp name and fsyncs the
+ *    folder — one step, one round of `node:fs` calls. `writeStream` learns its digest only at
+ *    the last byte, so its temp file is in the root folder (same file system, so the link still
+ *    works), hashed on the way (`writeTemp`), then `publish(..., "no-clobber")`.
+ * 2. If the name already existed (content written before, or by a concurrent writer, fiber or
  *    process), the stored copy is re-hashed. A good copy makes the write a no-op (idempotent);
  *    a corrupt one is moved to `quarantine/` and ours is published in its place, so writing
  *    repairs it. (`writeStream` checks before publishing, while it still has its temp file.)
  *
- * A missing shard folder is created on the first `ENOENT` (and the root fsynced so the folder
- * survives a power loss); a failure at any step removes our temp file, and nothing partial is
- * ever visible under a blob name.
+ * A failure at any step removes our temp file, and nothing partial is ever visible under a blob
+ * name (a failed folder fsync after the link leaves the complete blob, not yet durable).
  *
  * @since 0.6.0
  */
@@ -26,10 +24,10 @@ import { Effect, Stream } from "effect"
 import { isPlatformError, type PlatformError } from "effect/PlatformError"
 import type { BlobDigest } from "../../schema/Blob.ts"
 import { BlobStoreError } from "../../schema/Errors.ts"
-import { makeDirectoryDurable, publish, type PublishOutcome, type TempFile, writeTemp, writeTempBytes } from "../fs/DurableFile.ts"
+import { createNoClobber, makeDirectoryDurable, publish, type PublishOutcome, removeFile, type TempFile, writeTemp } from "../fs/DurableFile.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { isNotFound } from "../fs/PlatformErrors.ts"
-import { classifyPlatformError, ioError, ioErrorAt } from "./BlobEnv.ts"
+import { classifyPlatformError, ioError, ioErrorAt, isSymbolicLinkError, symbolicLinkRefused } from "./BlobEnv.ts"
 import { digestOf, digestOfHex } from "./BlobHash.ts"
 import { checkBlob } from "./BlobVerify.ts"
 
@@ -56,12 +54,6 @@ const retryInNewDirectory = <A, E, R>(
   attempt: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | PlatformError, R> =>
   Effect.andThen(Effect.provideContext(makeDirectoryDurable(directory), env.context), attempt)
-
-/** `writeTempBytes` in `directory`; when the folder is missing (ENOENT), creates it and tries once more. */
-const writeTempBytesIn = (env: BlobEnv, directory: string, bytes: Uint8Array): Effect.Effect<TempFile, PlatformError> => {
-  const attempt = Effect.provideContext(writeTempBytes(directory, bytes), env.context)
-  return attempt.pipe(Effect.catchIf(isNotFound, () => retryInNewDirectory(env, directory, attempt)))
-}
 
 /**
  * `writeTemp` in `directory`; when the folder is missing (ENOENT before the source was read),
@@ -97,14 +89,23 @@ const publishBlob = (
   operation: string
 ): Effect.Effect<PublishOutcome, BlobStoreError> => {
   const finalPath = env.paths.blobPath(digest)
-  return Effect.provideContext(publish(tempPath, finalPath, "no-clobber", { createDirectory: true }), env.context).pipe(
-    Effect.mapError(ioErrorAt(operation, finalPath))
+  return Effect.provideContext(
+    publish(tempPath, finalPath, "no-clobber", { createDirectory: true, noFollowDirectory: true }),
+    env.context
+  ).pipe(
+    Effect.mapError((error) =>
+      isSymbolicLinkError(error) ? symbolicLinkRefused(operation, env.paths.shardDir(digest)) : ioErrorAt(operation, finalPath)(error)
+    )
   )
 }
 
 /** Removes our temp file if `self` fails or is interrupted. */
 const cleanupOnFailure = <A, E, R>(env: BlobEnv, tempPath: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.onExit(self, (exit) => exit._tag === "Success" ? Effect.void : Effect.ignore(env.fs.remove(tempPath)))
+  Effect.onExit(self, (exit) => exit._tag === "Success" ? Effect.void : Effect.ignore(removeTemp(env, tempPath)))
+
+/** Removes a temp file of ours (a missing one is fine). */
+const removeTemp = (env: BlobEnv, tempPath: string): Effect.Effect<boolean, PlatformError> =>
+  Effect.provideContext(removeFile(tempPath), env.context)
 
 /** How many times `writeBytes` replaces a corrupt copy before giving up (another writer keeps corrupting it). */
 const MAX_REPAIRS = 3
@@ -124,14 +125,16 @@ export const writeBytes = (
 ): Effect.Effect<BlobDigest, BlobStoreError> =>
   Effect.gen(function*() {
     const digest = digestOf(bytes)
-    const shard = env.paths.shardDir(digest)
+    const finalPath = env.paths.blobPath(digest)
+    const create = Effect.provideContext(
+      createNoClobber(finalPath, bytes, { createDirectory: true, noFollowDirectory: true, expectedSha256: digest }),
+      env.context
+    ).pipe(Effect.mapError((error) => isSymbolicLinkError(error) ? symbolicLinkRefused(operation, env.paths.shardDir(digest)) : ioErrorAt(operation, finalPath)(error)))
     for (let attempt = 0; attempt <= MAX_REPAIRS; attempt++) {
-      const temp = yield* writeTempBytesIn(env, shard, bytes).pipe(Effect.mapError(ioError(operation, shard)))
-      if (temp.sha256 !== digest) {
-        yield* Effect.ignore(env.fs.remove(temp.path))
+      const outcome = yield* create
+      if (outcome === "changed") {
         return yield* Effect.die(`BlobStore.write: the bytes changed while they were being written (${digest})`)
       }
-      const outcome = yield* publishBlob(env, temp.path, digest, operation)
       // "existed": the stored copy is trusted only after re-hashing it; a corrupt one is
       // quarantined by checkBlob, and the next attempt publishes ours in its place.
       if (outcome === "created" || (yield* hasGoodCopy(env, digest, operation))) return digest
@@ -167,7 +170,7 @@ export const writeStream = <E, R>(
       temp.path,
       Effect.gen(function*() {
         if (yield* hasGoodCopy(env, digest, operation)) {
-          yield* env.fs.remove(temp.path).pipe(Effect.mapError(ioError(operation, temp.path)))
+          yield* removeTemp(env, temp.path).pipe(Effect.mapError(ioError(operation, temp.path)))
           return digest
         }
         yield* publishBlob(env, temp.path, digest, operation)

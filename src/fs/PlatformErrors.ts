@@ -4,7 +4,7 @@
  *
  * @since 0.6.0
  */
-import type { PlatformError } from "effect/PlatformError"
+import { type PlatformError, systemError, type SystemErrorTag } from "effect/PlatformError"
 import { DataDirectoryError, type FileErrorReason } from "../../schema/Errors.ts"
 
 /**
@@ -20,6 +20,40 @@ export const errnoCode = (error: PlatformError): string | undefined => {
   if (typeof cause !== "object" || cause === null) return undefined
   const code: unknown = Reflect.get(cause, "code")
   return typeof code === "string" ? code : undefined
+}
+
+const tagByCode: Readonly<Record<string, SystemErrorTag>> = {
+  ENOENT: "NotFound",
+  EACCES: "PermissionDenied",
+  EPERM: "PermissionDenied",
+  EEXIST: "AlreadyExists",
+  EISDIR: "BadResource",
+  ENOTDIR: "BadResource",
+  ELOOP: "BadResource",
+  EBUSY: "Busy"
+}
+
+/**
+ * The `PlatformError` the Effect `FileSystem` would give for a failed `node:fs` call, so errors
+ * of the direct calls (`NodeFiles`) are classified like every other file error.
+ *
+ * @example
+ * ```ts
+ * Effect.tryPromise({ try: () => files.link(a, b), catch: (e) => fromNodeError("link", b, e) })
+ * ```
+ */
+export const fromNodeError = (method: string, path: string, error: unknown): PlatformError => {
+  const code: unknown = typeof error === "object" && error !== null ? Reflect.get(error, "code") : undefined
+  return systemError({
+    _tag: (typeof code === "string" ? tagByCode[code] : undefined) ?? "Unknown",
+    module: "FileSystem",
+    method,
+    pathOrDescriptor: path,
+    syscall: typeof error === "object" && error !== null && typeof Reflect.get(error, "syscall") === "string"
+      ? String(Reflect.get(error, "syscall"))
+      : undefined,
+    cause: error
+  })
 }
 
 /** Whether the error is ENOENT: the file or folder is not there. */

@@ -5,9 +5,12 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FileSystem, Path, Stream } from "effect"
+import { Effect, FileSystem, Layer, Path, Stream } from "effect"
 import { createHash } from "node:crypto"
-import { isTempName, publish, writeTemp, writeTempBytes } from "../../src/fs/DurableFile.ts"
+import { statSync, utimesSync } from "node:fs"
+import { classify } from "../../src/fs/PlatformErrors.ts"
+import { createNoClobber, isTempName, makeDirectoryDurable, publish, sweepTempFiles, writeTemp, writeTempBytes } from "../../src/fs/DurableFile.ts"
+import { FaultyFiles, type Faults, makeFaults } from "../support/FaultyFileSystem.ts"
 
 const sha256 = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex")
 const utf8 = new TextEncoder()
@@ -102,6 +105,113 @@ describe("DurableFile", () => {
         assert.strictEqual(yield* publish(temp.path, final, "no-clobber", { createDirectory: true }), "created")
         assert.strictEqual(yield* fs.readFileString(final), "content")
         assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), ["ab"])
+      })
+    ))
+
+  it.effect("with umask 022 temp files, published files (both modes) and new folders are owner-only: 0600 / 0700", () =>
+    inTempDir(({ dir, path }) => {
+      const previous = process.umask(0o022)
+      return Effect.gen(function*() {
+        const mode = (p: string) => statSync(p).mode & 0o777
+        const temp = yield* writeTemp(dir, Stream.make(utf8.encode("streamed")))
+        assert.strictEqual(mode(temp.path), 0o600)
+        const day = path.join(dir, "archive", "logs", "2024-01-01.jsonl")
+        yield* makeDirectoryDurable(path.dirname(day))
+        assert.strictEqual(mode(path.join(dir, "archive")), 0o700)
+        assert.strictEqual(mode(path.dirname(day)), 0o700)
+        const moved = yield* writeTemp(path.dirname(day), Stream.make(utf8.encode("a day")))
+        yield* publish(moved.path, day, "replace")
+        assert.strictEqual(mode(day), 0o600)
+        const bytes = yield* writeTempBytes(dir, utf8.encode("bytes"))
+        yield* publish(bytes.path, path.join(dir, "nested", "final"), "no-clobber", { createDirectory: true })
+        assert.strictEqual(mode(path.join(dir, "nested")), 0o700)
+        assert.strictEqual(mode(path.join(dir, "nested", "final")), 0o600)
+        assert.strictEqual(yield* createNoClobber(path.join(dir, "nested", "other"), utf8.encode("one go")), "created")
+        assert.strictEqual(mode(path.join(dir, "nested", "other")), 0o600)
+      }).pipe(Effect.ensuring(Effect.sync(() => process.umask(previous))))
+    }))
+
+  it.live("sweepTempFiles removes only temp files older than the cutoff and reports their bytes", () =>
+    inTempDir(({ dir, fs, path }) =>
+      Effect.gen(function*() {
+        const old = path.join(dir, ".tmp.old")
+        const young = path.join(dir, ".tmp.young")
+        yield* fs.writeFileString(old, "12345")
+        yield* fs.writeFileString(young, "x")
+        yield* fs.writeFileString(path.join(dir, "kept"), "not a temp")
+        const hourAgo = new Date(Date.now() - 3600_000)
+        utimesSync(old, hourAgo, hourAgo)
+        const swept = yield* sweepTempFiles(dir, Date.now() - 60_000)
+        assert.deepStrictEqual(swept, { removed: [old], bytes: 5 })
+        assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), [".tmp.young", "kept"])
+        assert.deepStrictEqual(yield* sweepTempFiles(path.join(dir, "missing"), Date.now()), { removed: [], bytes: 0 })
+      })
+    ))
+})
+
+/** `body` on a fresh folder, with the file calls failing what `faults` is armed with. */
+const withFaults = <A, E>(body: (ctx: { readonly dir: string; readonly fs: FileSystem.FileSystem; readonly path: Path.Path; readonly faults: Faults }) => Effect.Effect<A, E, FileSystem.FileSystem | Path.Path>) => {
+  const faults = makeFaults()
+  return Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const dir = yield* fs.makeTempDirectoryScoped({ prefix: "nerve-durable-faults-" })
+    return yield* body({ dir, fs, path, faults })
+  }).pipe(Effect.scoped, Effect.provide(Layer.fresh(FaultyFiles(faults))))
+}
+
+describe("DurableFile under file-system faults", () => {
+  const cases = [
+    { name: "a full disk while a stream is written", call: "file.writeAll", errno: "ENOSPC", reason: "diskFull", via: "stream" },
+    { name: "an I/O error at the temp file's fsync", call: "file.sync", errno: "EIO", reason: "io", via: "bytes" },
+    { name: "permission denied creating the temp file", call: "open", errno: "EACCES", reason: "permissionDenied", via: "bytes" }
+  ] as const
+  for (const { name, call, errno, reason, via } of cases) {
+    it.effect(`${name} fails with a PlatformError classified ${reason}, leaves no temp file, and a retry succeeds`, () =>
+      withFaults(({ dir, fs, faults }) =>
+        Effect.gen(function*() {
+          const write = via === "stream" ? writeTemp(dir, Stream.make(utf8.encode("day lines"))) : writeTempBytes(dir, utf8.encode("bytes"))
+          faults.arm({ call, errno })
+          const error = yield* Effect.flip(write)
+          assert.strictEqual(classify(error).reason, reason)
+          assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+          faults.disarm()
+          const temp = yield* write
+          assert.isTrue(yield* fs.exists(temp.path))
+        })
+      ))
+  }
+
+  it.effect("a failed rename at a replacing publish keeps the old file, removes the temp file, and a retry replaces it", () =>
+    withFaults(({ dir, fs, path, faults }) =>
+      Effect.gen(function*() {
+        const final = path.join(dir, "2024-01-01.jsonl")
+        yield* fs.writeFileString(final, "old")
+        faults.arm({ call: "rename", errno: "EACCES", times: 1 })
+        const temp = yield* writeTempBytes(dir, utf8.encode("new"))
+        const error = yield* Effect.flip(publish(temp.path, final, "replace"))
+        assert.strictEqual(classify(error).reason, "permissionDenied")
+        assert.strictEqual(yield* fs.readFileString(final), "old")
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["2024-01-01.jsonl"])
+        const again = yield* writeTempBytes(dir, utf8.encode("new"))
+        yield* publish(again.path, final, "replace")
+        assert.strictEqual(yield* fs.readFileString(final), "new")
+      })
+    ))
+
+  it.effect("a failed folder fsync fails the publish and removes the temp file; the final name holds complete bytes or nothing", () =>
+    withFaults(({ dir, fs, path, faults }) =>
+      Effect.gen(function*() {
+        const final = path.join(dir, "final")
+        faults.arm({ call: "file.sync", errno: "EIO", pathEndsWith: dir, times: 1 })
+        const temp = yield* writeTempBytes(dir, utf8.encode("complete"))
+        const error = yield* Effect.flip(publish(temp.path, final, "no-clobber"))
+        assert.strictEqual(classify(error).reason, "io")
+        assert.isFalse(yield* fs.exists(temp.path))
+        assert.strictEqual(yield* fs.readFileString(final), "complete")
+        const retry = yield* writeTempBytes(dir, utf8.encode("complete"))
+        assert.strictEqual(yield* publish(retry.path, final, "no-clobber"), "existed")
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["final"])
       })
     ))
 })

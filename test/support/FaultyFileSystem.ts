@@ -8,9 +8,18 @@
 //   faults.arm({ call: "file.writeAll", errno: "ENOSPC" })
 //
 // `file.*` calls are the methods of a handle returned by `open` (writeAll, sync, ...).
+//
+// `FaultyFiles(faults)` also wraps the direct `node:fs` calls of the blob store and of
+// `DurableFile`'s direct path (`NodeFiles`), with the same controller, under the same names: `open` (with its flag, "wx" for a new temp file, "r"
+// for a folder or a blob), `file.writeAll`, `file.sync`, `file.read`, `file.stat`, `link`, `rename`,
+// `remove` (unlink), `makeDirectory` (mkdir), `stat` (lstat), `readDirectory` (readdir) and
+// `readFile` (which also checks `open` "r" and `file.read`, the calls it makes). A fault
+// armed once therefore fires whichever path the code under test takes.
 import { NodeServices } from "@effect/platform-node"
 import { Effect, FileSystem, Layer, type Path } from "effect"
 import * as PlatformError from "effect/PlatformError"
+import { constants } from "node:fs"
+import { type NodeFileHandle, NodeFiles, nodeFiles, type NodeFilesShape } from "../../src/fs/NodeFiles.ts"
 
 /** The errno codes a fault can carry, with the `PlatformError` tag Node's own mapping gives them. */
 const tagOf = {
@@ -23,7 +32,9 @@ const tagOf = {
   EEXIST: "AlreadyExists",
   ENOENT: "NotFound",
   ENOTDIR: "Unknown",
-  EMFILE: "Unknown"
+  EMFILE: "Unknown",
+  EXDEV: "Unknown",
+  ENOTSUP: "Unknown"
 } as const satisfies Record<string, PlatformError.SystemErrorTag>
 export type Errno = keyof typeof tagOf
 
@@ -38,6 +49,8 @@ export interface Fault {
   readonly errno: Errno
   /** Only calls whose path contains this text (for `file.*`, the path it was opened with). */
   readonly pathIncludes?: string
+  /** Only calls whose path ends with this text (e.g. a folder's own path, not the files inside it). */
+  readonly pathEndsWith?: string
   /** Only calls whose `open` flag is this (for `open`), e.g. `"wx"` for a new temp file. */
   readonly flag?: string
   /** Fail this many matching calls, then pass (default: until disarmed). */
@@ -63,6 +76,7 @@ export const makeFaults = (): Faults => {
     check: (call, path, flag) => {
       const hit = armed.find(({ fault, left }) =>
         left > 0 && fault.call === call && (fault.pathIncludes === undefined || path.includes(fault.pathIncludes)) &&
+        (fault.pathEndsWith === undefined || path.endsWith(fault.pathEndsWith)) &&
         (fault.flag === undefined || fault.flag === flag)
       )
       if (hit === undefined) return undefined
@@ -95,7 +109,67 @@ const wrapFile = (file: FileSystem.File, path: string, faults: Faults): FileSyst
   }
 }
 
-/** The Node file system (and `Path`) with `faults` injected. */
+/** The error Node would throw for `errno`. */
+const nodeFailure = (errno: Errno, syscall: string, path: string) =>
+  Object.assign(new Error(`${errno}: injected fault, ${syscall} '${path}'`), { code: errno, syscall, path })
+
+/** A numeric open flag as the string a fault's `flag` names ("r" when it only reads). */
+const flagName = (flags: string | number): string => {
+  if (typeof flags === "string") return flags
+  const writes = (flags & (constants.O_WRONLY | constants.O_RDWR)) !== 0
+  if (!writes) return "r"
+  return (flags & constants.O_EXCL) !== 0 ? "wx" : "w"
+}
+
+const wrapHandle = (handle: NodeFileHandle, path: string, faults: Faults): NodeFileHandle => {
+  const guard = <A>(call: FaultyCall, syscall: string, run: () => Promise<A>): Promise<A> => {
+    const errno = faults.check(call, path)
+    return errno === undefined ? run() : Promise.reject(nodeFailure(errno, syscall, path))
+  }
+  return {
+    write: (buffer, offset, length, position) => guard("file.writeAll", "write", () => handle.write(buffer, offset, length, position)),
+    read: (buffer, offset, length, position) => guard("file.read", "read", () => handle.read(buffer, offset, length, position)),
+    sync: () => guard("file.sync", "fsync", () => handle.sync()),
+    stat: () => guard("file.stat", "fstat", () => handle.stat()),
+    close: () => handle.close()
+  }
+}
+
+/** `node:fs/promises` (as `NodeFiles`) with `faults` injected, under the `FileSystem` call names. */
+export const faultyNodeFiles = (faults: Faults, files: NodeFilesShape = nodeFiles): NodeFilesShape => {
+  const guard = <A>(call: FaultyCall, syscall: string, path: string, run: () => Promise<A>, flag?: string): Promise<A> => {
+    const errno = faults.check(call, path, flag)
+    return errno === undefined ? run() : Promise.reject(nodeFailure(errno, syscall, path))
+  }
+  return {
+    open: (path, flags, mode) =>
+      guard("open", "open", path, async () => wrapHandle(await files.open(path, flags, mode), path, faults), flagName(flags)),
+    link: (from, to) => guard("link", "link", to, () => files.link(from, to)),
+    unlink: (path) => guard("remove", "unlink", path, () => files.unlink(path)),
+    rename: (from, to) => guard("rename", "rename", to, () => files.rename(from, to)),
+    mkdir: (path, options) => guard("makeDirectory", "mkdir", path, () => files.mkdir(path, options)),
+    lstat: (path) => guard("stat", "lstat", path, () => files.lstat(path)),
+    readdir: (path, options) => guard("readDirectory", "scandir", path, () => files.readdir(path, options)),
+    // A whole-file read is an open ("r") and reads: faults armed on either fire here too.
+    readFile: (path, options, callback) => {
+      const errno = faults.check("open", path, "r") ?? faults.check("file.read", path) ?? faults.check("readFile", path)
+      if (errno === undefined) files.readFile(path, options, callback)
+      else queueMicrotask(() => callback(nodeFailure(errno, "read", path)))
+    }
+  }
+}
+
+/**
+ * The Node file system (and `Path`) with `faults` injected, and the direct calls (`NodeFiles`)
+ * too: what the blob store and `DurableFile`'s direct path make. One controller drives both.
+ */
+export const FaultyFiles = (faults: Faults): Layer.Layer<FileSystem.FileSystem | Path.Path | NodeFiles> =>
+  Layer.merge(FaultyFileSystem(faults), Layer.succeed(NodeFiles, faultyNodeFiles(faults)))
+
+/**
+ * The Node file system (and `Path`) with `faults` injected: what the archive's day files go
+ * through (`DurableFile` takes the Effect `FileSystem` path when no `NodeFiles` is provided).
+ */
 export const FaultyFileSystem = (faults: Faults): Layer.Layer<FileSystem.FileSystem | Path.Path> =>
   Layer.effect(
     FileSystem.FileSystem,

@@ -1,0 +1,157 @@
+/**
+ * Touching a blob's file without ever following a symbolic link out of the root: the shard
+ * folder is `lstat`ed (a link there is refused) and the blob itself is opened with `O_NOFOLLOW`
+ * (and `O_NONBLOCK`, so a FIFO planted under a blob name cannot hang a read). The two run side by
+ * side; a file opened through a linked shard folder is closed unread. A shard folder found to be
+ * a real folder is remembered (`BlobEnv.checkedShards`), so later reads cost one call.
+ *
+ * @since 0.7.0
+ */
+import { Effect, type Scope } from "effect"
+import { constants } from "node:fs"
+import type { BlobDigest } from "../../schema/Blob.ts"
+import { BlobNotFound, type BlobStoreError } from "../../schema/Errors.ts"
+import type { NodeFileHandle, NodeFilesShape } from "../fs/NodeFiles.ts"
+import { fromNodeError } from "../fs/PlatformErrors.ts"
+import type { BlobEnv } from "./BlobEnv.ts"
+import { classifyPlatformError, isAbsent, symbolicLinkRefused } from "./BlobEnv.ts"
+
+/** What a path is, without following a link. ENOTDIR on the way counts as missing. */
+export type EntryKind = "missing" | "directory" | "file" | "symlink" | "other"
+
+const readFlags = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)
+
+const codeOf = (error: unknown): string | undefined => {
+  const code: unknown = typeof error === "object" && error !== null ? Reflect.get(error, "code") : undefined
+  return typeof code === "string" ? code : undefined
+}
+
+/** A failure that already is the typed error to report. */
+class Typed {
+  readonly error: BlobNotFound | BlobStoreError
+  constructor(error: BlobNotFound | BlobStoreError) {
+    this.error = error
+  }
+}
+
+/** `lstat`'s verdict on `path`; other failures reject. */
+export const kindOfAsync = (files: NodeFilesShape, path: string): Promise<EntryKind> =>
+  files.lstat(path).then(
+    (info) => info.isSymbolicLink() ? "symlink" : info.isDirectory() ? "directory" : info.isFile() ? "file" : "other",
+    (error: unknown) => {
+      const code = codeOf(error)
+      if (code === "ENOENT" || code === "ENOTDIR") return "missing"
+      throw error
+    }
+  )
+
+/** What `path` is, without following a link, as an Effect. */
+export const kindOf = (env: BlobEnv, path: string, operation: string): Effect.Effect<EntryKind, BlobStoreError> =>
+  Effect.tryPromise({
+    try: () => kindOfAsync(env.files, path),
+    catch: (error) => classifyPlatformError(operation, path, fromNodeError("stat", path, error))
+  })
+
+/**
+ * Fails with the refusal when the blob's shard folder is a symbolic link; `"absent"` when it is
+ * missing or not a folder (no blob can be under it).
+ */
+export const checkShard = (env: BlobEnv, digest: BlobDigest, operation: string): Effect.Effect<"present" | "absent", BlobStoreError> => {
+  const shard = env.paths.shardDir(digest)
+  return Effect.flatMap(kindOf(env, shard, operation), (kind) =>
+    kind === "symlink"
+      ? Effect.fail(symbolicLinkRefused(operation, shard))
+      : Effect.succeed(kind === "directory" ? "present" : "absent"))
+}
+
+/**
+ * The shard folder's kind, or `"directory"` without a call when this store has checked it before
+ * (see `BlobEnv.checkedShards`); a real folder is remembered.
+ */
+const shardKindAsync = (env: BlobEnv, shard: string): Promise<EntryKind> =>
+  env.checkedShards.has(shard) ? Promise.resolve("directory") : kindOfAsync(env.files, shard).then((kind) => {
+    if (kind === "directory") env.checkedShards.add(shard)
+    return kind
+  })
+
+const openAsync = async (env: BlobEnv, digest: BlobDigest, operation: string): Promise<NodeFileHandle> => {
+  const shard = env.paths.shardDir(digest)
+  const file = env.paths.blobPath(digest)
+  const [kind, opened] = await Promise.allSettled([shardKindAsync(env, shard), env.files.open(file, readFlags)])
+  const refuse = (error: BlobNotFound | BlobStoreError) => {
+    if (opened.status === "fulfilled") void opened.value.close().catch(() => undefined)
+    return new Typed(error)
+  }
+  if (kind.status === "fulfilled" && kind.value === "symlink") throw refuse(symbolicLinkRefused(operation, shard))
+  if (kind.status === "rejected") throw refuse(classifyPlatformError(operation, shard, fromNodeError("stat", shard, kind.reason)))
+  if (opened.status === "rejected") {
+    const error = fromNodeError("open", file, opened.reason)
+    if (codeOf(opened.reason) === "ELOOP") throw new Typed(symbolicLinkRefused(operation, file))
+    throw new Typed(isAbsent(error) ? new BlobNotFound({ digest }) : classifyPlatformError(operation, file, error))
+  }
+  return opened.value
+}
+
+const toTyped = (operation: string, path: string) => (error: unknown): BlobNotFound | BlobStoreError =>
+  error instanceof Typed ? error.error : classifyPlatformError(operation, path, fromNodeError("read", path, error))
+
+/** Opens the blob for reading, closed when the scope ends. */
+export const openBlob = (
+  env: BlobEnv,
+  digest: BlobDigest,
+  operation: string
+): Effect.Effect<NodeFileHandle, BlobNotFound | BlobStoreError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.tryPromise({ try: () => openAsync(env, digest, operation), catch: toTyped(operation, env.paths.blobPath(digest)) }),
+    (handle) => Effect.promise(() => handle.close().catch(() => undefined))
+  )
+
+/** Reads `length` bytes at `position` into `buffer`; how many were read. */
+export const readChunk = (
+  handle: NodeFileHandle,
+  buffer: Uint8Array,
+  position: number,
+  path: string,
+  operation: string
+): Effect.Effect<number, BlobStoreError> =>
+  Effect.tryPromise({
+    try: () => handle.read(buffer, 0, buffer.byteLength, position).then((r) => r.bytesRead),
+    catch: (error) => classifyPlatformError(operation, path, fromNodeError("read", path, error))
+  })
+
+/** The typed error of a failed read of the blob file. */
+const readFailure = (operation: string, digest: BlobDigest, file: string, cause: unknown): BlobNotFound | BlobStoreError => {
+  if (codeOf(cause) === "ELOOP") return symbolicLinkRefused(operation, file)
+  const error = fromNodeError("readFile", file, cause)
+  return isAbsent(error) ? new BlobNotFound({ digest }) : classifyPlatformError(operation, file, error)
+}
+
+/**
+ * The whole blob file, opened without following links (`O_NOFOLLOW`), while the shard folder is
+ * checked beside it: one `readFile` plus one `lstat`, side by side.
+ */
+export const readBlobFile = (env: BlobEnv, digest: BlobDigest, operation: string): Effect.Effect<Uint8Array, BlobNotFound | BlobStoreError> => {
+  const shard = env.paths.shardDir(digest)
+  const file = env.paths.blobPath(digest)
+  const readFile = Effect.callback<Uint8Array, BlobNotFound | BlobStoreError>((resume) =>
+    env.files.readFile(file, { flag: readFlags }, (error, bytes) =>
+      resume(bytes !== undefined && (error === null || error === undefined) ? Effect.succeed(bytes) : Effect.fail(readFailure(operation, digest, file, error))))
+  )
+  // The common case: one call, no shard check (see `BlobEnv.checkedShards`).
+  if (env.checkedShards.has(shard)) return readFile
+  return Effect.tryPromise({
+    try: async () => {
+      const [kind, read] = await Promise.allSettled([
+        shardKindAsync(env, shard),
+        new Promise<Uint8Array>((resolve, reject) =>
+          env.files.readFile(file, { flag: readFlags }, (error, bytes) => bytes !== undefined && (error === null || error === undefined) ? resolve(bytes) : reject(error))
+        )
+      ])
+      if (kind.status === "fulfilled" && kind.value === "symlink") throw new Typed(symbolicLinkRefused(operation, shard))
+      if (kind.status === "rejected") throw new Typed(classifyPlatformError(operation, shard, fromNodeError("stat", shard, kind.reason)))
+      if (read.status === "fulfilled") return read.value
+      throw new Typed(readFailure(operation, digest, file, read.reason))
+    },
+    catch: toTyped(operation, file)
+  })
+}

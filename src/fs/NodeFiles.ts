@@ -1,0 +1,79 @@
+/**
+ * The file-system calls the durable steps (`DurableFile`) and the blob store's hot paths make,
+ * straight on `node:fs/promises`: each protocol step is one `Effect.tryPromise` around a short
+ * async function instead of one Effect `FileSystem` call (and one scope) per syscall, which is
+ * where a 4 KiB durable write spent a fifth of its time (see docs/DECISIONS.md).
+ *
+ * Who uses which: the blob store always makes these direct calls (`nodeFiles`, or the `NodeFiles`
+ * service when one is provided). `DurableFile` makes them when `NodeFiles` is in context (the
+ * blob store puts it there), and otherwise goes through the Effect `FileSystem` in context, as the
+ * archive's day files do — so a `FileSystem` wrapped to fail on cue still reaches every step. A
+ * test provides a wrapped `NodeFiles` to fail chosen calls (`test/support/FaultyFileSystem.ts`
+ * provides both, driven by one controller, under the same call names).
+ * Failures are turned into the same `PlatformError` the Effect `FileSystem` gives
+ * (`fromNodeError`), so callers classify them in one place.
+ *
+ * @since 0.7.0
+ */
+import { Context } from "effect"
+import * as fs from "node:fs"
+import type { Dirent } from "node:fs"
+import * as fsp from "node:fs/promises"
+
+/** An open file: the subset of Node's `FileHandle` the store uses. */
+export interface NodeFileHandle {
+  readonly write: (buffer: Uint8Array, offset?: number, length?: number, position?: number | null) => Promise<{ readonly bytesWritten: number }>
+  readonly read: (buffer: Uint8Array, offset: number, length: number, position: number | null) => Promise<{ readonly bytesRead: number }>
+  readonly sync: () => Promise<void>
+  readonly stat: () => Promise<{ readonly size: number; readonly mtimeMs: number }>
+  readonly close: () => Promise<void>
+}
+
+/** What `lstat` reports (links are not followed). */
+export interface NodeLstat {
+  readonly size: number
+  readonly mtimeMs: number
+  readonly isFile: () => boolean
+  readonly isDirectory: () => boolean
+  readonly isSymbolicLink: () => boolean
+}
+
+/** The calls, as `node:fs/promises` spells them. */
+export interface NodeFilesShape {
+  readonly open: (path: string, flags: string | number, mode?: number) => Promise<NodeFileHandle>
+  readonly link: (existingPath: string, newPath: string) => Promise<void>
+  readonly unlink: (path: string) => Promise<void>
+  readonly rename: (oldPath: string, newPath: string) => Promise<void>
+  readonly mkdir: (path: string, options: { readonly recursive: boolean; readonly mode: number }) => Promise<string | undefined>
+  readonly lstat: (path: string) => Promise<NodeLstat>
+  readonly readdir: (path: string, options: { readonly withFileTypes: true }) => Promise<Array<Dirent>>
+  /** Callback style, like `node:fs`: a read resumes its fiber straight from the callback. */
+  readonly readFile: (path: string, options: { readonly flag: number }, callback: (error: unknown, bytes?: Uint8Array) => void) => void
+}
+
+/**
+ * The direct file calls, when provided: `DurableFile` then makes them instead of going through
+ * the Effect `FileSystem`.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provideService(NodeFiles, nodeFiles))
+ * ```
+ */
+export class NodeFiles extends Context.Service<NodeFiles, NodeFilesShape>()("@uncaged/nerve-store/fs/NodeFiles") {}
+
+/**
+ * `node:fs/promises`, except `lstat` and `readFile`, which use the callback API: a verified
+ * 4 KiB read is mostly `readFile`, and the callback API skips the promise machinery (measured
+ * ~10–15% faster per read).
+ */
+export const nodeFiles: NodeFilesShape = {
+  open: (path, flags, mode) => fsp.open(path, flags, mode),
+  link: (existingPath, newPath) => fsp.link(existingPath, newPath),
+  unlink: (path) => fsp.unlink(path),
+  rename: (oldPath, newPath) => fsp.rename(oldPath, newPath),
+  mkdir: (path, options) => fsp.mkdir(path, options),
+  readdir: (path, options) => fsp.readdir(path, options),
+  lstat: (path) => new Promise((resolve, reject) => fs.lstat(path, (error, stats) => error === null ? resolve(stats) : reject(error))),
+  readFile: (path, options, callback) => fs.readFile(path, { flag: options.flag }, (error, bytes) => callback(error, bytes))
+}

@@ -7,7 +7,7 @@ import { Clock, Effect, Layer, Option, Result, Schema, Stream } from "effect"
 import { CorruptRow, IllegalTransition, InvalidInput } from "../../schema/Errors.ts"
 import { AppendInput, DEFAULT_QUERY_LIMIT, LogEntry, LogQuery, LogStreamQuery } from "../../schema/LogEntry.ts"
 import { NonEmptyText } from "../../schema/Primitives.ts"
-import { GetThreadRoundsParams } from "../../schema/Thread.ts"
+import { GetThreadRoundsParams, type ThreadRoundRow } from "../../schema/Thread.ts"
 import {
   MarkOrphansOptions,
   RunsQuery,
@@ -23,6 +23,7 @@ import { Database } from "../sqlite/Database.ts"
 import type { SqlParam, SqlRow, SyncConnection } from "../sqlite/Sqlite.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
 import { inputDecoder, rowDecoder } from "../domain/Validate.ts"
+import * as ThreadRoundsSql from "./ThreadRoundsSql.ts"
 
 const LOG_COLUMNS = "id, source, type, ref_id AS refId, payload, timestamp"
 const RUN_COLUMNS = "run_id AS runId, workflow, status, timestamp, exit_code AS exitCode"
@@ -51,6 +52,7 @@ const decodeMetaKey = inputDecoder(NonEmptyText, "key")
 const decodeLogRow = rowDecoder(LogEntry, "logs")
 const decodeRunRow = rowDecoder(WorkflowRun, "workflow_runs")
 const decodeTransitionRow = rowDecoder(RunTransition, "run_transitions")
+const decodeRoundRow = rowDecoder(ThreadRoundsSql.RoundLogRow, "logs")
 
 const decodeAll = <A>(
   rows: ReadonlyArray<SqlRow>,
@@ -339,12 +341,29 @@ export const make = Effect.gen(function*() {
     }),
 
     threadRoundCount: Effect.fn("LogStore.threadRoundCount")(function*(runId) {
-      return ThreadLog.numberRounds(yield* threadRows(runId)).length
+      const row = yield* sql.get(ThreadRoundsSql.COUNT_SQL, [runId])
+      return Number(row?.n ?? 0)
     }),
 
     threadRounds: Effect.fn("LogStore.threadRounds")(function*(runId, input) {
       const params = yield* decodeRoundsParams(input)
-      return ThreadLog.threadRounds(yield* threadRows(runId), params)
+      const result: Array<ThreadRoundRow> = []
+      // Rounds that yield no row do not use up the page: read on until it is full or rounds run out.
+      let before = params.before
+      while (result.length < params.limit && before !== 1) {
+        const page = ThreadRoundsSql.pageQuery(runId, before, params.limit - result.length)
+        const rows = yield* decodeAll(yield* sql.all(page.sql, page.params), decodeRoundRow, byId)
+        const first = rows[0]
+        if (first === undefined) break
+        let round = ThreadRoundsSql.roundOf(first.total, before, 0)
+        for (const row of rows) {
+          const roundRow = ThreadRoundsSql.toRoundRow(row, round)
+          if (Option.isSome(roundRow)) result.push(roundRow.value)
+          round--
+        }
+        before = round + 1
+      }
+      return result
     })
   })
 })

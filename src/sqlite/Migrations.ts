@@ -98,6 +98,19 @@ export const migrations: ReadonlyArray<Migration> = [
           max_id INTEGER,
           archived_at INTEGER NOT NULL
         );`)
+  },
+  {
+    version: 4,
+    name: "idx_logs_thread_rounds (per run, whether each row is a role round) and idx_workflow_runs_timestamp (runs, newest first)",
+    // The expression is ThreadRoundsSql's IS_ROUND, written out: a released step never changes.
+    // A test checks that the round queries still use this index.
+    up: (sql) =>
+      sql.exec(`CREATE INDEX IF NOT EXISTS idx_logs_thread_rounds ON logs(ref_id, (source = 'workflow'
+  AND type IN ('thread_workflow_message', 'thread_command_event')
+  AND CASE WHEN json_valid(payload) THEN json_type(payload) <> 'object'
+    OR (json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__')
+  ELSE 0 END), id);
+        CREATE INDEX IF NOT EXISTS idx_workflow_runs_timestamp ON workflow_runs(timestamp);`)
   }
 ]
 

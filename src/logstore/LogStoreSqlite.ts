@@ -99,6 +99,28 @@ const toNewRow = (input: AppendInput, now: number): NewLogRow => ({
   timestamp: input.timestamp ?? now
 })
 
+const stackTraceLimitWritable = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit")?.writable === true
+
+/**
+ * Calls an `Effect.fn` operation without capturing its call site. `Effect.fn` records where it
+ * was called by constructing an `Error` on every call unless `Error.stackTraceLimit` is 0; that
+ * capture costs more than the rest of an append's overhead together. The span and the definition
+ * site stay; only the caller's file and line are missing from a failure's trace. The limit is
+ * restored before any other code runs (the call only builds the Effect, synchronously).
+ */
+const withoutCallSite = <Args extends ReadonlyArray<unknown>, R>(operation: (...args: Args) => R): (...args: Args) => R => {
+  if (!stackTraceLimitWritable) return operation
+  return (...args) => {
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    try {
+      return operation(...args)
+    } finally {
+      Error.stackTraceLimit = limit
+    }
+  }
+}
+
 /** The SQL of a log query: filters, cursor, order and limit. */
 const compileQuery = (query: LogQuery, limit: number): { readonly sql: string; readonly params: Array<SqlParam> } => {
   const where: Array<string> = []
@@ -196,27 +218,27 @@ export const make = Effect.gen(function*() {
   return LogStore.of({
     transaction: (self) => sql.transaction(self).pipe(Effect.withSpan("LogStore.transaction")),
 
-    append: Effect.fn("LogStore.append")(function*(input) {
+    append: withoutCallSite(Effect.fn("LogStore.append")(function*(input) {
       const entry = yield* decodeAppend(input)
       const row = toNewRow(entry, entry.timestamp ?? (yield* Clock.currentTimeMillis))
       // Inside the caller's transaction the row belongs to it: sharing a group commit would let
       // other fibers' rows roll back with it (or wait on a permit this fiber holds).
       if (yield* sql.inTransaction) return yield* sql.sync("append", (connection) => insertRow(connection, row))
       return yield* commitAppends(row)
-    }),
+    })),
 
-    appendMany: Effect.fn("LogStore.appendMany")(function*(inputs) {
+    appendMany: withoutCallSite(Effect.fn("LogStore.appendMany")(function*(inputs) {
       const entries = yield* decodeAppendMany(inputs)
       if (entries.length === 0) return []
       const now = yield* Clock.currentTimeMillis
       const rows = entries.map((entry) => toNewRow(entry, now))
       return yield* sql.syncTransaction("appendMany", (connection) => insertRows(connection, rows))
-    }),
+    })),
 
-    query: Effect.fn("LogStore.query")(function*(input) {
+    query: withoutCallSite(Effect.fn("LogStore.query")(function*(input) {
       const query = yield* Effect.flatMap(decodeQuery(input ?? {}), checkRange)
       return yield* selectLogs(query, query.limit ?? DEFAULT_QUERY_LIMIT)
-    }),
+    })),
 
     stream: (input) =>
       Stream.unwrap(Effect.map(Effect.flatMap(decodeStreamQuery(input ?? {}), checkRange), (query) =>

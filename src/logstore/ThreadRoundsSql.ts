@@ -16,20 +16,25 @@ import type { ThreadRoundRow } from "../../schema/Thread.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
 import type { SqlParam } from "../sqlite/Sqlite.ts"
 
+/** The thread rows of runs: the condition of the partial index `idx_logs_thread_rounds`. */
+export const THREAD_ROW = `source = '${ThreadLog.WORKFLOW_SOURCE}' AND type IN ('${ThreadLog.THREAD_MESSAGE_TYPE}', '${ThreadLog.THREAD_EVENT_TYPE}')`
+
 /**
- * Whether a row carries a role round (1) or not (0). The JSON functions run only on valid JSON
- * (SQLite does not promise to short-circuit AND, and they fail on malformed text). Written exactly as in the expression index
- * `idx_logs_thread_rounds (ref_id, <this>, id)` (migration 4): SQLite uses an expression index only
- * for the same expression, and then reads its value from the index instead of parsing payloads.
+ * Whether a thread row carries a role round (1) or not (0): valid JSON that is not a thread-start
+ * marker. The JSON functions run only on valid JSON (SQLite does not promise to short-circuit
+ * AND, and they fail on malformed text). Written exactly as in the partial expression index
+ * `idx_logs_thread_rounds (ref_id, <this>, id) WHERE <THREAD_ROW>` (migration 4): SQLite uses an
+ * expression index only for the same expression, and then reads its value from the index instead
+ * of parsing payloads. Other rows get no index entry, so an append of them pays nothing for it.
  */
-export const IS_ROUND = `(source = '${ThreadLog.WORKFLOW_SOURCE}'
-  AND type IN ('${ThreadLog.THREAD_MESSAGE_TYPE}', '${ThreadLog.THREAD_EVENT_TYPE}')
-  AND CASE WHEN json_valid(payload) THEN json_type(payload) <> 'object'
+export const IS_ROUND = `(CASE WHEN json_valid(payload) THEN json_type(payload) <> 'object'
     OR (json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__')
   ELSE 0 END)`
 
+const ROUND_ROWS = `ref_id = ?1 AND ${THREAD_ROW} AND ${IS_ROUND} = 1`
+
 /** `count(*)` of the run's rounds, from the index alone; one parameter, the run id. */
-export const COUNT_SQL = `SELECT count(*) AS n FROM logs WHERE ref_id = ?1 AND ${IS_ROUND} = 1`
+export const COUNT_SQL = `SELECT count(*) AS n FROM logs WHERE ${ROUND_ROWS}`
 
 /**
  * The run's round rows newest first, skipping the rounds `>= before` (0 = none), with the run's
@@ -38,7 +43,7 @@ export const COUNT_SQL = `SELECT count(*) AS n FROM logs WHERE ref_id = ?1 AND $
  */
 const PAGE_SQL = `SELECT (${COUNT_SQL.replace("AS n ", "")}) AS total,
     id, source, type, ref_id AS refId, payload, timestamp
-  FROM logs WHERE ref_id = ?1 AND ${IS_ROUND} = 1
+  FROM logs WHERE ${ROUND_ROWS}
   ORDER BY id DESC
   LIMIT ?2 OFFSET (CASE WHEN ?3 > 0 THEN max(0, (${COUNT_SQL.replace("AS n ", "")}) - ?3 + 1) ELSE 0 END)`
 

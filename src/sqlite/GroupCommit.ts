@@ -91,7 +91,13 @@ export const make = <I, O, E>(
           observe?.(1)
           return Effect.flatMap(Effect.exit(commit([item])), (exit) => {
             lastBatchSize = 1
-            return Effect.andThen(drain(observe), Effect.map(exit, (outputs) => outputs[0]!))
+            const output = Exit.map(exit, (outputs) => outputs[0]!)
+            // Nobody arrived while it committed (the common case of a lone writer): done.
+            if (queue.length === 0) {
+              leading = false
+              return output
+            }
+            return Effect.andThen(drain(observe), output)
           })
         }
         const deferred = Deferred.makeUnsafe<O, E>()

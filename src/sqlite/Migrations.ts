@@ -102,14 +102,14 @@ export const migrations: ReadonlyArray<Migration> = [
   {
     version: 4,
     name: "idx_logs_thread_rounds (per run, whether each row is a role round) and idx_workflow_runs_timestamp (runs, newest first)",
-    // The expression is ThreadRoundsSql's IS_ROUND, written out: a released step never changes.
+    // The expression is ThreadRoundsSql's IS_ROUND and the condition its THREAD_ROW, written out: a released step never changes.
     // A test checks that the round queries still use this index.
     up: (sql) =>
-      sql.exec(`CREATE INDEX IF NOT EXISTS idx_logs_thread_rounds ON logs(ref_id, (source = 'workflow'
-  AND type IN ('thread_workflow_message', 'thread_command_event')
-  AND CASE WHEN json_valid(payload) THEN json_type(payload) <> 'object'
-    OR (json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__')
-  ELSE 0 END), id);
+      sql.exec(`CREATE INDEX IF NOT EXISTS idx_logs_thread_rounds ON logs(ref_id, (CASE WHEN json_valid(payload)
+    THEN json_type(payload) <> 'object'
+      OR (json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__')
+    ELSE 0 END), id)
+        WHERE source = 'workflow' AND type IN ('thread_workflow_message', 'thread_command_event');
         CREATE INDEX IF NOT EXISTS idx_workflow_runs_timestamp ON workflow_runs(timestamp);`)
   }
 ]

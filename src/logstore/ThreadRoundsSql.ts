@@ -1,9 +1,10 @@
 /**
  * Role rounds numbered by SQLite (SPEC §Log conventions): the run's thread rows whose payload is
- * valid JSON and not a thread-start marker, numbered by id. An expression index holds, per run,
- * whether each row is a round, so `threadRoundCount` is a `count(*)` over index entries (no
- * payload is parsed) and `threadRounds` reads and decodes only the rows of its page, newest
- * first, numbering them down from the count.
+ * valid JSON and not a thread-start marker, numbered by id. Triggers keep each run's round count
+ * in `thread_round_counts`, so `threadRoundCount` is one lookup; a partial expression index lists
+ * each run's round rows by id, so `threadRounds` reads and decodes only the rows of its page,
+ * newest first, numbering them down from the count (a page further back walks the index entries
+ * it skips).
  *
  * The rule lives here as SQL and in `domain/ThreadLog.ts` as JavaScript (for a backend without
  * JSON functions); the contract suite runs the same cases against this one.
@@ -33,19 +34,24 @@ export const IS_ROUND = `(CASE WHEN json_valid(payload) THEN json_type(payload) 
 
 const ROUND_ROWS = `ref_id = ?1 AND ${THREAD_ROW} AND ${IS_ROUND} = 1`
 
-/** `count(*)` of the run's rounds, from the index alone; one parameter, the run id. */
-export const COUNT_SQL = `SELECT count(*) AS n FROM logs WHERE ${ROUND_ROWS}`
+/**
+ * The run's round count, kept by the triggers of migration 4 in `thread_round_counts` (every
+ * insert and delete of a round row, by any writer: this code, a 0.5 process, the archive's delete
+ * and restore). One parameter, the run id.
+ */
+export const COUNT_SQL = `SELECT coalesce((SELECT rounds FROM thread_round_counts WHERE ref_id = ?1), 0) AS n`
+const TOTAL = `coalesce((SELECT rounds FROM thread_round_counts WHERE ref_id = ?1), 0)`
 
 /**
  * The run's round rows newest first, skipping the rounds `>= before` (0 = none), with the run's
  * round count beside each (one statement: the count and the rows come from one snapshot). Round
  * `total - skipped - k` is the k-th row returned. Parameters: run id, how many rows, `before`.
  */
-const PAGE_SQL = `SELECT (${COUNT_SQL.replace("AS n ", "")}) AS total,
+const PAGE_SQL = `SELECT ${TOTAL} AS total,
     id, source, type, ref_id AS refId, payload, timestamp
   FROM logs WHERE ${ROUND_ROWS}
   ORDER BY id DESC
-  LIMIT ?2 OFFSET (CASE WHEN ?3 > 0 THEN max(0, (${COUNT_SQL.replace("AS n ", "")}) - ?3 + 1) ELSE 0 END)`
+  LIMIT ?2 OFFSET (CASE WHEN ?3 > 0 THEN max(0, ${TOTAL} - ?3 + 1) ELSE 0 END)`
 
 /** A page query: the statement and its parameters. */
 export const pageQuery = (runId: string, before: number, rows: number): { readonly sql: string; readonly params: Array<SqlParam> } => ({

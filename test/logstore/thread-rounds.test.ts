@@ -3,13 +3,16 @@
 // one rule, and the SQL to the index migration 4 builds for it.
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, Layer, Schema } from "effect"
-import { DatabaseMemory } from "../../layers/index.ts"
+import { DatabaseSync } from "node:sqlite"
+import { join } from "node:path"
+import { DatabaseMemory, LogStoreFile } from "../../layers/index.ts"
 import * as ThreadLog from "../../src/domain/ThreadLog.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import * as LogStoreSqlite from "../../src/logstore/LogStoreSqlite.ts"
 import * as ThreadRoundsSql from "../../src/logstore/ThreadRoundsSql.ts"
 import { Sqlite } from "../../src/sqlite/Sqlite.ts"
 import { RawSql } from "../support/rawSql.ts"
+import { makeTempDir } from "../support/tempDir.ts"
 
 const stack = () => Layer.mergeAll(LogStoreSqlite.layer, RawSql).pipe(Layer.provideMerge(DatabaseMemory))
 
@@ -50,18 +53,37 @@ const payloads = Arbitrary.array(
 )
 
 describe("thread rounds in SQL", () => {
-  it.effect("the count and page queries use idx_logs_thread_rounds (so no payload is parsed to count)", () =>
+  it.effect("the count reads one row of thread_round_counts; a page reads logs through idx_logs_thread_rounds", () =>
     Effect.gen(function*() {
       const sql = yield* Sqlite
-      const plans = [
-        yield* sql.all(`EXPLAIN QUERY PLAN ${ThreadRoundsSql.COUNT_SQL}`, ["run"]),
-        yield* sql.all(`EXPLAIN QUERY PLAN ${ThreadRoundsSql.pageQuery("run", 0, 50).sql}`, ["run", 50, 0])
-      ]
-      for (const plan of plans) {
-        const details = plan.map((row) => String(row.detail)).filter((detail) => detail.includes("logs"))
-        assert.isNotEmpty(details)
-        for (const detail of details) assert.include(detail, "idx_logs_thread_rounds", detail)
-      }
+      const detailsOf = (rows: ReadonlyArray<Record<string, unknown>>) => rows.map((row) => String(row.detail))
+      const count = detailsOf(yield* sql.all(`EXPLAIN QUERY PLAN ${ThreadRoundsSql.COUNT_SQL}`, ["run"]))
+      assert.isTrue(count.every((detail) => !/\blogs\b/.test(detail)), count.join("; "))
+      assert.isTrue(count.some((detail) => detail.includes("thread_round_counts")), count.join("; "))
+      const page = detailsOf(yield* sql.all(`EXPLAIN QUERY PLAN ${ThreadRoundsSql.pageQuery("run", 0, 50).sql}`, ["run", 50, 0]))
+      const onLogs = page.filter((detail) => /\blogs\b/.test(detail))
+      assert.isNotEmpty(onLogs)
+      for (const detail of onLogs) assert.include(detail, "idx_logs_thread_rounds", detail)
+    }).pipe(Effect.provide(stack())))
+
+  it.effect("counts stay exact when another writer inserts rows and the archive deletes them", () =>
+    Effect.gen(function*() {
+      const log = yield* LogStore
+      const sql = yield* Sqlite
+      const message = (content: string) => JSON.stringify({ role: "user", content })
+      yield* log.appendMany(["a", "b", "c"].map((content) => ({ source: "workflow", type: ThreadLog.THREAD_MESSAGE_TYPE, refId: "run", payload: message(content) })))
+      // A nerve-store 0.5 process writes with plain SQL; the archive deletes old rows the same way.
+      yield* sql.run("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES ('workflow', ?, 'run', ?, 5)", [ThreadLog.THREAD_EVENT_TYPE, JSON.stringify({ type: "tool" })])
+      yield* sql.run("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES ('workflow', ?, 'run', 'oops', 6)", [ThreadLog.THREAD_MESSAGE_TYPE])
+      assert.strictEqual(yield* log.threadRoundCount("run"), 4)
+      const first = yield* sql.get("SELECT min(id) AS id FROM logs")
+      yield* sql.run("DELETE FROM logs WHERE id = ?", [Number(first?.id)])
+      assert.strictEqual(yield* log.threadRoundCount("run"), 3)
+      const rows = yield* log.query({ refId: "run" })
+      assert.deepStrictEqual(yield* log.threadRounds("run", { before: 0, limit: 10 }), ThreadLog.threadRounds(rows, { before: 0, limit: 10 }))
+      yield* sql.run("DELETE FROM logs")
+      assert.strictEqual(yield* log.threadRoundCount("run"), 0)
+      assert.deepStrictEqual(yield* sql.all("SELECT * FROM thread_round_counts"), [])
     }).pipe(Effect.provide(stack())))
 
   it.effect.prop("SQL numbers, counts and pages rounds exactly as the JavaScript rules do", { rows: payloads }, ({ rows }) =>
@@ -95,4 +117,21 @@ describe("thread rounds in SQL", () => {
       assert.deepStrictEqual(yield* page(99, 10), [[14, "d"], [13, "c"], [2, "b"], [1, "a"]])
       assert.strictEqual(yield* log.threadRoundCount("run"), 14)
     }).pipe(Effect.provide(stack())))
+
+  it.effect("upgrading a file that already holds thread rows counts its rounds", () =>
+    Effect.gen(function*() {
+      const filename = join(makeTempDir(), "old.db")
+      const db = new DatabaseSync(filename)
+      db.exec(`CREATE TABLE logs (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, type TEXT NOT NULL,
+        ref_id TEXT, payload TEXT, timestamp INTEGER NOT NULL)`)
+      const insert = db.prepare("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES ('workflow', ?, ?, ?, 1)")
+      insert.run(ThreadLog.THREAD_EVENT_TYPE, "old", JSON.stringify({ type: "thread_start" }))
+      for (const content of ["a", "b"]) insert.run(ThreadLog.THREAD_MESSAGE_TYPE, "old", JSON.stringify({ role: "user", content }))
+      insert.run(ThreadLog.THREAD_MESSAGE_TYPE, "other", "[1]")
+      db.close()
+      const [old, other, rounds] = yield* LogStore.use((log) =>
+        Effect.all([log.threadRoundCount("old"), log.threadRoundCount("other"), log.threadRounds("old", { before: 0, limit: 5 })])
+      ).pipe(Effect.provide(LogStoreFile({ filename })))
+      assert.deepStrictEqual([old, other, rounds.map((r) => [r.round, r.message.content])], [2, 1, [[2, "b"], [1, "a"]]])
+    }))
 })

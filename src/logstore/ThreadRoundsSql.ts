@@ -1,10 +1,9 @@
 /**
  * Role rounds numbered by SQLite (SPEC §Log conventions): the run's thread rows whose payload is
- * valid JSON and not a thread-start marker, numbered by id. Triggers keep each run's round count
- * in `thread_round_counts`, so `threadRoundCount` is one lookup; a partial expression index lists
- * each run's round rows by id, so `threadRounds` reads and decodes only the rows of its page,
- * newest first, numbering them down from the count (a page further back walks the index entries
- * it skips).
+ * valid JSON and not a thread-start marker, numbered by id. An expression index holds, per run,
+ * whether each row is a round, so `threadRoundCount` is a `count(*)` over index entries (no
+ * payload is parsed) and `threadRounds` reads and decodes only the rows of its page, newest
+ * first, numbering them down from the count.
  *
  * The rule lives here as SQL and in `domain/ThreadLog.ts` as JavaScript (for a backend without
  * JSON functions); the contract suite runs the same cases against this one.
@@ -22,36 +21,31 @@ export const THREAD_ROW = `source = '${ThreadLog.WORKFLOW_SOURCE}' AND type IN (
 
 /**
  * Whether a thread row carries a role round (1) or not (0): valid JSON that is not a thread-start
- * marker. The JSON functions run only on valid JSON (SQLite does not promise to short-circuit
+ * marker (`$.type` and `$.role` are NULL for arrays and scalars). The JSON functions run only on valid JSON (SQLite does not promise to short-circuit
  * AND, and they fail on malformed text). Written exactly as in the partial expression index
  * `idx_logs_thread_rounds (ref_id, <this>, id) WHERE <THREAD_ROW>` (migration 4): SQLite uses an
  * expression index only for the same expression, and then reads its value from the index instead
  * of parsing payloads. Other rows get no index entry, so an append of them pays nothing for it.
  */
-export const IS_ROUND = `(CASE WHEN json_valid(payload) THEN json_type(payload) <> 'object'
-    OR (json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__')
-  ELSE 0 END)`
+export const IS_ROUND = `(CASE WHEN json_valid(payload)
+    THEN json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__'
+    ELSE 0 END)`
 
 const ROUND_ROWS = `ref_id = ?1 AND ${THREAD_ROW} AND ${IS_ROUND} = 1`
 
-/**
- * The run's round count, kept by the triggers of migration 4 in `thread_round_counts` (every
- * insert and delete of a round row, by any writer: this code, a 0.5 process, the archive's delete
- * and restore). One parameter, the run id.
- */
-export const COUNT_SQL = `SELECT coalesce((SELECT rounds FROM thread_round_counts WHERE ref_id = ?1), 0) AS n`
-const TOTAL = `coalesce((SELECT rounds FROM thread_round_counts WHERE ref_id = ?1), 0)`
+/** `count(*)` of the run's rounds: index entries only, no payload is parsed. One parameter, the run id. */
+export const COUNT_SQL = `SELECT count(*) AS n FROM logs WHERE ${ROUND_ROWS}`
 
 /**
  * The run's round rows newest first, skipping the rounds `>= before` (0 = none), with the run's
  * round count beside each (one statement: the count and the rows come from one snapshot). Round
  * `total - skipped - k` is the k-th row returned. Parameters: run id, how many rows, `before`.
  */
-const PAGE_SQL = `SELECT ${TOTAL} AS total,
+const PAGE_SQL = `SELECT (${COUNT_SQL.replace("AS n ", "")}) AS total,
     id, source, type, ref_id AS refId, payload, timestamp
-  FROM logs WHERE ${ROUND_ROWS}
+  FROM logs INDEXED BY idx_logs_thread_rounds WHERE ${ROUND_ROWS}
   ORDER BY id DESC
-  LIMIT ?2 OFFSET (CASE WHEN ?3 > 0 THEN max(0, ${TOTAL} - ?3 + 1) ELSE 0 END)`
+  LIMIT ?2 OFFSET (CASE WHEN ?3 > 0 THEN max(0, (${COUNT_SQL.replace("AS n ", "")}) - ?3 + 1) ELSE 0 END)`
 
 /** A page query: the statement and its parameters. */
 export const pageQuery = (runId: string, before: number, rows: number): { readonly sql: string; readonly params: Array<SqlParam> } => ({

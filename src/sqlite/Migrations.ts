@@ -101,44 +101,14 @@ export const migrations: ReadonlyArray<Migration> = [
   },
   {
     version: 4,
-    name: "thread rounds: idx_logs_thread_rounds, thread_round_counts kept by triggers; idx_workflow_runs_timestamp",
-    // The round rule is ThreadRoundsSql's THREAD_ROW and IS_ROUND, written out: a released step
-    // never changes. Tests check that the round queries use this index and agree with ThreadLog.
+    name: "idx_logs_thread_rounds (per run, whether each row is a role round) and idx_workflow_runs_timestamp (runs, newest first)",
+    // The expression is ThreadRoundsSql's IS_ROUND and the condition its THREAD_ROW, written out: a released step never changes.
+    // A test checks that the round queries still use this index.
     up: (sql) =>
-      sql.exec(`
-        CREATE INDEX IF NOT EXISTS idx_logs_thread_rounds ON logs(ref_id, (CASE WHEN json_valid(payload)
-          THEN json_type(payload) <> 'object'
-            OR (json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__')
-          ELSE 0 END), id)
+      sql.exec(`CREATE INDEX IF NOT EXISTS idx_logs_thread_rounds ON logs(ref_id, (CASE WHEN json_valid(payload)
+    THEN json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__'
+    ELSE 0 END), id)
         WHERE source = 'workflow' AND type IN ('thread_workflow_message', 'thread_command_event');
-        CREATE TABLE IF NOT EXISTS thread_round_counts (ref_id TEXT PRIMARY KEY, rounds INTEGER NOT NULL) WITHOUT ROWID;
-        INSERT OR REPLACE INTO thread_round_counts (ref_id, rounds)
-          SELECT ref_id, count(*) FROM logs
-          WHERE ref_id IS NOT NULL AND source = 'workflow' AND type IN ('thread_workflow_message', 'thread_command_event')
-            AND (CASE WHEN json_valid(payload) THEN json_type(payload) <> 'object'
-        OR (json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__')
-      ELSE 0 END) = 1
-          GROUP BY ref_id;
-        CREATE TRIGGER IF NOT EXISTS logs_thread_round_inserted AFTER INSERT ON logs
-          WHEN NEW.ref_id IS NOT NULL AND NEW.source = 'workflow'
-            AND NEW.type IN ('thread_workflow_message', 'thread_command_event')
-            AND (CASE WHEN json_valid(NEW.payload) THEN json_type(NEW.payload) <> 'object'
-        OR (json_extract(NEW.payload, '$.type') IS NOT 'thread_start' AND json_extract(NEW.payload, '$.role') IS NOT '__start__')
-      ELSE 0 END) = 1
-        BEGIN
-          INSERT INTO thread_round_counts (ref_id, rounds) VALUES (NEW.ref_id, 1)
-            ON CONFLICT (ref_id) DO UPDATE SET rounds = rounds + 1;
-        END;
-        CREATE TRIGGER IF NOT EXISTS logs_thread_round_deleted AFTER DELETE ON logs
-          WHEN OLD.ref_id IS NOT NULL AND OLD.source = 'workflow'
-            AND OLD.type IN ('thread_workflow_message', 'thread_command_event')
-            AND (CASE WHEN json_valid(OLD.payload) THEN json_type(OLD.payload) <> 'object'
-        OR (json_extract(OLD.payload, '$.type') IS NOT 'thread_start' AND json_extract(OLD.payload, '$.role') IS NOT '__start__')
-      ELSE 0 END) = 1
-        BEGIN
-          UPDATE thread_round_counts SET rounds = rounds - 1 WHERE ref_id = OLD.ref_id;
-          DELETE FROM thread_round_counts WHERE ref_id = OLD.ref_id AND rounds <= 0;
-        END;
         CREATE INDEX IF NOT EXISTS idx_workflow_runs_timestamp ON workflow_runs(timestamp);`)
   }
 ]

@@ -25,7 +25,7 @@ import * as BlobStoreMemoryImpl from "../src/blob/BlobStoreMemory.ts"
 import type { BlobStore } from "../src/BlobStore.ts"
 import * as LogArchiveSqlite from "../src/archive/LogArchiveSqlite.ts"
 import type { LogArchive } from "../src/LogArchive.ts"
-import type { LogStore } from "../src/LogStore.ts"
+import type { LogStore, LogStoreOptions } from "../src/LogStore.ts"
 import * as LogStoreSqliteImpl from "../src/logstore/LogStoreSqlite.ts"
 import * as Database from "../src/sqlite/Database.ts"
 import { dataDirectoryError } from "../src/fs/PlatformErrors.ts"
@@ -43,8 +43,14 @@ export interface DatabaseFileOptions {
   readonly synchronous?: "NORMAL" | "FULL"
 }
 
+/** Who a LogStore stack is and how long its run leases last (see `LogStoreOptions`). */
+export type { LogStoreOptions } from "../src/LogStore.ts"
+
+/** Options of a LogStore on a SQLite file of its own. */
+export interface LogStoreFileOptions extends DatabaseFileOptions, LogStoreOptions {}
+
 /** Options of the live stack. */
-export interface NerveStoreLiveOptions extends Omit<DatabaseFileOptions, "filename"> {
+export interface NerveStoreLiveOptions extends Omit<DatabaseFileOptions, "filename">, LogStoreOptions {
   /** The data directory: `nerve.db`, `archive/logs/`, `blobs/` live here. Created if missing. */
   readonly dataDir: string
 }
@@ -72,15 +78,26 @@ export const DatabaseFile = (options: DatabaseFileOptions): Layer.Layer<Database
 /** A private, migrated in-memory database (fresh for each provide). */
 export const DatabaseMemory: Layer.Layer<Database.Database, DatabaseError> = Database.layer({ filename: ":memory:" })
 
-/** LogStore on the `Database` in context (share one database with `LogArchiveFileSystem`). */
-export const LogStoreSqlite: Layer.Layer<LogStore, never, Database.Database> = LogStoreSqliteImpl.layer
+const logStoreOptions = (options: LogStoreOptions): LogStoreOptions => ({
+  ...(options.owner === undefined ? {} : { owner: options.owner }),
+  ...(options.leaseTtl === undefined ? {} : { leaseTtl: options.leaseTtl }),
+  ...(options.leaseRenewal === undefined ? {} : { leaseRenewal: options.leaseRenewal })
+})
+
+/**
+ * LogStore on the `Database` in context (share one database with `LogArchiveFileSystem`), as the
+ * owner `options.owner` (default `host:pid:boot`) with leases of `options.leaseTtl` (default 30 s).
+ * Bad options fail with `InvalidInput` naming the option.
+ */
+export const LogStoreSqlite = (options: LogStoreOptions = {}): Layer.Layer<LogStore, InvalidInput, Database.Database> =>
+  LogStoreSqliteImpl.layerWith(logStoreOptions(options))
 
 /** LogStore on a SQLite file of its own (any path; its folder must exist). */
-export const LogStoreFile = (options: DatabaseFileOptions): Layer.Layer<LogStore, DatabaseError> =>
-  LogStoreSqlite.pipe(Layer.provide(DatabaseFile(options)))
+export const LogStoreFile = (options: LogStoreFileOptions): Layer.Layer<LogStore, DatabaseError | InvalidInput> =>
+  LogStoreSqlite(options).pipe(Layer.provide(DatabaseFile(options)))
 
-/** LogStore on a private in-memory SQLite database (fresh for each provide). */
-export const LogStoreMemory: Layer.Layer<LogStore, DatabaseError> = LogStoreSqlite.pipe(Layer.provide(DatabaseMemory))
+/** LogStore on a private in-memory SQLite database (fresh for each provide), with the default owner. */
+export const LogStoreMemory: Layer.Layer<LogStore, DatabaseError> = LogStoreSqliteImpl.layer.pipe(Layer.provide(DatabaseMemory))
 
 /** LogArchive on the `Database` in context, with day files under `archiveDir`. */
 export const LogArchiveFileSystem = (
@@ -113,7 +130,7 @@ export const NerveStoreLive = (options: NerveStoreLiveOptions): Layer.Layer<Nerv
       Effect.mapError((error) => dataDirectoryError(options.dataDir, error))
     )
     return Layer.mergeAll(
-      LogStoreSqlite,
+      LogStoreSqlite(options),
       LogArchiveFileSystem(path.join(options.dataDir, ...ARCHIVE_FOLDER))
     ).pipe(
       Layer.provide(DatabaseFile({ ...options, filename: path.join(options.dataDir, DATABASE_FILE) })),
@@ -123,23 +140,28 @@ export const NerveStoreLive = (options: NerveStoreLiveOptions): Layer.Layer<Nerv
 
 /**
  * `NerveStoreLive` configured from the environment: `NERVE_DATA_DIR` (default `./data`),
- * `NERVE_SYNCHRONOUS` (`NORMAL` or `FULL`), `NERVE_BUSY_TIMEOUT` (a duration, e.g. `5 seconds`).
+ * `NERVE_SYNCHRONOUS` (`NORMAL` or `FULL`), `NERVE_BUSY_TIMEOUT` (a duration, e.g. `5 seconds`),
+ * `NERVE_OWNER` (the owner name of this daemon's leases), `NERVE_LEASE_TTL` (a duration).
  */
 export const NerveStoreConfig: Layer.Layer<NerveStore, DatabaseError | DataDirectoryError | InvalidInput | ConfigError> = Layer.unwrap(
   Effect.gen(function*() {
     const dataDir = yield* Config.String("NERVE_DATA_DIR").pipe(Config.withDefault("./data"))
     const synchronous = yield* Config.option(Config.Literals(["NORMAL", "FULL"], "NERVE_SYNCHRONOUS"))
     const busyTimeout = yield* Config.option(Config.Duration("NERVE_BUSY_TIMEOUT"))
+    const owner = yield* Config.option(Config.String("NERVE_OWNER"))
+    const leaseTtl = yield* Config.option(Config.Duration("NERVE_LEASE_TTL"))
     return NerveStoreLive({
       dataDir,
       ...(synchronous._tag === "Some" ? { synchronous: synchronous.value } : {}),
-      ...(busyTimeout._tag === "Some" ? { busyTimeout: busyTimeout.value } : {})
+      ...(busyTimeout._tag === "Some" ? { busyTimeout: busyTimeout.value } : {}),
+      ...(owner._tag === "Some" ? { owner: owner.value } : {}),
+      ...(leaseTtl._tag === "Some" ? { leaseTtl: leaseTtl.value } : {})
     })
   })
 )
 
 /** The same services in memory, fresh for each provide: swap it in for `NerveStoreLive` in tests. */
 export const NerveStoreMemory: Layer.Layer<NerveStore, DatabaseError> = Layer.mergeAll(
-  LogStoreSqlite,
+  LogStoreSqliteImpl.layer,
   LogArchiveMemory
 ).pipe(Layer.provide(DatabaseMemory), Layer.merge(BlobStoreMemory))

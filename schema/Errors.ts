@@ -253,3 +253,55 @@ export type NerveStoreError =
   | ArchiveError
   | DataDirectoryError
   | BlobStoreError
+  | RunLeased
+  | IdempotencyConflict
+  | RunMismatch
+
+/**
+ * Another live owner holds the run's lease: this stack may read the run but not move it until
+ * the lease is released or expires (`expiresAt`, epoch ms). Nothing was written.
+ *
+ * @example
+ * ```ts
+ * log.transition(entry, run).pipe(Effect.catchTag("RunLeased", (e) => Effect.log(`${e.runId} belongs to ${e.owner}`)))
+ * ```
+ */
+export class RunLeased extends Schema.TaggedError<RunLeased>()("RunLeased", {
+  runId: Schema.String,
+  owner: Schema.String,
+  boot: Schema.String,
+  expiresAt: Schema.Int
+}) {
+  override get message(): string {
+    return `run ${this.runId} is leased by ${this.owner} (boot ${this.boot}) until ${new Date(this.expiresAt).toISOString()}`
+  }
+}
+
+/**
+ * An idempotency key was used before for a different request (`operation` names the first one's
+ * operation). Nothing was written: use a new key for a new request.
+ */
+export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>()("IdempotencyConflict", {
+  key: Schema.String,
+  operation: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `idempotency key ${JSON.stringify(this.key)} was used for a different ${this.operation}: ${this.detail}`
+  }
+}
+
+/**
+ * A transition contradicts what the run already is: another `workflow` than the run was created
+ * with, or another exit code for a terminal run. Nothing was written.
+ */
+export class RunMismatch extends Schema.TaggedError<RunMismatch>()("RunMismatch", {
+  runId: Schema.String,
+  field: Schema.Literals(["workflow", "exitCode"]),
+  stored: Schema.NullOr(Schema.Union([Schema.String, Schema.Int])),
+  requested: Schema.NullOr(Schema.Union([Schema.String, Schema.Int]))
+}) {
+  override get message(): string {
+    return `run ${this.runId}: ${this.field} is ${JSON.stringify(this.stored)}, the request says ${JSON.stringify(this.requested)}`
+  }
+}

@@ -4,7 +4,7 @@
  * @since 0.6.0
  */
 import { Schema } from "effect"
-import { LogId, NonEmptyText, TimestampMs } from "./Primitives.ts"
+import { LogId, NonEmptyText, TimestampMs, WellFormedText } from "./Primitives.ts"
 
 /**
  * One row of the `logs` table. `payload` is opaque text (usually JSON) or null; `timestamp` is
@@ -31,8 +31,8 @@ export type LogEntry = typeof LogEntry.Type
 export const AppendInput = Schema.Struct({
   source: NonEmptyText,
   type: NonEmptyText,
-  refId: Schema.optional(Schema.NullOr(Schema.String)),
-  payload: Schema.optional(Schema.NullOr(Schema.String)),
+  refId: Schema.optional(Schema.NullOr(WellFormedText)),
+  payload: Schema.optional(Schema.NullOr(WellFormedText)),
   timestamp: Schema.optional(TimestampMs)
 })
 export type AppendInput = typeof AppendInput.Type
@@ -68,3 +68,15 @@ export const LogStreamQuery = Schema.Struct({
   limit: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(1))))
 })
 export type LogStreamQuery = typeof LogStreamQuery.Type
+
+/**
+ * What `follow` watches: rows matching the filters with an id above `afterId` (default: the last
+ * row at the moment `follow` starts, so only rows appended from then on).
+ */
+export const FollowQuery = Schema.Struct({
+  source: Schema.optional(Schema.String),
+  type: Schema.optional(Schema.String),
+  refId: Schema.optional(Schema.String),
+  afterId: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))))
+})
+export type FollowQuery = typeof FollowQuery.Type

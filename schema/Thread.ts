@@ -3,7 +3,8 @@
  *
  * @since 0.6.0
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
+import { NonEmptyText } from "./Primitives.ts"
 
 /** A message of a workflow thread. `timestamp` is the payload's own (0 when it had none). */
 export const ThreadMessage = Schema.Struct({
@@ -29,12 +30,34 @@ export const ThreadRoundRow = Schema.Struct({
 })
 export type ThreadRoundRow = typeof ThreadRoundRow.Type
 
-/** Paging of `threadRounds`: only rounds `< before` (0 = no bound), at most `limit` (< 1 → none). */
+/** Rows `threadRounds` returns when no `limit` is given. */
+export const DEFAULT_THREAD_ROUNDS_LIMIT = 50
+
+/**
+ * Paging of `threadRounds`: only rounds `< before` (default 0 = no bound), at most `limit`
+ * (default {@link DEFAULT_THREAD_ROUNDS_LIMIT}; < 1 → none). No params: the newest page.
+ */
 export const GetThreadRoundsParams = Schema.Struct({
-  before: Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))),
-  limit: Schema.Int
+  before: Schema.Int.pipe(
+    Schema.check(Schema.isGreaterThanOrEqualTo(0)),
+    Schema.withDecodingDefaultKey(Effect.succeed(0))
+  ),
+  limit: Schema.Int.pipe(Schema.withDecodingDefaultKey(Effect.succeed(DEFAULT_THREAD_ROUNDS_LIMIT)))
 })
 export type GetThreadRoundsParams = typeof GetThreadRoundsParams.Type
+/** What a caller passes to `threadRounds`: both fields optional. */
+export type GetThreadRoundsInput = typeof GetThreadRoundsParams.Encoded
+
+/**
+ * A message for `appendThreadMessage`: written as a `thread_workflow_message` row of the run that
+ * `threadMessages` and `threadRounds` read back.
+ */
+export const ThreadMessageInput = Schema.Struct({
+  role: NonEmptyText,
+  content: Schema.String,
+  meta: Schema.optional(Schema.Unknown)
+})
+export type ThreadMessageInput = typeof ThreadMessageInput.Type
 
 /** The trigger a run was started with when it has the recognised shape. */
 export const RunTrigger = Schema.Struct({

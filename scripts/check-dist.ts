@@ -17,8 +17,10 @@ const expected = {
     "MarkOrphansOptions", "NonEmptyText", "PlannedDay", "RestoreResult", "RunNotFound", "RunTransition",
     "RunTransitionInput", "RunTrigger", "RunsQuery", "ThreadEvent", "ThreadMessage", "ThreadRoundRow", "TimestampMs",
     "TriggerPayload", "UTC_DAY_MS", "UtcDay", "VerifyReport", "WorkflowRun", "WorkflowRunStatus", "assertValidUtcDay",
-    "compareIsoDays", "isBlobDigest", "isValidUtcDay", "lastArchivableUtcDay", "nextUtcDay", "parseDigest",
-    "parseUtcDay", "prevUtcDay", "utcDateStringFromMs", "utcDayEndExclusiveMs", "utcDayStartMs"
+    "WellFormedText", "compareIsoDays", "isBlobDigest", "isValidUtcDay", "lastArchivableUtcDay", "nextUtcDay", "parseDigest",
+    "parseUtcDay", "prevUtcDay", "utcDateStringFromMs", "utcDayEndExclusiveMs", "utcDayStartMs",
+    // issue 8 (leases, safe retries, daemon reads)
+    "DEFAULT_RUNS_LIMIT", "DEFAULT_THREAD_ROUNDS_LIMIT", "FollowQuery", "IdempotencyConflict", "MAX_RUNS_LIMIT", "RUN_STARTED_TYPE", "RecoverOrphansOptions", "RunLease", "RunLeased", "RunMismatch", "RunStatusFilter", "RunsCursor", "RunsStreamQuery", "THREAD_EVENT_TYPE", "THREAD_MESSAGE_TYPE", "ThreadMessageInput", "WORKFLOW_SOURCE", "WriteOptions"
   ],
   "@uncaged/nerve-store/layers": [
     "ARCHIVE_FOLDER", "BLOB_FOLDER", "BlobStoreFileSystem", "BlobStoreMemory", "DATABASE_FILE", "DatabaseFile",

@@ -4,17 +4,62 @@
  *
  * @since 0.6.0
  */
-import { Context, type Effect, type Option, type Stream } from "effect"
-import type { CorruptRow, DatabaseError, IllegalTransition, InvalidInput } from "../schema/Errors.ts"
-import type { AppendInput, LogEntry, LogQuery, LogStreamQuery } from "../schema/LogEntry.ts"
-import type { GetThreadRoundsParams, ThreadEvent, ThreadMessage, ThreadRoundRow, TriggerPayload } from "../schema/Thread.ts"
-import type { MarkOrphansOptions, RunsQuery, RunTransition, RunTransitionInput, WorkflowRun } from "../schema/WorkflowRun.ts"
+import { Context, type Duration, type Effect, type Option, type Stream } from "effect"
+import type {
+  CorruptRow,
+  DatabaseError,
+  IdempotencyConflict,
+  IllegalTransition,
+  InvalidInput,
+  RunLeased,
+  RunMismatch,
+  RunNotFound
+} from "../schema/Errors.ts"
+import type { AppendInput, FollowQuery, LogEntry, LogQuery, LogStreamQuery } from "../schema/LogEntry.ts"
+import type {
+  GetThreadRoundsInput,
+  ThreadEvent,
+  ThreadMessage,
+  ThreadMessageInput,
+  ThreadRoundRow,
+  TriggerPayload
+} from "../schema/Thread.ts"
+import type {
+  RecoverOrphansOptions,
+  RunLease,
+  RunsQuery,
+  RunsStreamQuery,
+  RunTransition,
+  RunTransitionInput,
+  WorkflowRun,
+  WriteOptions
+} from "../schema/WorkflowRun.ts"
 
 /** What `transition` wrote: the log row, the run as it now is, and the history record. */
 export interface TransitionResult {
   readonly entry: LogEntry
   readonly run: WorkflowRun
   readonly transition: RunTransition
+}
+
+/**
+ * Options of the LogStore layers: who this stack is and how long its leases last.
+ *
+ * - `owner`: the owner name (default `host:pid:boot`, unique to the process). Give a daemon a
+ *   stable name (e.g. `"nerve@build-host"`) so that its next boot recovers its runs at once
+ *   instead of waiting for their leases to expire; one name must be used by one live stack at a time.
+ * - `leaseTtl`: how long a lease lasts unless renewed (default 30 seconds).
+ * - `leaseRenewal`: how often this stack renews its leases (default a third of `leaseTtl`).
+ */
+export interface LogStoreOptions {
+  readonly owner?: string
+  readonly leaseTtl?: Duration.Input
+  readonly leaseRenewal?: Duration.Input
+}
+
+/** Options of `follow`: how often to look for rows other processes appended (default 1 second). */
+export interface FollowOptions {
+  readonly pollInterval?: Duration.Input
 }
 
 
@@ -38,7 +83,10 @@ export interface LogStoreShape {
    * Appends one row. Concurrent appends share one transaction (group commit); each completes only
    * after its row is committed. Inside `transaction` the row joins that transaction.
    */
-  readonly append: (input: AppendInput) => Effect.Effect<LogEntry, InvalidInput | DatabaseError>
+  readonly append: (
+    input: AppendInput,
+    options?: WriteOptions
+  ) => Effect.Effect<LogEntry, InvalidInput | IdempotencyConflict | CorruptRow | DatabaseError>
   /** Appends rows in one transaction: all or none. */
   readonly appendMany: (
     inputs: ReadonlyArray<AppendInput>
@@ -51,30 +99,75 @@ export interface LogStoreShape {
   readonly setMeta: (key: string, value: string) => Effect.Effect<void, InvalidInput | DatabaseError>
   /**
    * Appends `entry` (its `refId` defaults to the run id) and moves the run to `run.status` in one
-   * `BEGIN IMMEDIATE` transaction, or fails with `IllegalTransition` and writes nothing.
+   * `BEGIN IMMEDIATE` transaction, or fails and writes nothing: `IllegalTransition` (the state
+   * machine), `RunLeased` (another live owner holds the run), `RunMismatch` (another workflow, or
+   * another exit code for a terminal run). A run moved to `queued` or `started` is leased to this
+   * stack; any other status releases the lease. With `idempotencyKey`, a repeat returns the first
+   * result and writes nothing.
    */
   readonly transition: (
     entry: AppendInput,
-    run: RunTransitionInput
-  ) => Effect.Effect<TransitionResult, IllegalTransition | InvalidInput | CorruptRow | DatabaseError>
+    run: RunTransitionInput,
+    options?: WriteOptions
+  ) => Effect.Effect<
+    TransitionResult,
+    IllegalTransition | RunLeased | RunMismatch | IdempotencyConflict | InvalidInput | CorruptRow | DatabaseError
+  >
   readonly getRun: (runId: string) => Effect.Effect<Option.Option<WorkflowRun>, CorruptRow | DatabaseError>
+  /** The run, or `RunNotFound`. */
+  readonly getRunOrFail: (runId: string) => Effect.Effect<WorkflowRun, RunNotFound | CorruptRow | DatabaseError>
+  /** Who holds the run, if a lease is stored (expired or not). */
+  readonly getLease: (runId: string) => Effect.Effect<Option.Option<RunLease>, CorruptRow | DatabaseError>
+  /** This stack's owner identity: the owner name and its boot id. */
+  readonly owner: { readonly name: string; readonly boot: string }
   /**
    * `queued` and `started` runs, oldest first. Listings skip a legacy row that does not decode
    * (logging a warning) so one bad row cannot block a daemon's start; `getRun` reports it.
    */
   readonly activeRuns: (workflow?: string) => Effect.Effect<ReadonlyArray<WorkflowRun>, DatabaseError>
-  /** Runs, newest first, optionally by workflow and status. */
+  /**
+   * Runs, newest first (by last transition, then run id), optionally by workflow and one or more
+   * statuses; at most `limit` (default 1,000, at most 100,000). `cursor: lastRunOfPreviousPage`
+   * continues after it.
+   */
   readonly runs: (query?: RunsQuery) => Effect.Effect<ReadonlyArray<WorkflowRun>, InvalidInput | DatabaseError>
+  /** Every matching run, newest first, read page by page (no cap; `limit` caps the total). */
+  readonly streamRuns: (query?: RunsStreamQuery) => Stream.Stream<WorkflowRun, InvalidInput | DatabaseError>
   /** The accepted transitions of a run, oldest first. */
   readonly runHistory: (runId: string) => Effect.Effect<ReadonlyArray<RunTransition>, CorruptRow | DatabaseError>
   /**
-   * On daemon start: every `started` run becomes `crashed` (one `crashed` log row each, at
-   * `options.timestamp`, default the Clock, with `options.source`, default `"workflow"`); returns
-   * the runs as they now are.
+   * On daemon start: every orphaned `started` run becomes `crashed` (with `includeQueued`, every
+   * orphaned `queued` run becomes `interrupted`), one log row each, at `options.timestamp` (default
+   * the Clock) with `options.source` (default `"workflow"`); returns the runs as they now are.
+   * Orphaned: no lease, an expired lease, or a lease of this owner name's earlier boot. Runs that
+   * another live owner holds, and this stack's own, are left alone.
    */
-  readonly markOrphansCrashed: (
-    options?: MarkOrphansOptions
+  readonly recoverOrphans: (
+    options?: RecoverOrphansOptions
   ) => Effect.Effect<ReadonlyArray<WorkflowRun>, InvalidInput | DatabaseError>
+  /** The former name of `recoverOrphans`. */
+  readonly markOrphansCrashed: (
+    options?: RecoverOrphansOptions
+  ) => Effect.Effect<ReadonlyArray<WorkflowRun>, InvalidInput | DatabaseError>
+  /**
+   * Rows matching the filters appended after `query.afterId` (default: from now on), live: this
+   * stack's own commits wake it at once, other processes' rows are found by polling every
+   * `pollInterval` (default 1 second). Never ends by itself; interrupting it stops it cleanly.
+   */
+  readonly follow: (
+    query?: FollowQuery,
+    options?: FollowOptions
+  ) => Stream.Stream<LogEntry, InvalidInput | CorruptRow | DatabaseError>
+  /**
+   * Appends a thread message of the run (`source: "workflow"`, type `thread_workflow_message`,
+   * `refId: runId`, the payload `{ role, content, meta?, timestamp }` with the Clock's time), the
+   * row `threadMessages` and `threadRounds` read back.
+   */
+  readonly appendThreadMessage: (
+    runId: string,
+    message: ThreadMessageInput,
+    options?: WriteOptions
+  ) => Effect.Effect<LogEntry, InvalidInput | IdempotencyConflict | CorruptRow | DatabaseError>
   /** The run's trigger (see SPEC §Log conventions), or none. */
   readonly triggerPayload: (runId: string) => Effect.Effect<Option.Option<TriggerPayload>, CorruptRow | DatabaseError>
   /** The run's thread messages, oldest first. */
@@ -83,10 +176,13 @@ export interface LogStoreShape {
   readonly threadEvents: (runId: string) => Effect.Effect<ReadonlyArray<ThreadEvent>, CorruptRow | DatabaseError>
   /** How many role rounds the run has. */
   readonly threadRoundCount: (runId: string) => Effect.Effect<number, CorruptRow | DatabaseError>
-  /** Role rounds newest first, only rounds `< before` (0 = no bound), at most `limit`. */
+  /**
+   * Role rounds newest first, only rounds `< before` (default 0 = no bound), at most `limit`
+   * (default 50): with no params, the newest page.
+   */
   readonly threadRounds: (
     runId: string,
-    params: GetThreadRoundsParams
+    params?: GetThreadRoundsInput
   ) => Effect.Effect<ReadonlyArray<ThreadRoundRow>, InvalidInput | CorruptRow | DatabaseError>
 }
 

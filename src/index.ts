@@ -10,7 +10,7 @@
 // The services: tags and shapes.
 export { BlobStore, type BlobStoreShape } from "./BlobStore.ts"
 export { type ArchiveProgressListener, LogArchive, type LogArchiveShape } from "./LogArchive.ts"
-export { LogStore, type LogStoreShape, type TransitionResult } from "./LogStore.ts"
+export { type FollowOptions, LogStore, type LogStoreOptions, type LogStoreShape, type TransitionResult } from "./LogStore.ts"
 
 // The data they take and return.
 export {
@@ -44,17 +44,47 @@ export {
   parseDigest,
   VerifyReport
 } from "../schema/Blob.ts"
-export { AppendInput, DEFAULT_QUERY_LIMIT, LogEntry, LogOrder, LogQuery, LogStreamQuery, MAX_QUERY_LIMIT } from "../schema/LogEntry.ts"
-export { LogId, MAX_TIMESTAMP_MS, NonEmptyText, TimestampMs } from "../schema/Primitives.ts"
-export { GetThreadRoundsParams, RunTrigger, ThreadEvent, ThreadMessage, ThreadRoundRow, TriggerPayload } from "../schema/Thread.ts"
 export {
+  AppendInput,
+  DEFAULT_QUERY_LIMIT,
+  FollowQuery,
+  LogEntry,
+  LogOrder,
+  LogQuery,
+  LogStreamQuery,
+  MAX_QUERY_LIMIT
+} from "../schema/LogEntry.ts"
+export { LogId, MAX_TIMESTAMP_MS, NonEmptyText, TimestampMs, WellFormedText } from "../schema/Primitives.ts"
+export {
+  DEFAULT_THREAD_ROUNDS_LIMIT,
+  GetThreadRoundsParams,
+  type GetThreadRoundsInput,
+  RunTrigger,
+  ThreadEvent,
+  ThreadMessage,
+  ThreadMessageInput,
+  ThreadRoundRow,
+  TriggerPayload
+} from "../schema/Thread.ts"
+export {
+  DEFAULT_RUNS_LIMIT,
   MarkOrphansOptions,
+  MAX_RUNS_LIMIT,
+  RecoverOrphansOptions,
+  RunLease,
+  RunsCursor,
   RunsQuery,
+  RunStatusFilter,
+  RunsStreamQuery,
   RunTransition,
   RunTransitionInput,
   WorkflowRun,
-  WorkflowRunStatus
+  WorkflowRunStatus,
+  WriteOptions
 } from "../schema/WorkflowRun.ts"
+
+// The log conventions of workflow runs (SPEC §Log conventions): write threads without magic strings.
+export { RUN_STARTED_TYPE, THREAD_EVENT_TYPE, THREAD_MESSAGE_TYPE, WORKFLOW_SOURCE } from "./domain/ThreadLog.ts"
 
 // Every error, their reasons, and their union.
 export {
@@ -69,10 +99,13 @@ export {
   DataDirectoryError,
   DigestMismatch,
   FileErrorReason,
+  IdempotencyConflict,
   IllegalTransition,
   InvalidDigest,
   InvalidInput,
   InvalidUtcDay,
+  RunLeased,
+  RunMismatch,
   RunNotFound
 } from "../schema/Errors.ts"
 export type { NerveStoreError } from "../schema/Errors.ts"

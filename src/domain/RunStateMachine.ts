@@ -51,3 +51,32 @@ export const nextExitCode = (
   }
   return requested ?? null
 }
+
+/** What a request contradicts in the stored run, if anything. */
+export interface RunConflict {
+  readonly field: "workflow" | "exitCode"
+  readonly stored: string | number | null
+  readonly requested: string | number | null
+}
+
+/**
+ * A request that contradicts the run: another `workflow` than the run was created with (a run
+ * never changes workflow), or, repeating a terminal status, another exit code than the stored one
+ * (a terminal run's exit code never changes). Such a request is refused, never silently ignored.
+ */
+export const conflictOf = (
+  current: { readonly workflow: string; readonly status: WorkflowRunStatus; readonly exitCode: number | null } | null,
+  request: { readonly workflow: string; readonly status: WorkflowRunStatus; readonly exitCode?: number | null | undefined }
+): RunConflict | null => {
+  if (current === null) return null
+  if (current.workflow !== request.workflow) {
+    return { field: "workflow", stored: current.workflow, requested: request.workflow }
+  }
+  if (
+    current.status === request.status && isTerminal(current.status) && request.exitCode !== undefined &&
+    request.exitCode !== current.exitCode
+  ) {
+    return { field: "exitCode", stored: current.exitCode, requested: request.exitCode }
+  }
+  return null
+}

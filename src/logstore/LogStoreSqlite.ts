@@ -3,22 +3,38 @@
  *
  * @since 0.6.0
  */
-import { Clock, Effect, Layer, Option, Result, Schema, Stream } from "effect"
-import { CorruptRow, IllegalTransition, InvalidInput } from "../../schema/Errors.ts"
-import { AppendInput, DEFAULT_QUERY_LIMIT, LogEntry, LogQuery, LogStreamQuery } from "../../schema/LogEntry.ts"
-import { NonEmptyText } from "../../schema/Primitives.ts"
-import { GetThreadRoundsParams, type ThreadRoundRow } from "../../schema/Thread.ts"
+import { Clock, Deferred, Duration, Effect, Exit, Layer, Option, Result, Schema, Stream } from "effect"
 import {
-  MarkOrphansOptions,
+  CorruptRow,
+  IllegalTransition,
+  InvalidInput,
+  RunLeased,
+  RunMismatch,
+  RunNotFound
+} from "../../schema/Errors.ts"
+import { AppendInput, DEFAULT_QUERY_LIMIT, FollowQuery, LogEntry, LogQuery, LogStreamQuery } from "../../schema/LogEntry.ts"
+import { NonEmptyText } from "../../schema/Primitives.ts"
+import { GetThreadRoundsParams, ThreadMessageInput, type ThreadRoundRow } from "../../schema/Thread.ts"
+import {
+  DEFAULT_RUNS_LIMIT,
+  RecoverOrphansOptions,
+  RunLease,
   RunsQuery,
+  RunsStreamQuery,
   RunTransition,
   RunTransitionInput,
   WorkflowRun,
-  type WorkflowRunStatus
+  type WorkflowRunStatus,
+  WriteOptions
 } from "../../schema/WorkflowRun.ts"
 import * as GroupCommit from "../sqlite/GroupCommit.ts"
-import { LogStore } from "../LogStore.ts"
-import { classifyTransition, nextExitCode } from "../domain/RunStateMachine.ts"
+import * as Idempotency from "./Idempotency.ts"
+import { defaultLeaseConfig, durationMillis, type LeaseConfig, leaseConfig } from "./LeaseConfig.ts"
+import * as LeaseKeeper from "./LeaseKeeper.ts"
+import { compileRunsFilter, NEWEST_FIRST, type RunFilter, type RunKey } from "./RunListing.ts"
+import { LogStore, type LogStoreOptions, type LogStoreShape, type TransitionResult } from "../LogStore.ts"
+import * as Lease from "../domain/Lease.ts"
+import { classifyTransition, conflictOf, nextExitCode } from "../domain/RunStateMachine.ts"
 import { Database } from "../sqlite/Database.ts"
 import type { SqlParam, SqlRow, SyncConnection } from "../sqlite/Sqlite.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
@@ -34,8 +50,13 @@ const UPSERT_RUN = `INSERT INTO workflow_runs (run_id, workflow, status, timesta
   ON CONFLICT(run_id) DO UPDATE SET status = excluded.status, timestamp = excluded.timestamp, exit_code = excluded.exit_code`
 const INSERT_TRANSITION =
   "INSERT INTO run_transitions (run_id, from_status, to_status, timestamp, exit_code, log_id) VALUES (?, ?, ?, ?, ?, ?)"
+const LEASE_COLUMNS = "run_id AS runId, owner, boot, expires_at AS expiresAt"
+const UPSERT_LEASE = `INSERT INTO run_leases (run_id, owner, boot, expires_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT(run_id) DO UPDATE SET owner = excluded.owner, boot = excluded.boot, expires_at = excluded.expires_at`
 const STREAM_PAGE_SIZE = 1_000
-const DEFAULT_RUNS_LIMIT = 1_000
+
+/** How often `follow` looks for other processes' rows, by default. */
+export const DEFAULT_FOLLOW_POLL_INTERVAL: Duration.Duration = Duration.seconds(1)
 
 /** A validated row about to be inserted. */
 type NewLogRow = Omit<LogEntry, "id">
@@ -44,9 +65,18 @@ const decodeAppend = inputDecoder(AppendInput, "entry")
 const decodeAppendMany = inputDecoder(Schema.Array(AppendInput), "entries")
 const decodeQuery = inputDecoder(LogQuery, "query")
 const decodeStreamQuery = inputDecoder(LogStreamQuery, "query")
-const decodeOrphansOptions = inputDecoder(MarkOrphansOptions, "options")
+const decodeOrphansOptions = inputDecoder(RecoverOrphansOptions, "options")
 const decodeRunInput = inputDecoder(RunTransitionInput, "run")
 const decodeRunsQuery = inputDecoder(RunsQuery, "query")
+const decodeRunsStreamQuery = inputDecoder(RunsStreamQuery, "query")
+const decodeWriteOptions = inputDecoder(WriteOptions, "options")
+const decodeFollowQuery = inputDecoder(FollowQuery, "query")
+const decodeRunId = inputDecoder(NonEmptyText, "runId")
+const decodeThreadMessage = inputDecoder(ThreadMessageInput, "message")
+const decodeLeaseRow = rowDecoder(RunLease, "run_leases")
+const TransitionResultSchema = Schema.Struct({ entry: LogEntry, run: WorkflowRun, transition: RunTransition })
+const decodeStoredEntry = rowDecoder(Schema.fromJsonString(LogEntry), "idempotency_keys")
+const decodeStoredTransition = rowDecoder(Schema.fromJsonString(TransitionResultSchema), "idempotency_keys")
 const decodeRoundsParams = inputDecoder(GetThreadRoundsParams, "params")
 const decodeMetaKey = inputDecoder(NonEmptyText, "key")
 const decodeLogRow = rowDecoder(LogEntry, "logs")
@@ -151,15 +181,33 @@ const checkRange = <Q extends LogQuery | LogStreamQuery>(query: Q): Effect.Effec
     ? Effect.fail(new InvalidInput({ field: "query.since", reason: `must not be after query.until (${query.until})` }))
     : Effect.succeed(query)
 
-/** Builds the LogStore over the migrated database in context. */
-export const make = Effect.gen(function*() {
-  const { sql } = yield* Database
+/** Builds the LogStore over the migrated database in context, with the default lease settings. */
+export const make = Effect.suspend(() => Effect.flatMap(defaultLeaseConfig, makeWith))
 
+/** Builds the LogStore over the migrated database in context, as owner `config.owner`. */
+export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
+  const { sql } = yield* Database
+  const me = config.owner
+  const leases = yield* LeaseKeeper.make(sql, config)
+  const once = Idempotency.make(sql)
+
+  // Followers of this stack wait on this signal; every commit of ours completes it. Only a
+  // process-local shortcut: other processes' rows are found by polling.
+  let signal: Deferred.Deferred<void> | undefined
+  const nextSignal = (): Deferred.Deferred<void> => (signal ??= Deferred.makeUnsafe<void>())
+  const wakeFollowers = Effect.sync(() => {
+    if (signal === undefined) return
+    Deferred.doneUnsafe(signal, Exit.void)
+    signal = undefined
+  })
   // A single INSERT is atomic on its own; autocommit spares the BEGIN/COMMIT round trip.
   const commitAppends = GroupCommit.make((rows: ReadonlyArray<NewLogRow>) =>
-    rows.length === 1
-      ? sql.sync("append", (connection) => insertRows(connection, rows))
-      : sql.syncTransaction("append", (connection) => insertRows(connection, rows))
+    Effect.tap(
+      rows.length === 1
+        ? sql.sync("LogStore.append", (connection) => insertRows(connection, rows))
+        : sql.syncTransaction("LogStore.append", (connection) => insertRows(connection, rows)),
+      wakeFollowers
+    )
   )
 
   const selectLogs = (query: LogQuery, limit: number) => {
@@ -176,23 +224,35 @@ export const make = Effect.gen(function*() {
       (rows) => decodeAll(rows, decodeLogRow, byId)
     )
 
-  const findRun = (runId: string) =>
-    Effect.flatMap(sql.get(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE run_id = ?`, [runId]), (row) =>
+  const findRun = (runId: string, operation = "LogStore.getRun") =>
+    Effect.flatMap(sql.sync(operation, (connection) => connection.get(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE run_id = ?`, [runId])), (row) =>
       row === undefined ? Effect.succeedNone : Effect.map(Effect.fromResult(decodeRunRow(row, () => runId)), Option.some))
 
-  /** Inside a transaction: one accepted move of a run, recorded in logs, workflow_runs and run_transitions. */
+  const findLease = (runId: string, operation = "LogStore.getLease") =>
+    Effect.flatMap(sql.sync(operation, (connection) => connection.get(`SELECT ${LEASE_COLUMNS} FROM run_leases WHERE run_id = ?`, [runId])), (row) =>
+      row === undefined ? Effect.succeedNone : Effect.map(Effect.fromResult(decodeLeaseRow(row, () => runId)), Option.some))
+
+  /**
+   * Inside a transaction: one accepted move of a run, recorded in logs, workflow_runs and
+   * run_transitions, with the run's lease taken (`queued`, `started`) or released (any other status).
+   */
   const applyTransition = (
     current: WorkflowRun | null,
     request: { readonly runId: string; readonly workflow: string; readonly status: WorkflowRunStatus; readonly exitCode?: number | null | undefined },
-    row: NewLogRow
+    row: NewLogRow,
+    now: number,
+    operation = "LogStore.transition"
   ) =>
     Effect.gen(function*() {
       const kind = classifyTransition(current?.status ?? null, request.status)
       if (kind === "illegal") {
         return yield* new IllegalTransition({ runId: request.runId, from: current?.status ?? null, to: request.status })
       }
+      const conflict = conflictOf(current, request)
+      if (conflict !== null) return yield* new RunMismatch({ runId: request.runId, ...conflict })
       const exitCode = nextExitCode(kind, current, request.exitCode)
-      return yield* sql.sync("transition", (connection) => {
+      const leased = Lease.holdsLease(request.status)
+      const result = yield* sql.sync(operation, (connection) => {
         const entry = insertRow(connection, row)
         const run: WorkflowRun = {
           runId: request.runId,
@@ -211,19 +271,114 @@ export const make = Effect.gen(function*() {
           logId: entry.id
         }
         connection.run(INSERT_TRANSITION, [run.runId, transition.from, run.status, row.timestamp, exitCode, entry.id])
+        if (leased) connection.run(UPSERT_LEASE, [run.runId, me.name, me.boot, Lease.expiryAt(now, config.ttlMs)])
+        else connection.run("DELETE FROM run_leases WHERE run_id = ?", [run.runId])
         return { entry, run, transition }
       })
+      if (leased) leases.taken()
+      return result
     })
 
-  return LogStore.of({
-    transaction: (self) => sql.transaction(self).pipe(Effect.withSpan("LogStore.transaction")),
+  /** Inside a transaction: the checks and the write of one `transition` request. */
+  const checkedTransition = (request: RunTransitionInput, row: NewLogRow) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const current = Option.getOrNull(yield* findRun(request.runId, "LogStore.transition"))
+      const lease = Option.getOrNull(yield* findLease(request.runId, "LogStore.transition"))
+      if (!Lease.mayTransition(Lease.standing(lease, me, now)) && lease !== null) {
+        return yield* new RunLeased({ runId: request.runId, owner: lease.owner, boot: lease.boot, expiresAt: lease.expiresAt })
+      }
+      return yield* applyTransition(current, request, row, now)
+    })
 
-    append: withoutCallSite(Effect.fn("LogStore.append")(function*(input) {
+  /** `append` with an idempotency key (kept apart from the group-committed hot path). */
+  const appendOnce = Effect.fnUntraced(function*(input: unknown, key: string) {
+    const entry = yield* decodeAppend(input)
+    const now = yield* Clock.currentTimeMillis
+    const written = yield* once(
+      key,
+      "LogStore.append",
+      { entry },
+      decodeStoredEntry,
+      sql.sync("LogStore.append", (connection) => insertRow(connection, toNewRow(entry, now)))
+    )
+    yield* wakeFollowers
+    return written
+  })
+
+  /** One page of a listing, as stored rows (the cursor of the next page is the last one's key). */
+  const selectRunRows = (operation: string, query: RunFilter, cursor: RunKey | undefined, limit: number) => {
+    const filter = compileRunsFilter(query, cursor)
+    return sql.sync(operation, (connection) =>
+      connection.all(`SELECT ${RUN_COLUMNS} FROM workflow_runs${filter.where} ${NEWEST_FIRST} LIMIT ?`, [...filter.params, limit]))
+  }
+
+  const selectRuns = (operation: string, query: RunFilter, cursor: RunKey | undefined, limit: number) =>
+    Effect.flatMap(selectRunRows(operation, query, cursor, limit), decodeRunListing)
+
+  const recoverOrphans = Effect.fn("LogStore.recoverOrphans")(function*(input?: RecoverOrphansOptions) {
+    const options = yield* decodeOrphansOptions(input ?? {})
+    const source = options.source ?? ThreadLog.WORKFLOW_SOURCE
+    const timestamp = options.timestamp ?? (yield* Clock.currentTimeMillis)
+    const statuses = options.includeQueued === true ? "'started', 'queued'" : "'started'"
+    const recovered = yield* sql.transaction(Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const candidates = yield* sql.sync("LogStore.recoverOrphans", (connection) =>
+        connection.all(
+          `SELECT r.run_id AS runId, r.workflow, r.status, r.timestamp, r.exit_code AS exitCode, l.owner AS leaseOwner, l.boot AS leaseBoot, l.expires_at AS leaseExpiresAt
+           FROM workflow_runs r LEFT JOIN run_leases l ON l.run_id = r.run_id
+           WHERE r.status IN (${statuses}) ORDER BY r.timestamp, r.rowid`
+        ))
+      const runs: Array<WorkflowRun> = []
+      for (const candidate of candidates) {
+        const lease = candidate.leaseOwner === null
+          ? null
+          : { owner: String(candidate.leaseOwner), boot: String(candidate.leaseBoot), expiresAt: Number(candidate.leaseExpiresAt) }
+        if (!Lease.isOrphan(Lease.standing(lease, me, now))) continue
+        const decoded = decodeRunRow(candidate, () => byRunId(candidate))
+        if (Result.isFailure(decoded)) {
+          yield* Effect.logWarning(decoded.failure.message)
+          continue
+        }
+        const orphan = decoded.success
+        const to = Lease.recoveredStatus(orphan.status)
+        if (to === null) continue
+        const row: NewLogRow = {
+          source,
+          type: to,
+          refId: orphan.runId,
+          payload: JSON.stringify({
+            reason: lease === null
+              ? "orphaned: no live owner held the run"
+              : `orphaned: the lease of ${lease.owner} (boot ${lease.boot}) ${lease.owner === me.name ? "belongs to an earlier boot" : "expired"}`
+          }),
+          timestamp
+        }
+        const { run } = yield* applyTransition(orphan, { ...orphan, status: to }, row, now, "LogStore.recoverOrphans")
+        runs.push(run)
+      }
+      return runs
+    })).pipe(Effect.catchTag(["IllegalTransition", "RunMismatch"], Effect.die)) // started → crashed, queued → interrupted are legal
+    yield* Effect.annotateCurrentSpan({ "nerve.runs.recovered": recovered.length, "nerve.owner": me.name })
+    if (recovered.length > 0) yield* wakeFollowers
+    return recovered
+  })
+
+  const store: LogStoreShape = LogStore.of({
+    owner: me,
+
+    transaction: (self) => sql.transaction(self).pipe(Effect.tap(wakeFollowers), Effect.withSpan("LogStore.transaction")),
+
+    append: withoutCallSite(Effect.fn("LogStore.append")(function*(input, options) {
+      if (options !== undefined) {
+        const { idempotencyKey } = yield* decodeWriteOptions(options)
+        if (idempotencyKey !== undefined) return yield* appendOnce(input, idempotencyKey)
+      }
       const entry = yield* decodeAppend(input)
       const row = toNewRow(entry, entry.timestamp ?? (yield* Clock.currentTimeMillis))
       // Inside the caller's transaction the row belongs to it: sharing a group commit would let
       // other fibers' rows roll back with it (or wait on a permit this fiber holds).
-      if (yield* sql.inTransaction) return yield* sql.sync("append", (connection) => insertRow(connection, row))
+      if (yield* sql.inTransaction) return yield* sql.sync("LogStore.append", (connection) => insertRow(connection, row))
       return yield* commitAppends(row)
     })),
 
@@ -232,7 +387,9 @@ export const make = Effect.gen(function*() {
       if (entries.length === 0) return []
       const now = yield* Clock.currentTimeMillis
       const rows = entries.map((entry) => toNewRow(entry, now))
-      return yield* sql.syncTransaction("appendMany", (connection) => insertRows(connection, rows))
+      return yield* sql.syncTransaction("LogStore.appendMany", (connection) => insertRows(connection, rows)).pipe(
+        Effect.tap(wakeFollowers)
+      )
     })),
 
     query: withoutCallSite(Effect.fn("LogStore.query")(function*(input) {
@@ -258,97 +415,137 @@ export const make = Effect.gen(function*() {
 
     getMeta: Effect.fn("LogStore.getMeta")(function*(key) {
       const valid = yield* decodeMetaKey(key)
-      const row = yield* sql.get("SELECT value FROM meta WHERE key = ?", [valid])
+      const row = yield* sql.sync("LogStore.getMeta", (connection) => connection.get("SELECT value FROM meta WHERE key = ?", [valid]))
       return row === undefined ? Option.none() : Option.some(String(row.value))
     }),
 
     setMeta: Effect.fn("LogStore.setMeta")(function*(key, value) {
       const valid = yield* decodeMetaKey(key)
-      yield* sql.run(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [valid, value]
-      )
+      yield* sql.sync("LogStore.setMeta", (connection) =>
+        connection.run(
+          "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+          [valid, value]
+        ))
     }),
 
-    transition: Effect.fn("LogStore.transition")(function*(entryInput, runInput) {
+    transition: Effect.fn("LogStore.transition")(function*(entryInput, runInput, optionsInput) {
       const entry = yield* decodeAppend(entryInput)
       const request = yield* decodeRunInput(runInput)
+      const options = yield* decodeWriteOptions(optionsInput ?? {})
+      yield* Effect.annotateCurrentSpan({ "nerve.run.id": request.runId, "nerve.run.workflow": request.workflow, "nerve.run.to": request.status })
       const row = toNewRow({ ...entry, refId: entry.refId === undefined ? request.runId : entry.refId }, yield* Clock.currentTimeMillis)
-      return yield* sql.transaction(Effect.flatMap(
-        findRun(request.runId),
-        (current) => applyTransition(Option.getOrNull(current), request, row)
-      ))
+      const result: TransitionResult = options.idempotencyKey === undefined
+        ? yield* sql.transaction(checkedTransition(request, row))
+        : yield* once(options.idempotencyKey, "LogStore.transition", { entry, run: request }, decodeStoredTransition, checkedTransition(request, row))
+      yield* Effect.annotateCurrentSpan({ "nerve.run.from": result.transition.from ?? "(new)", "nerve.log.id": result.entry.id })
+      yield* wakeFollowers
+      return result
     }),
 
     getRun: Effect.fn("LogStore.getRun")(function*(runId) {
+      yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
       return yield* findRun(runId)
     }),
 
+    getRunOrFail: Effect.fn("LogStore.getRunOrFail")(function*(runId) {
+      yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
+      const run = yield* findRun(runId, "LogStore.getRunOrFail")
+      if (Option.isNone(run)) return yield* new RunNotFound({ runId })
+      return run.value
+    }),
+
+    getLease: Effect.fn("LogStore.getLease")(function*(runId) {
+      yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
+      return yield* findLease(runId)
+    }),
+
     activeRuns: Effect.fn("LogStore.activeRuns")(function*(workflow) {
-      const rows = workflow === undefined
-        ? yield* sql.all(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE status IN ('queued', 'started') ORDER BY timestamp, rowid`)
-        : yield* sql.all(
-          `SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE status IN ('queued', 'started') AND workflow = ? ORDER BY timestamp, rowid`,
-          [workflow]
-        )
-      return yield* decodeRunListing(rows)
+      const runs = yield* selectRuns("LogStore.activeRuns", { workflow, status: ["queued", "started"] }, undefined, -1)
+      yield* Effect.annotateCurrentSpan({ "nerve.runs.count": runs.length })
+      // Oldest first: the listing comes newest first.
+      return [...runs].reverse()
     }),
 
     runs: Effect.fn("LogStore.runs")(function*(input) {
       const query = yield* decodeRunsQuery(input ?? {})
-      const where: Array<string> = []
-      const params: Array<SqlParam> = []
-      if (query.workflow !== undefined) {
-        where.push("workflow = ?")
-        params.push(query.workflow)
-      }
-      if (query.status !== undefined) {
-        where.push("status = ?")
-        params.push(query.status)
-      }
-      params.push(query.limit ?? DEFAULT_RUNS_LIMIT)
-      const rows = yield* sql.all(
-        `SELECT ${RUN_COLUMNS} FROM workflow_runs${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`}
-         ORDER BY timestamp DESC, rowid DESC LIMIT ?`,
-        params
-      )
-      return yield* decodeRunListing(rows)
+      const runs = yield* selectRuns("LogStore.runs", query, query.cursor, query.limit ?? DEFAULT_RUNS_LIMIT)
+      yield* Effect.annotateCurrentSpan({ "nerve.runs.count": runs.length })
+      return runs
     }),
 
+    streamRuns: (input) =>
+      Stream.unwrap(Effect.map(decodeRunsStreamQuery(input ?? {}), (query) =>
+        Stream.paginate(
+          { cursor: query.cursor, remaining: query.limit ?? Number.POSITIVE_INFINITY } as {
+            readonly cursor: RunKey | undefined
+            readonly remaining: number
+          },
+          (state) =>
+            Effect.gen(function*() {
+              const pageSize = Math.min(STREAM_PAGE_SIZE, state.remaining)
+              const rows = yield* selectRunRows("LogStore.streamRuns", query, state.cursor, pageSize)
+              // Paged by the stored rows, so a page of legacy rows that do not decode (left out
+              // of the listing) does not end the stream.
+              const runs = yield* decodeRunListing(rows)
+              const last = rows[rows.length - 1]
+              const remaining = state.remaining - runs.length
+              const more = last !== undefined && rows.length === pageSize && remaining > 0
+              return [
+                runs,
+                more ? Option.some({ cursor: { timestamp: last.timestamp ?? null, runId: last.runId ?? null }, remaining }) : Option.none()
+              ] as const
+            })
+        ))).pipe(Stream.withSpan("LogStore.streamRuns")),
+
     runHistory: Effect.fn("LogStore.runHistory")(function*(runId) {
-      const rows = yield* sql.all(`SELECT id, ${TRANSITION_COLUMNS} FROM run_transitions WHERE run_id = ? ORDER BY id`, [runId])
+      yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
+      const rows = yield* sql.sync("LogStore.runHistory", (connection) =>
+        connection.all(`SELECT id, ${TRANSITION_COLUMNS} FROM run_transitions WHERE run_id = ? ORDER BY id`, [runId]))
       return yield* decodeAll(rows, decodeTransitionRow, byId)
     }),
 
-    markOrphansCrashed: Effect.fn("LogStore.markOrphansCrashed")(function*(input) {
-      const options = yield* decodeOrphansOptions(input ?? {})
-      const source = options.source ?? ThreadLog.WORKFLOW_SOURCE
-      const timestamp = options.timestamp ?? (yield* Clock.currentTimeMillis)
-      return yield* sql.transaction(Effect.gen(function*() {
-        const orphans = yield* decodeRunListing(
-          yield* sql.all(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE status = 'started' ORDER BY timestamp, rowid`)
+    recoverOrphans,
+    markOrphansCrashed: recoverOrphans,
+
+    follow: (input, options) =>
+      Stream.unwrap(Effect.gen(function*() {
+        const query = yield* decodeFollowQuery(input ?? {})
+        const pollMs = yield* durationMillis(options?.pollInterval, DEFAULT_FOLLOW_POLL_INTERVAL, "options.pollInterval")
+        const start = query.afterId ?? Number(
+          (yield* sql.sync("LogStore.follow", (connection) => connection.get("SELECT max(id) AS id FROM logs")))?.id ?? 0
         )
-        const crashed: Array<WorkflowRun> = []
-        for (const orphan of orphans) {
-          const row: NewLogRow = {
-            source,
-            type: "crashed",
-            refId: orphan.runId,
-            payload: JSON.stringify({ reason: "orphaned: the daemon stopped while the run was started" }),
-            timestamp
-          }
-          const { run } = yield* applyTransition(orphan, { ...orphan, status: "crashed" }, row)
-          crashed.push(run)
-        }
-        return crashed
-      })).pipe(Effect.catchTag("IllegalTransition", Effect.die)) // started → crashed is always legal
+        return Stream.paginate(start, (afterId) =>
+          Effect.gen(function*() {
+            // Take the signal before reading, so a commit between the read and the wait still wakes us.
+            const woken = nextSignal()
+            const rows = yield* selectLogs({ ...query, afterId, order: "asc" }, STREAM_PAGE_SIZE)
+            const last = rows[rows.length - 1]
+            if (last !== undefined) return [rows, Option.some(last.id)] as const
+            yield* Effect.raceFirst(Deferred.await(woken), Effect.sleep(Duration.millis(pollMs)))
+            return [rows, Option.some(afterId)] as const
+          }))
+      })).pipe(Stream.withSpan("LogStore.follow")),
+
+    appendThreadMessage: Effect.fn("LogStore.appendThreadMessage")(function*(runIdInput, messageInput, options) {
+      const runId = yield* decodeRunId(runIdInput)
+      const message = yield* decodeThreadMessage(messageInput)
+      yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
+      const payload = {
+        role: message.role,
+        content: message.content,
+        ...(message.meta === undefined ? {} : { meta: message.meta }),
+        timestamp: yield* Clock.currentTimeMillis
+      }
+      const input = { source: ThreadLog.WORKFLOW_SOURCE, type: ThreadLog.THREAD_MESSAGE_TYPE, refId: runId, payload: JSON.stringify(payload) }
+      return yield* (options === undefined ? store.append(input) : store.append(input, options))
     }),
 
     triggerPayload: Effect.fn("LogStore.triggerPayload")(function*(runId) {
-      const row = yield* sql.get(
-        `SELECT ${LOG_COLUMNS} FROM logs WHERE ref_id = ? AND source = ? AND type = ? ORDER BY id LIMIT 1`,
-        [runId, ThreadLog.WORKFLOW_SOURCE, ThreadLog.RUN_STARTED_TYPE]
-      )
+      const row = yield* sql.sync("LogStore.triggerPayload", (connection) =>
+        connection.get(
+          `SELECT ${LOG_COLUMNS} FROM logs WHERE ref_id = ? AND source = ? AND type = ? ORDER BY id LIMIT 1`,
+          [runId, ThreadLog.WORKFLOW_SOURCE, ThreadLog.RUN_STARTED_TYPE]
+        ))
       if (row === undefined) return Option.none()
       const entry = yield* Effect.fromResult(decodeLogRow(row, () => byId(row)))
       return ThreadLog.triggerPayload(entry.payload)
@@ -368,7 +565,7 @@ export const make = Effect.gen(function*() {
     }),
 
     threadRounds: Effect.fn("LogStore.threadRounds")(function*(runId, input) {
-      const params = yield* decodeRoundsParams(input)
+      const params = yield* decodeRoundsParams(input ?? {})
       const result: Array<ThreadRoundRow> = []
       // Rounds that yield no row do not use up the page: read on until it is full or rounds run out.
       let before = params.before
@@ -388,7 +585,12 @@ export const make = Effect.gen(function*() {
       return result
     })
   })
+  return store
 })
 
-/** LogStore over the migrated database in context. */
+/** LogStore over the migrated database in context, with the default owner and lease settings. */
 export const layer: Layer.Layer<LogStore, never, Database> = Layer.effect(LogStore, make)
+
+/** LogStore over the migrated database in context, as the owner and with the leases `options` say. */
+export const layerWith = (options: LogStoreOptions = {}): Layer.Layer<LogStore, InvalidInput, Database> =>
+  Layer.effect(LogStore, Effect.flatMap(leaseConfig(options), makeWith))

@@ -101,15 +101,36 @@ export const migrations: ReadonlyArray<Migration> = [
   },
   {
     version: 4,
-    name: "idx_logs_thread_rounds (per run, whether each row is a role round) and idx_workflow_runs_timestamp (runs, newest first)",
-    // The expression is ThreadRoundsSql's IS_ROUND and the condition its THREAD_ROW, written out: a released step never changes.
-    // A test checks that the round queries still use this index.
+    name: "run_leases, idempotency_keys, and runs paged newest first",
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS run_leases (
+          run_id TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          boot TEXT NOT NULL,
+          expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS idx_run_leases_owner ON run_leases(owner, boot);
+        CREATE TABLE IF NOT EXISTS idempotency_keys (
+          key TEXT PRIMARY KEY,
+          operation TEXT NOT NULL,
+          request TEXT NOT NULL,
+          result TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS idx_idempotency_keys_created_at ON idempotency_keys(created_at);
+        CREATE INDEX IF NOT EXISTS idx_workflow_runs_timestamp ON workflow_runs(timestamp, run_id);`)
+  },
+  {
+    version: 5,
+    name: "idx_logs_thread_rounds: per run, its thread rows and whether each is a role round",
+    // The expression is ThreadRoundsSql's IS_ROUND and the condition its THREAD_ROW, written out:
+    // a released step never changes. A test checks that the round queries still use this index.
     up: (sql) =>
       sql.exec(`CREATE INDEX IF NOT EXISTS idx_logs_thread_rounds ON logs(ref_id, (CASE WHEN json_valid(payload)
     THEN json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__'
     ELSE 0 END), id)
-        WHERE source = 'workflow' AND type IN ('thread_workflow_message', 'thread_command_event');
-        CREATE INDEX IF NOT EXISTS idx_workflow_runs_timestamp ON workflow_runs(timestamp);`)
+        WHERE source = 'workflow' AND type IN ('thread_workflow_message', 'thread_command_event');`)
   }
 ]
 

@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Arbitrary, Record, Result, Schema } from "effect"
+import { Arbitrary, Effect, Record, Result, Schema } from "effect"
 import { AppendInput, LogEntry, LogQuery, LogStreamQuery } from "../../schema/LogEntry.ts"
-import { GetThreadRoundsParams, RunTrigger, ThreadMessage } from "../../schema/Thread.ts"
+import { DEFAULT_THREAD_ROUNDS_LIMIT, GetThreadRoundsParams, RunTrigger, ThreadMessage } from "../../schema/Thread.ts"
 import { MarkOrphansOptions, RunsQuery, RunTransition, RunTransitionInput, WorkflowRun } from "../../schema/WorkflowRun.ts"
 import * as SchemaGuard from "../../src/domain/SchemaGuard.ts"
+import { inputDecoder } from "../../src/domain/Validate.ts"
 
 const options = { arbitrary: { seed: 20261127, runs: 300 } }
 
@@ -69,7 +70,6 @@ const structs = {
   RunTransitionInput,
   RunsQuery,
   MarkOrphansOptions,
-  GetThreadRoundsParams,
   ThreadMessage,
   RunTrigger
 } as const
@@ -124,7 +124,16 @@ describe("SchemaGuard", () => {
     assert.isFalse(SchemaGuard.isCompiled(Schema.fromJsonString(Schema.Unknown)))
     // The fallback guard rejects everything, valid values included, so the decoder decides.
     assert.strictEqual(SchemaGuard.make(Parsed)({ n: "1", s: "x" }), SchemaGuard.rejected)
+    // Decoding defaults are transformations too: `{}` must decode to the defaults, not pass as is.
+    assert.isFalse(SchemaGuard.isCompiled(GetThreadRoundsParams))
   })
+
+  it.effect("a decoder of a schema with defaults still fills them in", () =>
+    Effect.gen(function*() {
+      const decode = inputDecoder(GetThreadRoundsParams, "params")
+      assert.deepStrictEqual(yield* decode({}), { before: 0, limit: DEFAULT_THREAD_ROUNDS_LIMIT })
+      assert.deepStrictEqual(yield* decode({ before: 3, limit: 2 }), { before: 3, limit: 2 })
+    }))
 
   it("leaves unknown node kinds to the decoder", () => {
     assert.isFalse(SchemaGuard.isCompiled(Schema.Record(Schema.String, Schema.Number)))

@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { ConfigProvider, Effect, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { NerveStoreLive, NerveStoreMemory } from "../../layers/index.ts"
+import { hostname } from "node:os"
+import { NerveStoreConfig, NerveStoreLive, NerveStoreMemory } from "../../layers/index.ts"
 import { BlobStore } from "../../src/BlobStore.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
 import { LogStore } from "../../src/LogStore.ts"
@@ -99,5 +100,30 @@ describe("the ready-made stacks", () => {
       })
       assert.deepStrictEqual(yield* write.pipe(Effect.provide(NerveStoreMemory)), [1, 1])
       assert.deepStrictEqual(yield* write.pipe(Effect.provide(NerveStoreMemory)), [1, 1])
+    }))
+
+  it.effect("the stacks lease the runs they start: the owner option, NERVE_OWNER / NERVE_LEASE_TTL, and the default owner", () =>
+    Effect.gen(function*() {
+      const leaseOf = Effect.gen(function*() {
+        const log = yield* LogStore
+        yield* TestClock.setTime(1_000)
+        yield* log.transition({ source: "workflow", type: "started" }, { runId: "r", workflow: "w", status: "started" })
+        const lease = Option.getOrThrow(yield* log.getLease("r"))
+        return [log.owner.name, lease.owner, lease.boot === log.owner.boot, lease.expiresAt] as const
+      })
+      const live = yield* leaseOf.pipe(Effect.provide(NerveStoreLive({ dataDir: makeTempDir(), owner: "nerve", leaseTtl: "2 minutes" })))
+      assert.deepStrictEqual(live, ["nerve", "nerve", true, 121_000])
+      const configured = yield* leaseOf.pipe(
+        Effect.provide(NerveStoreConfig),
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({
+          NERVE_DATA_DIR: makeTempDir(),
+          NERVE_OWNER: "from-env",
+          NERVE_LEASE_TTL: "5 seconds"
+        })))
+      )
+      assert.deepStrictEqual(configured, ["from-env", "from-env", true, 6_000])
+      const [name, owner, sameBoot, expiresAt] = yield* leaseOf.pipe(Effect.provide(NerveStoreMemory))
+      assert.isTrue(name.startsWith(`${hostname()}:${process.pid}:`))
+      assert.deepStrictEqual([owner, sameBoot, expiresAt], [name, true, 31_000])
     }))
 })

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { join } from "node:path"
-import type { DatabaseError } from "../../schema/Errors.ts"
+import type { DatabaseError, InvalidInput } from "../../schema/Errors.ts"
 import type { WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 import { LogStoreFile, LogStoreMemory } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
@@ -48,7 +48,7 @@ const countRows = Effect.gen(function*() {
   return yield* Stream.runCount(log.stream())
 })
 
-export const logStoreContract = (name: string, makeLayer: () => Layer.Layer<LogStore, DatabaseError>) =>
+export const logStoreContract = (name: string, makeLayer: () => Layer.Layer<LogStore, DatabaseError | InvalidInput>) =>
   describe(`LogStore contract: ${name}`, () => {
     const run = <A, E>(effect: Effect.Effect<A, E, LogStore>) => Effect.provide(effect, makeLayer())
 
@@ -256,17 +256,42 @@ export const logStoreContract = (name: string, makeLayer: () => Layer.Layer<LogS
           assert.deepStrictEqual(yield* log.getRun("r"), Option.some(retried.run))
         })))
 
-      it.effect("a terminal run's exit code never changes", () =>
+      it.effect("a terminal run's exit code never changes: a retry with another code is refused and writes nothing", () =>
         run(Effect.gen(function*() {
           const log = yield* LogStore
           yield* log.transition(wf("started"), { runId: "r", workflow: "w", status: "started" })
           yield* log.transition({ ...wf("failed"), timestamp: 5 }, { runId: "r", workflow: "w", status: "failed", exitCode: 3 })
-          const retry = yield* log.transition({ ...wf("failed"), timestamp: 9 }, { runId: "r", workflow: "w", status: "failed", exitCode: 0 })
+          const retry = yield* log.transition({ ...wf("failed"), timestamp: 9 }, { runId: "r", workflow: "w", status: "failed" })
           assert.strictEqual(retry.run.exitCode, 3)
           assert.strictEqual(retry.run.timestamp, 9)
+          const same = yield* log.transition({ ...wf("failed"), timestamp: 10 }, { runId: "r", workflow: "w", status: "failed", exitCode: 3 })
+          assert.strictEqual(same.run.exitCode, 3)
+          const before = yield* countRows
+          const conflict = yield* Effect.flip(log.transition(wf("failed"), { runId: "r", workflow: "w", status: "failed", exitCode: 0 }))
+          assert.deepStrictEqual(
+            conflict._tag === "RunMismatch" ? [conflict.field, conflict.stored, conflict.requested] : conflict,
+            ["exitCode", 3, 0]
+          )
+          assert.strictEqual(yield* countRows, before)
           const error = yield* Effect.flip(log.transition(wf("completed"), { runId: "r", workflow: "w", status: "completed", exitCode: 0 }))
           assert.strictEqual(error._tag, "IllegalTransition")
-          assert.strictEqual(Option.getOrThrow(yield* log.getRun("r")).exitCode, 3)
+          assert.deepStrictEqual(Option.getOrThrow(yield* log.getRun("r")), { runId: "r", workflow: "w", status: "failed", timestamp: 10, exitCode: 3 })
+        })))
+
+      it.effect("a transition naming another workflow than the run's is refused and writes nothing", () =>
+        run(Effect.gen(function*() {
+          const log = yield* LogStore
+          yield* log.transition(wf("started"), { runId: "r", workflow: "build", status: "started" })
+          const before = yield* countRows
+          for (const status of ["started", "completed"] as const) {
+            const error = yield* Effect.flip(log.transition(wf(status), { runId: "r", workflow: "deploy", status }))
+            assert.deepStrictEqual(
+              error._tag === "RunMismatch" ? [error.runId, error.field, error.stored, error.requested] : error,
+              ["r", "workflow", "build", "deploy"]
+            )
+          }
+          assert.strictEqual(yield* countRows, before)
+          assert.deepStrictEqual((yield* log.runHistory("r")).map((h) => h.to), ["started"])
         })))
 
       it.effect("runHistory lists the accepted transitions in order with their log ids", () =>
@@ -323,21 +348,24 @@ export const logStoreContract = (name: string, makeLayer: () => Layer.Layer<LogS
           assert.strictEqual(error._tag, "InvalidInput")
         })))
 
-      it.effect("markOrphansCrashed moves every started run to crashed and returns them", () =>
+      it.effect("recoverOrphans leaves the runs this stack holds alone, even after their lease time", () =>
         run(Effect.gen(function*() {
           const log = yield* LogStore
           yield* log.transition(wf("started"), { runId: "s1", workflow: "w", status: "started" })
-          yield* log.transition(wf("started"), { runId: "s2", workflow: "w", status: "started" })
           yield* log.transition(wf("queued"), { runId: "q", workflow: "w", status: "queued" })
-          yield* TestClock.setTime(1_000)
-          const crashed = yield* log.markOrphansCrashed()
-          assert.deepStrictEqual(crashed.map((r) => [r.runId, r.status, r.timestamp]), [["s1", "crashed", 1_000], ["s2", "crashed", 1_000]])
-          assert.strictEqual(Option.getOrThrow(yield* log.getRun("q")).status, "queued")
-          const history = yield* log.runHistory("s1")
-          assert.deepStrictEqual(history.map((h) => h.to), ["started", "crashed"])
+          yield* TestClock.adjust("10 minutes")
+          assert.deepStrictEqual(yield* log.recoverOrphans({ includeQueued: true }), [])
           assert.deepStrictEqual(yield* log.markOrphansCrashed(), [])
-          // a crashed run may be respawned
-          yield* log.transition(wf("started"), { runId: "s1", workflow: "w", status: "started" })
+          assert.strictEqual(Option.getOrThrow(yield* log.getRun("s1")).status, "started")
+        })))
+
+      it.effect("getRunOrFail returns the run, or fails with RunNotFound", () =>
+        run(Effect.gen(function*() {
+          const log = yield* LogStore
+          const { run: created } = yield* log.transition(wf("started"), { runId: "r", workflow: "w", status: "started" })
+          assert.deepStrictEqual(yield* log.getRunOrFail("r"), created)
+          const error = yield* Effect.flip(log.getRunOrFail("nope"))
+          assert.deepStrictEqual(error._tag === "RunNotFound" ? error.runId : error, "nope")
         })))
 
       it.effect("getRun of an unknown run is none", () =>
@@ -402,6 +430,8 @@ export const logStoreContract = (name: string, makeLayer: () => Layer.Layer<LogS
           yield* seed(Array.from({ length: 6 }, (_, i) => msg({ role: "user", content: `m${i + 1}` })))
           const page = (before: number, limit: number) =>
             Effect.map(log.threadRounds("run", { before, limit }), (rows) => rows.map((r) => r.round))
+          assert.deepStrictEqual((yield* log.threadRounds("run")).map((r) => r.round), [6, 5, 4, 3, 2, 1])
+          assert.deepStrictEqual((yield* log.threadRounds("run", { before: 4 })).map((r) => r.round), [3, 2, 1])
           assert.deepStrictEqual(yield* page(0, 2), [6, 5])
           assert.deepStrictEqual(yield* page(5, 2), [4, 3])
           assert.deepStrictEqual(yield* page(3, 10), [2, 1])
@@ -456,20 +486,24 @@ export const logStoreContract = (name: string, makeLayer: () => Layer.Layer<LogS
         })))
     })
 
-    it.effect("markOrphansCrashed validates its options and writes nothing on bad ones", () =>
+    it.effect("recoverOrphans validates its options and writes nothing on bad ones", () =>
       run(Effect.gen(function*() {
         const log = yield* LogStore
         yield* log.transition(wf("started"), { runId: "r", workflow: "w", status: "started" })
         const before = yield* countRows
-        for (const [options, field] of [[{ timestamp: 1.5 }, "options.timestamp"], [{ source: "" }, "options.source"]] as const) {
-          const error = yield* Effect.flip(log.markOrphansCrashed(options))
+        for (
+          const [options, field] of [
+            [{ timestamp: 1.5 }, "options.timestamp"],
+            [{ source: "" }, "options.source"],
+            [{ includeQueued: "yes" }, "options.includeQueued"]
+          ] as const
+        ) {
+          // @ts-expect-error deliberately wrong input, as an untyped caller could send
+          const error = yield* Effect.flip(log.recoverOrphans(options))
           assert.strictEqual(error._tag === "InvalidInput" && error.field, field)
         }
         assert.strictEqual(yield* countRows, before)
         assert.strictEqual(Option.getOrThrow(yield* log.getRun("r")).status, "started")
-        const [crashed] = yield* log.markOrphansCrashed({ timestamp: 77, source: "daemon" })
-        assert.strictEqual(crashed?.timestamp, 77)
-        assert.deepStrictEqual((yield* log.query({ source: "daemon" })).map((e) => [e.type, e.refId]), [["crashed", "r"]])
       })))
 
     it.effect("timestamps beyond what a Date can hold are refused", () =>

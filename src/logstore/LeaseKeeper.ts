@@ -1,0 +1,71 @@
+/**
+ * Keeps this stack's run leases alive: renews them in the background while the stack holds any,
+ * and releases them all when the stack's scope closes (a graceful stop).
+ *
+ * The renewal fiber is forked once, when the stack is built (never by a transition, whose fiber
+ * may hold the connection), and sleeps on the Effect `Clock` only while there is something to
+ * renew: an idle stack (the CLI) has no timer and never writes, and a `TestClock` jump does not
+ * step through renewals for nothing.
+ *
+ * @since 0.7.0
+ */
+import { Clock, Deferred, Duration, Effect, Exit, type Scope } from "effect"
+import { expiryAt } from "../domain/Lease.ts"
+import type { SqliteShape } from "../sqlite/Sqlite.ts"
+import type { LeaseConfig } from "./LeaseConfig.ts"
+
+/** What the LogStore tells the keeper. */
+export interface LeaseKeeper {
+  /** A transition of this stack just took (or renewed) a lease: make sure renewal runs. Synchronous. */
+  readonly taken: () => void
+}
+
+/** Starts the keeper in the current scope. */
+export const make = Effect.fnUntraced(function*(sql: SqliteShape, config: LeaseConfig): Effect.fn.Return<LeaseKeeper, never, Scope.Scope> {
+  const { name, boot } = config.owner
+  // Whether this stack ever took a lease (else closing writes nothing), and whether renewal runs.
+  let leasing = false
+  let renewing = false
+  let start = Deferred.makeUnsafe<void>()
+
+  /** Renews every lease of this stack; ends the renewal (in the same synchronous step) when none is left. */
+  const renew = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    yield* sql.sync("LogStore.renewLeases", (connection) => {
+      const { changes } = connection.run("UPDATE run_leases SET expires_at = ? WHERE owner = ? AND boot = ?", [
+        expiryAt(now, config.ttlMs),
+        name,
+        boot
+      ])
+      if (changes === 0) renewing = false
+    })
+  }).pipe(Effect.catch((error) => Effect.logWarning(`lease renewal failed (will retry): ${error.message}`)))
+
+  const release = Effect.gen(function*() {
+    if (!leasing) return
+    yield* sql.sync("LogStore.releaseLeases", (connection) =>
+      connection.run("DELETE FROM run_leases WHERE owner = ? AND boot = ?", [name, boot]))
+  }).pipe(Effect.catch((error) => Effect.logWarning(`releasing leases failed: ${error.message}`)))
+
+  // Finalizers run in reverse: the renewal fiber is interrupted first, then the leases are
+  // released, and then (in the Database layer's scope) the connection closes.
+  yield* Effect.addFinalizer(() => release)
+  yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+    yield* Deferred.await(start)
+    start = Deferred.makeUnsafe<void>()
+    yield* Effect.whileLoop({
+      while: () => renewing,
+      body: () => Effect.andThen(Effect.sleep(Duration.millis(config.renewalMs)), renew),
+      step: () => undefined
+    })
+  })))
+
+  return {
+    taken: () => {
+      leasing = true
+      if (renewing) return
+      renewing = true
+      Deferred.doneUnsafe(start, Exit.void)
+    }
+  }
+})

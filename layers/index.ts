@@ -16,10 +16,10 @@
  *
  * @since 0.6.0
  */
-import { NodeServices } from "@effect/platform-node"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Config, Duration, Effect, FileSystem, Layer, Path } from "effect"
 import type { ConfigError } from "effect/Config"
-import { type DataDirectoryError, type DatabaseError, InvalidInput } from "../schema/Errors.ts"
+import { DataDirectoryError, type DatabaseError, InvalidInput } from "../schema/Errors.ts"
 import * as BlobStoreFileSystemImpl from "../src/blob/BlobStoreFileSystem.ts"
 import * as BlobStoreMemoryImpl from "../src/blob/BlobStoreMemory.ts"
 import type { BlobStore } from "../src/BlobStore.ts"
@@ -28,7 +28,7 @@ import type { LogArchive } from "../src/LogArchive.ts"
 import type { LogStore, LogStoreOptions } from "../src/LogStore.ts"
 import * as LogStoreSqliteImpl from "../src/logstore/LogStoreSqlite.ts"
 import * as Database from "../src/sqlite/Database.ts"
-import { dataDirectoryError } from "../src/fs/PlatformErrors.ts"
+import { dataDirectoryError, isNotFound } from "../src/fs/PlatformErrors.ts"
 
 /** The migrated SQLite database that LogStore and LogArchive share (built only by this package). */
 export type { Database } from "../src/sqlite/Database.ts"
@@ -41,6 +41,11 @@ export interface DatabaseFileOptions {
   readonly busyTimeout?: Duration.Input
   /** SQLite `synchronous`: `NORMAL` (default) or `FULL` (durable across power loss). */
   readonly synchronous?: "NORMAL" | "FULL"
+  /**
+   * Open read-only: never create or migrate the file (a 0.5 file is read as it is), take no lock
+   * beyond reading, and fail every write with `DatabaseError` reason `readOnly`.
+   */
+  readonly readonly?: boolean
 }
 
 /** Who a LogStore stack is and how long its run leases last (see `LogStoreOptions`). */
@@ -51,7 +56,10 @@ export interface LogStoreFileOptions extends DatabaseFileOptions, LogStoreOption
 
 /** Options of the live stack. */
 export interface NerveStoreLiveOptions extends Omit<DatabaseFileOptions, "filename">, LogStoreOptions {
-  /** The data directory: `nerve.db`, `archive/logs/`, `blobs/` live here. Created if missing. */
+  /**
+   * The data directory: `nerve.db`, `archive/logs/`, `blobs/` live here. Created (owner-only)
+   * if missing, unless `readonly`, which requires it to exist.
+   */
   readonly dataDir: string
 }
 
@@ -68,6 +76,7 @@ export const BLOB_FOLDER = "blobs"
 const sqliteOptions = (options: DatabaseFileOptions) => ({
   filename: options.filename,
   ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }),
+  ...(options.readonly === undefined ? {} : { readonly: options.readonly }),
   ...(options.busyTimeout === undefined ? {} : { busyTimeoutMs: Duration.toMillis(Duration.fromInputUnsafe(options.busyTimeout)) })
 })
 
@@ -116,19 +125,51 @@ export const BlobStoreFileSystem = (root: string): Layer.Layer<BlobStore, never,
 export const BlobStoreMemory: Layer.Layer<BlobStore> = BlobStoreMemoryImpl.layer
 
 /**
+ * Checks the data directory before anything opens: creates it owner-only when missing (unless
+ * `readonly`), and fails with `DataDirectoryError` when it, `blobs/` or `archive/logs/` is a file.
+ */
+const prepareDataDirectory = Effect.fnUntraced(function*(options: NerveStoreLiveOptions) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  if (options.dataDir.trim() === "") {
+    return yield* new InvalidInput({ field: "dataDir", reason: "must not be empty" })
+  }
+  const notADirectory = (where: string) =>
+    new DataDirectoryError({ path: where, reason: "notADirectory", code: "ENOTDIR", detail: "a file stands where a folder should be" })
+  const folderAt = (where: string) =>
+    fs.stat(where).pipe(
+      Effect.map((info) => info.type === "Directory" ? "folder" as const : "file" as const),
+      Effect.catchIf(isNotFound, () => Effect.succeed("missing" as const)),
+      Effect.mapError((error) => dataDirectoryError(where, error))
+    )
+  const root = yield* folderAt(options.dataDir)
+  if (root === "file") return yield* notADirectory(options.dataDir)
+  if (root === "missing") {
+    if (options.readonly === true) {
+      return yield* new DataDirectoryError({
+        path: options.dataDir,
+        reason: "notFound",
+        code: "ENOENT",
+        detail: "a read-only store needs an existing data directory"
+      })
+    }
+    yield* fs.makeDirectory(options.dataDir, { recursive: true, mode: 0o700 }).pipe(
+      Effect.mapError((error) => dataDirectoryError(options.dataDir, error))
+    )
+  }
+  for (const inside of [path.join(options.dataDir, BLOB_FOLDER), path.join(options.dataDir, ...ARCHIVE_FOLDER)]) {
+    if ((yield* folderAt(inside)) === "file") return yield* notADirectory(inside)
+  }
+})
+
+/**
  * The live stack on a data directory (SPEC §Data directory): `nerve.db` shared by LogStore and
  * LogArchive, day files in `archive/logs/`, blobs in `blobs/`. The folder is created when missing.
  */
 export const NerveStoreLive = (options: NerveStoreLiveOptions): Layer.Layer<NerveStore, DatabaseError | DataDirectoryError | InvalidInput> =>
   Layer.unwrap(Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    if (options.dataDir.trim() === "") {
-      return yield* new InvalidInput({ field: "dataDir", reason: "must not be empty" })
-    }
-    yield* fs.makeDirectory(options.dataDir, { recursive: true }).pipe(
-      Effect.mapError((error) => dataDirectoryError(options.dataDir, error))
-    )
+    yield* prepareDataDirectory(options)
     return Layer.mergeAll(
       LogStoreSqlite(options),
       LogArchiveFileSystem(path.join(options.dataDir, ...ARCHIVE_FOLDER))
@@ -141,7 +182,8 @@ export const NerveStoreLive = (options: NerveStoreLiveOptions): Layer.Layer<Nerv
 /**
  * `NerveStoreLive` configured from the environment: `NERVE_DATA_DIR` (default `./data`),
  * `NERVE_SYNCHRONOUS` (`NORMAL` or `FULL`), `NERVE_BUSY_TIMEOUT` (a duration, e.g. `5 seconds`),
- * `NERVE_OWNER` (the owner name of this daemon's leases), `NERVE_LEASE_TTL` (a duration).
+ * `NERVE_OWNER` (the owner name of this daemon's leases), `NERVE_LEASE_TTL` (a duration),
+ * `NERVE_READONLY` (`true` to open read-only).
  */
 export const NerveStoreConfig: Layer.Layer<NerveStore, DatabaseError | DataDirectoryError | InvalidInput | ConfigError> = Layer.unwrap(
   Effect.gen(function*() {
@@ -150,8 +192,10 @@ export const NerveStoreConfig: Layer.Layer<NerveStore, DatabaseError | DataDirec
     const busyTimeout = yield* Config.option(Config.Duration("NERVE_BUSY_TIMEOUT"))
     const owner = yield* Config.option(Config.String("NERVE_OWNER"))
     const leaseTtl = yield* Config.option(Config.Duration("NERVE_LEASE_TTL"))
+    const readonly = yield* Config.Boolean("NERVE_READONLY").pipe(Config.withDefault(false))
     return NerveStoreLive({
       dataDir,
+      readonly,
       ...(synchronous._tag === "Some" ? { synchronous: synchronous.value } : {}),
       ...(busyTimeout._tag === "Some" ? { busyTimeout: busyTimeout.value } : {}),
       ...(owner._tag === "Some" ? { owner: owner.value } : {}),

@@ -7,10 +7,10 @@ import * as layers from "@uncaged/nerve-store/layers"
 const expected = {
   "@uncaged/nerve-store": [
     "AppendInput", "ArchiveCompression", "ArchiveDayResult", "ArchiveError", "ArchiveErrorReason", "ArchiveOptions",
-    "ArchivePlan", "ArchiveProgress", "ArchiveResult", "ArchivedDay", "BlobCheck", "BlobDigest", "BlobDigestFromString",
+    "ArchivePlan", "ArchiveProgress", "ArchiveResult", "ArchivedDay", "ArchivedDayStatus", "BlobCheck", "BlobDigest", "BlobDigestFromString",
     "BlobMismatch", "BlobNotFound", "BlobOk", "BlobStat", "BlobStore", "BlobStoreError", "BlobStoreErrorReason",
-    "BlobUnreadable", "CorruptRow", "DEFAULT_LOG_RETENTION_MS", "DEFAULT_QUERY_LIMIT", "DEFAULT_TEMP_MAX_AGE",
-    "DataDirectoryError", "DatabaseError", "DatabaseErrorReason", "DayFinished", "DayProgress", "DaySkipped",
+    "BlobUnreadable", "CliOutput", "CorruptRow", "DEFAULT_KEEP_RESTORED_MS", "DEFAULT_LOG_RETENTION_MS", "DEFAULT_QUERY_LIMIT", "DEFAULT_TEMP_MAX_AGE",
+    "DataDirectoryError", "DatabaseError", "DatabaseErrorReason", "DayFailed", "DayFinished", "DayProgress", "DaySkipped",
     "DayStarted", "DigestMismatch", "FileErrorReason", "GcOptions", "GcResult", "GetThreadRoundsParams",
     "IllegalTransition", "InvalidDigest", "InvalidInput", "InvalidUtcDay", "LOG_ARCHIVE_META_KEY", "LogArchive",
     "LogEntry", "LogId", "LogOrder", "LogQuery", "LogStore", "LogStreamQuery", "MAX_QUERY_LIMIT", "MAX_TIMESTAMP_MS",

@@ -16,15 +16,18 @@ export { type FollowOptions, LogStore, type LogStoreOptions, type LogStoreShape,
 export {
   ArchiveCompression,
   ArchivedDay,
+  ArchivedDayStatus,
   ArchiveDayResult,
   ArchiveOptions,
   ArchivePlan,
   ArchiveProgress,
   ArchiveResult,
+  DayFailed,
   DayFinished,
   DayProgress,
   DaySkipped,
   DayStarted,
+  DEFAULT_KEEP_RESTORED_MS,
   PlannedDay,
   RestoreResult
 } from "../schema/Archive.ts"
@@ -127,3 +130,6 @@ export {
   utcDayEndExclusiveMs,
   utcDayStartMs
 } from "./domain/UtcDay.ts"
+
+// The `--json` output of the `nerve-store` CLI, as schemas.
+export * as CliOutput from "./cli/Output.ts"

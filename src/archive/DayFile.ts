@@ -4,7 +4,7 @@
  *
  * @since 0.6.0
  */
-import { NodeStream } from "@effect/platform-node"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Array as Arr, Effect, Result, Schema, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { createGunzip, createGzip } from "node:zlib"
@@ -20,7 +20,7 @@ export interface DayLine {
   readonly entry: LogEntry
 }
 
-/** What the manifest says the file must be. */
+/** A size and sha256 the file may have (the manifest's, or a pending publish's). */
 export interface Expected {
   readonly sha256: string
   readonly bytes: number
@@ -29,6 +29,18 @@ export interface Expected {
 const decodeLine = Schema.decodeUnknownResult(ArchiveLineJson)
 const reasonOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
+/** The sha256 and size of a byte stream. */
+export const hashContent = <E>(content: Stream.Stream<Uint8Array, E>): Effect.Effect<Expected, E> =>
+  Effect.suspend(() => {
+    const hash = createHash("sha256")
+    let bytes = 0
+    return Stream.runForEach(content, (chunk) =>
+      Effect.sync(() => {
+        hash.update(chunk)
+        bytes += chunk.byteLength
+      })).pipe(Effect.map(() => ({ sha256: hash.digest("hex"), bytes })))
+  })
+
 /** Compresses a byte stream with gzip. */
 export const gzip = <E>(file: string) => (bytes: Stream.Stream<Uint8Array, E>): Stream.Stream<Uint8Array, E | ArchiveError> =>
   NodeStream.pipeThroughDuplex(bytes, {
@@ -36,21 +48,56 @@ export const gzip = <E>(file: string) => (bytes: Stream.Stream<Uint8Array, E>): 
     onError: (cause) => new ArchiveError({ file, reason: "other", detail: `gzip failed: ${reasonOf(cause)}`, cause })
   })
 
+/** The detail of an `ArchiveError` for a file that is not what the manifest recorded. */
+export const MISMATCH_DETAIL = "content does not match the manifest"
+
+/**
+ * UTF-8 text of a byte stream, failing on the first invalid sequence (0.5 files with invalid UTF-8
+ * are reported, never read as U+FFFD).
+ */
+const decodeUtf8 = (file: string) => <E>(bytes: Stream.Stream<Uint8Array, E>): Stream.Stream<string, E | ArchiveError> =>
+  Stream.suspend(() => {
+    const decoder = new TextDecoder("utf-8", { fatal: true })
+    let offset = 0
+    const decode = (chunk: Uint8Array | undefined): Effect.Effect<string, ArchiveError> =>
+      Effect.try({
+        try: () => (chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true })),
+        catch: (cause) =>
+          new ArchiveError({
+            file,
+            reason: "corrupt",
+            detail: `invalid UTF-8 in the ${offset === 0 ? "first" : `bytes after offset ${offset} of the`} file`,
+            cause
+          })
+      }).pipe(Effect.tap(() => Effect.sync(() => void (offset += chunk?.byteLength ?? 0))))
+    return Stream.concat(
+      Stream.mapEffect(bytes, (chunk) => decode(chunk)),
+      Stream.fromEffect(decode(undefined))
+    ).pipe(Stream.filter((text) => text !== ""))
+  })
+
 /**
  * The decoded lines of the stored file `name`, in file order. A line that is not a valid archive
- * line fails with `ArchiveError { file, line, reason }`; with `expected`, the file's size is
- * checked first and its sha256 at the end (a mismatch fails after the last line).
+ * line fails with `ArchiveError { file, line, reason }`; with `expected`, the file's sha256 and
+ * size are checked at the end against each accepted identity (a mismatch fails after the last line).
  */
 export const readDayLines = (
   store: DayFileStore,
   name: string,
-  expected?: Expected
+  expected?: ReadonlyArray<Expected>
+): Stream.Stream<DayLine, ArchiveError> => decodeDayFile(store.describe(name), name, store.read(name), expected)
+
+/** {@link readDayLines} of content already opened (`raw`), for the file `file` named `name`. */
+export const decodeDayFile = (
+  file: string,
+  name: string,
+  content: Stream.Stream<Uint8Array, ArchiveError>,
+  expected?: ReadonlyArray<Expected>
 ): Stream.Stream<DayLine, ArchiveError> =>
   Stream.suspend(() => {
-    const file = store.describe(name)
     const hash = createHash("sha256")
     let size = 0
-    const raw = store.read(name).pipe(Stream.map((chunk) => {
+    const raw = content.pipe(Stream.map((chunk) => {
       hash.update(chunk)
       size += chunk.byteLength
       return chunk
@@ -62,7 +109,7 @@ export const readDayLines = (
       })
       : raw
     const lines = bytes.pipe(
-      Stream.decodeText(),
+      decodeUtf8(file),
       Stream.splitLines,
       Stream.map((text, index) => ({ text, line: index + 1 })),
       Stream.filter(({ text }) => text.trim() !== ""),
@@ -86,12 +133,13 @@ export const readDayLines = (
     const verify = Effect.suspend(() => {
       if (expected === undefined) return Effect.void
       const actual = hash.digest("hex")
-      if (actual === expected.sha256 && size === expected.bytes) return Effect.void
+      if (expected.some((e) => actual === e.sha256 && size === e.bytes)) return Effect.void
+      const wanted = expected.map((e) => `${e.sha256}, ${e.bytes} bytes`).join(" or ")
       return Effect.fail(
         new ArchiveError({
           file,
           reason: "corrupt",
-          detail: `content does not match the manifest (sha256 ${actual}, ${size} bytes; expected ${expected.sha256}, ${expected.bytes} bytes)`
+          detail: `${MISMATCH_DETAIL} (sha256 ${actual}, ${size} bytes; expected ${wanted === "" ? "a recorded file" : wanted})`
         })
       )
     })

@@ -8,19 +8,32 @@
  *
  * @since 0.6.0
  */
-import { Context, Effect, FileSystem, Layer, Option, Path, Stream } from "effect"
+import { Cause, Context, Effect, FileSystem, Layer, Option, Path, type Scope, Stream } from "effect"
 import { isPlatformError, type PlatformError } from "effect/PlatformError"
-import { createHash } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import { ArchiveError } from "../../schema/Errors.ts"
 import * as DurableFile from "../fs/DurableFile.ts"
 import { classify, isNotFound } from "../fs/PlatformErrors.ts"
-import { isValidUtcDay } from "../domain/UtcDay.ts"
+import { isUtcDay, type UtcDay } from "../domain/UtcDay.ts"
 
 /** A published day file. */
 export interface StoredFile {
   readonly name: string
   readonly bytes: number
 }
+
+/**
+ * A day file opened for reading: the content is the one the name held when it was opened, even if
+ * the name is given to another file meanwhile.
+ */
+export interface OpenedFile {
+  readonly name: string
+  readonly bytes: number
+  readonly content: Stream.Stream<Uint8Array, ArchiveError>
+}
+
+/** The folder (inside the archive folder) where files that failed their check are kept. */
+export const QUARANTINE_FOLDER = "quarantine"
 
 /** Content written under a temp name, complete and durable, not yet visible as a day file. */
 export interface TempFile {
@@ -38,6 +51,18 @@ export interface DayFileStore {
   readonly stat: (name: string) => Effect.Effect<Option.Option<StoredFile>, ArchiveError>
   /** The raw bytes of a published file. */
   readonly read: (name: string) => Stream.Stream<Uint8Array, ArchiveError>
+  /**
+   * Opens a published file for the scope (none if it is not there). Its `content` can be read
+   * more than once, always from the start of the file that was opened.
+   */
+  readonly open: (name: string) => Effect.Effect<Option.Option<OpenedFile>, ArchiveError, Scope.Scope>
+  /**
+   * Moves a published file into the `quarantine/` folder (kept for inspection, never deleted) and
+   * returns the path it now has.
+   */
+  readonly quarantine: (name: string) => Effect.Effect<string, ArchiveError>
+  /** The names of the files in `quarantine/` (each starts with the day file's name). */
+  readonly quarantined: Effect.Effect<ReadonlyArray<string>, ArchiveError>
   /** Writes `content` to a new durable temp file, hashing it (sha256) on the way. */
   readonly writeTemp: <E>(content: Stream.Stream<Uint8Array, E>) => Effect.Effect<TempFile, E | ArchiveError>
   /** Gives a temp file its final `name`, replacing what was there, durably. */
@@ -54,16 +79,21 @@ export interface DayFileStore {
   readonly sweepTemps: (maxAgeMs: number) => Effect.Effect<number, ArchiveError>
 }
 
+const CHUNK_SIZE = 256 * 1024
+
+/** The name a quarantined copy of `name` gets: unique, and starting with the day file's name. */
+const quarantineName = (name: string): string => `${name}.${Date.now()}.${randomBytes(4).toString("hex")}`
+
 /** Plain and gzip file names of a day. */
 export const dayFileName = (day: string, compressed: boolean): string => `${day}.jsonl${compressed ? ".gz" : ""}`
 
 const FILE_NAME = /^(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?$/
 
 /** The day and compression of a day file name, or none for any other name. */
-export const parseDayFileName = (name: string): Option.Option<{ readonly day: string; readonly compressed: boolean }> => {
+export const parseDayFileName = (name: string): Option.Option<{ readonly day: UtcDay; readonly compressed: boolean }> => {
   const match = FILE_NAME.exec(name)
   const day = match?.[1]
-  return day !== undefined && isValidUtcDay(day) ? Option.some({ day, compressed: match?.[2] !== undefined }) : Option.none()
+  return isUtcDay(day) ? Option.some({ day, compressed: match?.[2] !== undefined }) : Option.none()
 }
 
 
@@ -101,7 +131,50 @@ export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileSt
         return files
       }),
       stat,
-      read: (name) => fs.stream(describe(name), { chunkSize: 256 * 1024 }).pipe(Stream.mapError(fail(describe(name)))),
+      read: (name) => fs.stream(describe(name), { chunkSize: CHUNK_SIZE }).pipe(Stream.mapError(fail(describe(name)))),
+      open: (name) =>
+        Effect.gen(function*() {
+          const file = describe(name)
+          const handle = yield* fs.open(file, { flag: "r" }).pipe(
+            Effect.map(Option.some),
+            Effect.catchIf(isNotFound, () => Effect.succeedNone),
+            Effect.mapError(fail(file))
+          )
+          if (Option.isNone(handle)) return Option.none()
+          const info = yield* handle.value.stat.pipe(Effect.mapError(fail(file)))
+          // Each run of the stream reads the opened file from its start (explicit positions).
+          const content = Stream.suspend(() => {
+            let position = 0
+            return Stream.fromPull(Effect.succeed(
+              Effect.suspend(() => {
+                const buffer = Buffer.allocUnsafe(CHUNK_SIZE)
+                return handle.value.read(buffer, { position: BigInt(position) }).pipe(
+                  Effect.mapError(fail(file)),
+                  Effect.flatMap((read) => {
+                    if (read === 0) return Cause.done()
+                    position += read
+                    return Effect.succeed([buffer.subarray(0, read)] as const)
+                  })
+                )
+              })
+            ))
+          })
+          return Option.some<OpenedFile>({ name, bytes: Number(info.size), content })
+        }),
+      quarantine: (name) =>
+        Effect.gen(function*() {
+          const folder = path.join(archiveDir, QUARANTINE_FOLDER)
+          const target = path.join(folder, quarantineName(name))
+          yield* DurableFile.makeDirectoryDurable(folder)
+          yield* fs.rename(describe(name), target)
+          yield* DurableFile.syncDirectory(archiveDir)
+          yield* DurableFile.syncDirectory(folder)
+          return target
+        }).pipe(Effect.mapError(fail(describe(name))), Effect.provideContext(services)),
+      quarantined: fs.readDirectory(path.join(archiveDir, QUARANTINE_FOLDER)).pipe(
+        Effect.catchIf(isNotFound, () => Effect.succeed<Array<string>>([])),
+        Effect.mapError(fail(path.join(archiveDir, QUARANTINE_FOLDER)))
+      ),
       writeTemp: (content) =>
         Effect.gen(function*() {
           yield* fs.makeDirectory(archiveDir, { recursive: true }).pipe(Effect.mapError(fail(archiveDir)))
@@ -150,6 +223,7 @@ export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileSt
 export const makeMemoryStore = (root = "memory://archive/logs"): DayFileStore => {
   const files = new Map<string, Uint8Array>()
   const temps = new Map<string, Uint8Array>()
+  const quarantine = new Map<string, Uint8Array>()
   let nextTemp = 0
   const describe = (name: string) => `${root}/${name}`
   const stat = (name: string) =>
@@ -195,6 +269,23 @@ export const makeMemoryStore = (root = "memory://archive/logs"): DayFileStore =>
         files.set(name, bytes)
         return Effect.void
       }),
+    open: (name) =>
+      Effect.sync(() => {
+        const bytes = files.get(name)
+        return bytes === undefined
+          ? Option.none()
+          : Option.some<OpenedFile>({ name, bytes: bytes.byteLength, content: Stream.make(bytes) })
+      }),
+    quarantine: (name) =>
+      Effect.suspend(() => {
+        const bytes = files.get(name)
+        if (bytes === undefined) return Effect.fail(new ArchiveError({ file: describe(name), reason: "notFound", detail: "no such file" }))
+        const target = quarantineName(name)
+        files.delete(name)
+        quarantine.set(target, bytes)
+        return Effect.succeed(`${root}/${QUARANTINE_FOLDER}/${target}`)
+      }),
+    quarantined: Effect.sync(() => [...quarantine.keys()]),
     discard: (temp) => Effect.sync(() => void temps.delete(temp.ref)),
     remove: (name) => Effect.sync(() => void files.delete(name)),
     // A temp entry exists only while its run is alive; nothing outlives a process here.

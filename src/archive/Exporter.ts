@@ -12,7 +12,7 @@ import { encodeArchiveLine } from "../../schema/Archive.ts"
 import { ArchiveError, type CorruptRow, type DatabaseError } from "../../schema/Errors.ts"
 import { gzip, readDayLines } from "./DayFile.ts"
 import type { DayFileStore } from "./DayFileStore.ts"
-import type { LogRows } from "./LogRows.ts"
+import { type LogRows, PAGE_BYTES_BUDGET } from "./LogRows.ts"
 
 /** What has been exported so far; final once the byte stream has ended. */
 export interface ExportStats {
@@ -27,8 +27,8 @@ export interface ExportStats {
 }
 
 /**
- * An existing file of the day to merge in. Its lines are decoded, not checked against the
- * manifest: after a crash between publish and manifest the file rightly differs from its row.
+ * An existing file of the day to merge in. Its lines are decoded here; a recorded file was
+ * checked against its manifest row (or the pending publish of an interrupted run) before.
  */
 export interface ExistingFile {
   readonly name: string
@@ -178,7 +178,9 @@ const merged = (input: ExportInput, stats: ExportStats): Stream.Stream<Uint8Arra
         const out: Array<string> = []
         let first = -1
         let last = -1
-        while (out.length < PAGE_SIZE) {
+        let size = 0
+        // A chunk holds at most PAGE_SIZE lines and about a page's budget of text (large lines).
+        while (out.length < PAGE_SIZE && size < PAGE_BYTES_BUDGET) {
           let best: Item | undefined
           for (const cursor of cursors) {
             yield* refill(cursor)
@@ -203,6 +205,7 @@ const merged = (input: ExportInput, stats: ExportStats): Stream.Stream<Uint8Arra
           }
           // Ties go to SQLite (cursor 0 is looked at first): the row as it is in the database.
           out.push(best.text)
+          size += best.text.length
           if (first === -1) first = id
           last = id
         }

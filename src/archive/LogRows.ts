@@ -9,7 +9,7 @@ import type { PlannedDay } from "../../schema/Archive.ts"
 import { CorruptRow, type DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
 import type { SqliteShape } from "../sqlite/Sqlite.ts"
-import { LOG_ARCHIVE_META_KEY, utcDateStringFromMs, utcDayEndExclusiveMs, utcDayStartMs } from "../domain/UtcDay.ts"
+import { isUtcDay, LOG_ARCHIVE_META_KEY, type UtcDay, utcDateStringFromMs, utcDayEndExclusiveMs, utcDayStartMs } from "../domain/UtcDay.ts"
 
 /** One page of a day's rows, already rendered as archive lines. */
 export interface Page {
@@ -42,6 +42,21 @@ const PAGE_BYTES_SQL = `SELECT count(*) AS n, min(id) AS lo, max(id) AS hi,
     CAST(group_concat(line, char(10) ORDER BY id) || char(10) AS BLOB) AS bytes
   FROM (${PAGE_SQL})`
 
+/**
+ * The last id of a page that holds at most `limit` rows and, past its first row, at most a
+ * budget of bytes (estimated from the column sizes before JSON escaping): a page of large rows
+ * must stay far below SQLite's string limit (1 GB) when its lines are concatenated.
+ */
+const PAGE_CUT_SQL = `SELECT min(id) AS first, max(CASE WHEN run <= ? THEN id END) AS cut FROM (
+    SELECT id, sum(size) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS run FROM (
+      SELECT id, 64 + ifnull(octet_length(source), 0) + ifnull(octet_length(type), 0) + ifnull(octet_length(ref_id), 0)
+        + ifnull(octet_length(payload), 0) AS size
+      FROM logs NOT INDEXED
+      WHERE id > ? AND id <= ? AND timestamp >= ? AND timestamp < ? ORDER BY id LIMIT ?))`
+
+/** The estimated bytes one export page may hold (a single larger row makes a page of its own). */
+export const PAGE_BYTES_BUDGET = 4 * 1024 * 1024
+
 /** A page of lines as bytes, with its id range. */
 export interface BytesPage {
   readonly count: number
@@ -59,7 +74,7 @@ export const makeLogRows = (sql: SqliteShape) => {
       (row) => (typeof row?.t === "number" ? row.t : undefined)
     )
 
-  const dayStats = (day: string): Effect.Effect<PlannedDay | undefined, DatabaseError> =>
+  const dayStats = (day: UtcDay): Effect.Effect<PlannedDay | undefined, DatabaseError> =>
     Effect.map(
       sql.get(
         "SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM logs WHERE timestamp >= ? AND timestamp < ?",
@@ -79,6 +94,8 @@ export const makeLogRows = (sql: SqliteShape) => {
       const t = yield* oldestTimestamp(from, beforeMs)
       if (t === undefined) break
       const day = utcDateStringFromMs(t)
+      // Planned days end before 10000-01-01 (`lastArchivableUtcDay` clamps), so this always holds.
+      if (!isUtcDay(day)) break
       const stats = yield* dayStats(day)
       if (stats !== undefined) days.push(stats)
       from = utcDayEndExclusiveMs(day)
@@ -86,11 +103,22 @@ export const makeLogRows = (sql: SqliteShape) => {
     return days
   })
 
-  /** Rows of `day` with `afterId < id <= maxId`, by id, at most `limit`, as archive lines. */
+  /**
+   * The id a page starting after `afterId` ends at: at most `limit` rows, and no more bytes than
+   * the budget unless its first row alone is larger. Undefined when no row is left.
+   */
+  const pageEnd = (day: string, afterId: number, maxId: number, limit: number): Effect.Effect<number | undefined, DatabaseError> =>
+    Effect.map(
+      sql.get(PAGE_CUT_SQL, [PAGE_BYTES_BUDGET, afterId, maxId, utcDayStartMs(day), utcDayEndExclusiveMs(day), limit]),
+      (row) => (typeof row?.cut === "number" ? row.cut : typeof row?.first === "number" ? row.first : undefined)
+    )
+
+  /** Rows of `day` with `afterId < id <= maxId`, by id, at most `limit` (and a budget of bytes), as archive lines. */
   const page = (day: string, afterId: number, maxId: number, limit: number): Effect.Effect<Page, CorruptRow | DatabaseError> =>
     Effect.flatMap(
-      sql.sync("archive export", (c): Page | { readonly bad: string; readonly reason: string } => {
-        const rows = c.all(PAGE_SQL, [afterId, maxId, utcDayStartMs(day), utcDayEndExclusiveMs(day), limit])
+      Effect.flatMap(pageEnd(day, afterId, maxId, limit), (end) =>
+        end === undefined ? Effect.succeed<Page>({ ids: [], lines: [] }) : sql.sync("archive export", (c): Page | { readonly bad: string; readonly reason: string } => {
+        const rows = c.all(PAGE_SQL, [afterId, end, utcDayStartMs(day), utcDayEndExclusiveMs(day), limit])
         const ids: Array<number> = []
         const lines: Array<string> = []
         for (const row of rows) {
@@ -102,7 +130,7 @@ export const makeLogRows = (sql: SqliteShape) => {
           lines.push(line)
         }
         return { ids, lines }
-      }),
+      })),
       (result) =>
         "lines" in result
           ? Effect.succeed(result)
@@ -117,7 +145,10 @@ export const makeLogRows = (sql: SqliteShape) => {
     limit: number
   ): Effect.Effect<BytesPage | undefined, CorruptRow | DatabaseError> =>
     Effect.flatMap(
-      sql.get(PAGE_BYTES_SQL, [afterId, maxId, utcDayStartMs(day), utcDayEndExclusiveMs(day), limit]),
+      Effect.flatMap(pageEnd(day, afterId, maxId, limit), (end) =>
+        end === undefined
+          ? Effect.succeed(undefined)
+          : sql.get(PAGE_BYTES_SQL, [afterId, end, utcDayStartMs(day), utcDayEndExclusiveMs(day), limit])),
       (row) => {
         if (row === undefined || row.n === 0) return Effect.succeed(undefined)
         const { n, lo, hi, bad, bytes } = row

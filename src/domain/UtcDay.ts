@@ -31,11 +31,15 @@ export const isValidUtcDay = (input: string): boolean => {
   return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === input
 }
 
-/** A `YYYY-MM-DD` string that names a real UTC calendar day. */
+/** A `YYYY-MM-DD` string that names a real UTC calendar day (branded: only a check makes one). */
 export const UtcDay = Schema.String.pipe(
-  Schema.check(Schema.makeFilter(isValidUtcDay, { message: "expected a real calendar day as YYYY-MM-DD" }))
+  Schema.check(Schema.makeFilter(isValidUtcDay, { message: "expected a real calendar day as YYYY-MM-DD" })),
+  Schema.brand("UtcDay")
 )
 export type UtcDay = typeof UtcDay.Type
+
+/** Whether `input` is a {@link UtcDay} (a type guard: the checked string carries the brand). */
+export const isUtcDay: (input: unknown) => input is UtcDay = Schema.is(UtcDay)
 
 /**
  * The UTC day containing epoch millisecond `ms`.
@@ -92,8 +96,8 @@ export const compareIsoDays = (a: string, b: string): number => (a < b ? -1 : a 
  * parseUtcDay("2024-02-30") // fails with InvalidUtcDay { input: "2024-02-30" }
  * ```
  */
-export const parseUtcDay = (input: string): Effect.Effect<string, InvalidUtcDay> =>
-  isValidUtcDay(input) ? Effect.succeed(input) : Effect.fail(new InvalidUtcDay({ input }))
+export const parseUtcDay = (input: string): Effect.Effect<UtcDay, InvalidUtcDay> =>
+  isUtcDay(input) ? Effect.succeed(input) : Effect.fail(new InvalidUtcDay({ input }))
 
 /** {@link parseUtcDay} under the name nerve-store 0.5 used (it threw; this fails typed). */
-export const assertValidUtcDay: (input: string) => Effect.Effect<string, InvalidUtcDay> = parseUtcDay
+export const assertValidUtcDay: (input: string) => Effect.Effect<UtcDay, InvalidUtcDay> = parseUtcDay

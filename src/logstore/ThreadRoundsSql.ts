@@ -43,7 +43,7 @@ export const COUNT_SQL = `SELECT count(*) AS n FROM logs WHERE ${ROUND_ROWS}`
  */
 const PAGE_SQL = `SELECT (${COUNT_SQL.replace("AS n ", "")}) AS total,
     id, source, type, ref_id AS refId, payload, timestamp
-  FROM logs INDEXED BY idx_logs_thread_rounds WHERE ${ROUND_ROWS}
+  FROM logs WHERE ${ROUND_ROWS}
   ORDER BY id DESC
   LIMIT ?2 OFFSET (CASE WHEN ?3 > 0 THEN max(0, (${COUNT_SQL.replace("AS n ", "")}) - ?3 + 1) ELSE 0 END)`
 

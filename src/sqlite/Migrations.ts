@@ -123,6 +123,27 @@ export const migrations: ReadonlyArray<Migration> = [
   },
   {
     version: 5,
+    name: "archive_pending (a day file about to be published) and archive_restored (days put back by restore)",
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS archive_pending (
+          day TEXT PRIMARY KEY,
+          token TEXT NOT NULL,
+          file TEXT NOT NULL,
+          line_count INTEGER NOT NULL,
+          bytes INTEGER NOT NULL,
+          sha256 TEXT NOT NULL,
+          min_id INTEGER,
+          max_id INTEGER,
+          started_at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS archive_restored (
+          day TEXT PRIMARY KEY,
+          restored_at INTEGER NOT NULL
+        );`)
+  },
+  {
+    version: 6,
     name: "idx_logs_thread_rounds: per run, its thread rows and whether each is a role round",
     // The expression is ThreadRoundsSql's IS_ROUND and the condition its THREAD_ROW, written out:
     // a released step never changes. A test checks that the round queries still use this index.

@@ -1,20 +1,31 @@
 /**
  * The SQLite connection as a scoped Effect service.
  *
- * One `DatabaseSync` per layer, opened with a busy timeout, WAL and the chosen `synchronous`
- * level, closed exactly once when the scope ends. node:sqlite is synchronous and one connection
- * has one transaction state, so every use of the handle goes through a single permit: a write
- * transaction holds it from `BEGIN IMMEDIATE` to `COMMIT`/`ROLLBACK`, and statements issued by the
- * fiber that holds it (found through a fiber-local reference) run inside that transaction. A
- * synchronous step runs to its end before any other fiber runs, so it takes the permit only when
- * someone else holds or awaits it.
+ * One `DatabaseSync` per layer, opened with WAL and the chosen `synchronous` level (or read-only),
+ * closed exactly once when the scope ends. node:sqlite is synchronous and one connection has one
+ * transaction state, so every use of the handle goes through a single permit: a write transaction
+ * holds it from `BEGIN IMMEDIATE` to `COMMIT`/`ROLLBACK`, and statements issued by the fiber that
+ * holds it (found through a fiber-local reference) run inside that transaction. A synchronous step
+ * runs to its end before any other fiber runs, so it takes the permit only when someone else holds
+ * or awaits it.
+ *
+ * Lock waits never block the event loop: SQLite's own busy timeout (which sleeps inside the
+ * synchronous call) stays 0, and a step that found another connection's lock is tried again on an
+ * Effect `Schedule` (jittered exponential backoff, capped, within `busyTimeoutMs` in all, on the
+ * Effect `Clock`), so the other fibers of the process keep running meanwhile. Only what is safe to
+ * repeat is repeated: a failed `BEGIN IMMEDIATE`, a step that had written nothing yet, a `COMMIT`
+ * (the transaction stays open and whole). A transaction body is never run a second time on top of
+ * its own half.
  *
  * @since 0.6.0
  */
-import { Context, Effect, Exit, Layer, Semaphore } from "effect"
+import { Context, Duration, Effect, Exit, type Fiber, Layer, Schedule, Semaphore } from "effect"
+import { closeSync, constants, existsSync, fchmodSync, openSync, statSync } from "node:fs"
+import { resolve } from "node:path"
+import { pathToFileURL } from "node:url"
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite"
 import type { DatabaseError } from "../../schema/Errors.ts"
-import { toDatabaseError } from "./SqliteError.ts"
+import { isLockConflict, lockWaitExhausted, toDatabaseError } from "./SqliteError.ts"
 
 /** A value bound to a `?` placeholder. */
 export type SqlParam = SQLInputValue
@@ -25,22 +36,36 @@ export type SqlRow = Record<string, SQLOutputValue>
 export interface SqliteOptions {
   /** A file path, or `":memory:"` for a private in-memory database. */
   readonly filename: string
-  /** How long a statement waits for another process's lock before failing `busy` (default 10 s). */
+  /**
+   * How long, in all, a statement waits for another connection's lock before failing `busy`
+   * (default 10 s). The wait never blocks the event loop.
+   */
   readonly busyTimeoutMs?: number
   /** `NORMAL` (default, durable across process crashes) or `FULL` (also across power loss). */
   readonly synchronous?: "NORMAL" | "FULL"
+  /**
+   * Open read-only: never creates, configures or migrates the file; every write fails with
+   * `DatabaseError` reason `readOnly`. On read-only media (no `-shm` can be made beside the file)
+   * a file without a pending WAL is opened immutable.
+   */
+  readonly readonly?: boolean
 }
 
 /** Synchronous access to the connection inside `Sqlite.sync`: methods throw, `sync` maps it. */
 export interface SyncConnection {
+  /** Runs a write (or any statement whose rows are not needed). */
   readonly run: (sql: string, params?: ReadonlyArray<SqlParam>) => { readonly changes: number; readonly lastInsertRowid: number }
+  /** Rows of a read. Use `run` for anything that writes: only `run` marks a step as not repeatable. */
   readonly all: (sql: string, params?: ReadonlyArray<SqlParam>) => ReadonlyArray<SqlRow>
+  /** The first row of a read, if any. */
   readonly get: (sql: string, params?: ReadonlyArray<SqlParam>) => SqlRow | undefined
 }
 
 /** The connection service. Every operation takes the connection's permit unless this fiber holds it. */
 export interface SqliteShape {
   readonly filename: string
+  /** Whether the connection was opened read-only. */
+  readonly readonly: boolean
   /** Rows of one prepared (and cached) statement. */
   readonly all: (sql: string, params?: ReadonlyArray<SqlParam>) => Effect.Effect<ReadonlyArray<SqlRow>, DatabaseError>
   /** The first row, if any. */
@@ -50,16 +75,24 @@ export interface SqliteShape {
     sql: string,
     params?: ReadonlyArray<SqlParam>
   ) => Effect.Effect<{ readonly changes: number; readonly lastInsertRowid: number }, DatabaseError>
-  /** Runs one or more statements without preparing or caching them (DDL, PRAGMA, VACUUM). */
+  /**
+   * Runs one or more statements without preparing or caching them (DDL, PRAGMA, VACUUM). Outside
+   * a transaction a lock conflict repeats the whole text: pass one statement, or statements that
+   * are safe to repeat.
+   */
   readonly exec: (sql: string) => Effect.Effect<void, DatabaseError>
   /**
    * Runs a synchronous body with the connection, under the permit, as one step: nothing else can
    * interleave with it. `operation` names it in a `DatabaseError`. For hot paths and batches.
+   * Outside a transaction, a body that meets another connection's lock before its first `run`
+   * succeeded is run again after a wait.
    */
   readonly sync: <A>(operation: string, body: (connection: SyncConnection) => A) => Effect.Effect<A, DatabaseError>
   /**
    * `sync` inside a `BEGIN IMMEDIATE` transaction: commits when `body` returns, rolls back when it
-   * throws. Joins the current transaction when this fiber already holds one.
+   * throws. Joins the current transaction when this fiber already holds one. When another
+   * connection holds the lock at `COMMIT` outside the permit, the transaction is rolled back
+   * whole and `body` runs again: keep it free of effects outside the database.
    */
   readonly syncTransaction: <A>(operation: string, body: (connection: SyncConnection) => A) => Effect.Effect<A, DatabaseError>
   /** Whether the current fiber is inside a `transaction` of this connection. */
@@ -93,29 +126,115 @@ const HeldConnections = Context.Reference<ReadonlySet<object>>("@uncaged/nerve-s
 })
 
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000
+/** The longest single pause between two tries: a released lock is noticed within this. */
+const MAX_BACKOFF_MS = 50
 
-const open = (options: SqliteOptions) =>
-  Effect.try({
-    try: () => {
-      const db = new DatabaseSync(options.filename, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS })
-      let configured = false
-      try {
-        if (options.filename !== ":memory:") db.exec("PRAGMA journal_mode = WAL")
-        db.exec(`PRAGMA synchronous = ${options.synchronous ?? "NORMAL"}`)
-        configured = true
-      } finally {
-        if (!configured) db.close()
-      }
-      return db
-    },
-    catch: (cause) => toDatabaseError(cause, `open ${options.filename}`)
-  })
+/**
+ * When to try a locked step again: 1 ms, doubling, jittered, each pause at most
+ * {@link MAX_BACKOFF_MS} and never past the budget, until `budgetMs` have passed on the Clock.
+ */
+export const lockWaitSchedule = (budgetMs: number): Schedule.Schedule<Duration.Duration> =>
+  Schedule.exponential("1 millis", 2).pipe(
+    Schedule.jittered,
+    Schedule.modifyDelay(({ duration, elapsed }) =>
+      Effect.succeed(Duration.millis(Math.max(0, Math.min(Duration.toMillis(duration), MAX_BACKOFF_MS, budgetMs - elapsed))))
+    ),
+    Schedule.while(({ elapsed }) => elapsed < budgetMs)
+  )
+
+/** A failure that met another connection's lock at a point where trying again is safe. */
+class LockWait {
+  readonly error: DatabaseError
+  constructor(error: DatabaseError) {
+    this.error = error
+  }
+}
+const isLockWait = (error: DatabaseError | LockWait): error is LockWait => error instanceof LockWait
+
+/** The outcome of one synchronous try. */
+type Step<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: DatabaseError | LockWait }
+const fromStep = <A>(step: Step<A>): Effect.Effect<A, DatabaseError | LockWait> => step.ok ? Effect.succeed(step.value) : Effect.fail(step.error)
+
+/** SQLite could not make the `-shm` beside a WAL file (the folder or file is not writable). */
+const cannotMakeShm = (cause: unknown): boolean => {
+  const code = typeof cause === "object" && cause !== null ? Reflect.get(cause, "errcode") : undefined
+  // SQLITE_READONLY_CANTINIT, SQLITE_READONLY_DIRECTORY
+  return code === 1288 || code === 1544
+}
+
+const walIsEmpty = (filename: string): boolean => {
+  try {
+    return statSync(`${filename}-wal`).size === 0
+  } catch {
+    return true
+  }
+}
+
+/**
+ * Makes the file owner-only before SQLite first opens it (its `-wal` and `-shm` copy the file's
+ * permissions), whatever the umask. An existing file is left as it is.
+ */
+const createOwnerOnly = (filename: string): void => {
+  let fd: number
+  try {
+    fd = openSync(filename, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600)
+  } catch {
+    // Already there, or not creatable: SQLite's own open reports the latter with its code.
+    return
+  }
+  try {
+    fchmodSync(fd, 0o600)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Opens the handle (no configuration yet), or says what node:sqlite threw. A read-only open
+ * never creates the file, and probes that it can be read.
+ */
+const openHandle = (options: SqliteOptions): { readonly db: DatabaseSync } | { readonly cause: unknown } => {
+  try {
+    if (options.filename === ":memory:") return { db: new DatabaseSync(":memory:", { timeout: 0 }) }
+    if (options.readonly !== true) {
+      createOwnerOnly(options.filename)
+      return { db: new DatabaseSync(options.filename, { timeout: 0 }) }
+    }
+    if (!existsSync(options.filename)) return { cause: `unable to open database file: ${options.filename} does not exist` }
+    const db = new DatabaseSync(options.filename, { readOnly: true, timeout: 0 })
+    try {
+      db.prepare("PRAGMA schema_version").get()
+      return { db }
+    } catch (cause) {
+      db.close()
+      // Read-only media: nobody can be writing a file whose `-shm` cannot exist, so it is a
+      // snapshot; but a pending WAL would be ignored by an immutable open, so that is refused.
+      if (!cannotMakeShm(cause) || !walIsEmpty(options.filename)) return { cause }
+      const url = pathToFileURL(resolve(options.filename))
+      url.searchParams.set("immutable", "1")
+      return { db: new DatabaseSync(url, { readOnly: true, timeout: 0 }) }
+    }
+  } catch (cause) {
+    return { cause }
+  }
+}
 
 /** Opens the connection in the current scope; see {@link SqliteShape}. */
 export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
+  const budgetMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS
+  const readonly = options.readonly === true
+  const openOperation = `open ${options.filename}`
   const permit = yield* Semaphore.make(1)
+
+  // Nothing is written by a failed open, so a lock met while opening is waited out like any other.
+  const openOnce = Effect.suspend((): Effect.Effect<DatabaseSync, DatabaseError | LockWait> => {
+    const opened = openHandle(options)
+    if ("db" in opened) return Effect.succeed(opened.db)
+    const error = toDatabaseError(opened.cause, openOperation)
+    return Effect.fail(isLockConflict(error) ? new LockWait(error) : error)
+  })
   const db = yield* Effect.acquireRelease(
-    open(options),
+    waitForLocks(openOnce, budgetMs),
     // Waiting for the permit means no statement is mid-flight when the handle closes.
     (db) => withPermit(Effect.sync(() => db.isOpen && db.close()))
   )
@@ -128,9 +247,13 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
     }
     return statement
   }
+  // How many `run`s have succeeded on this connection: a step whose count moved has written
+  // something (in autocommit: committed it), so it must not be repeated.
+  let writes = 0
   const connection: SyncConnection = {
     run: (sql, params = []) => {
       const result = prepare(sql).run(...params)
+      writes++
       return { changes: Number(result.changes), lastInsertRowid: Number(result.lastInsertRowid) }
     },
     all: (sql, params = []) => prepare(sql).all(...params),
@@ -141,43 +264,99 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
   // How many fibers hold or wait for the permit. A synchronous body cannot interleave with anything
   // (JavaScript runs it to the end), so when nobody holds the permit it may skip taking it.
   let contenders = 0
-  const withPermit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.acquireUseRelease(
+  function withPermit<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return Effect.acquireUseRelease(
       Effect.sync(() => contenders++),
       () => permit.withPermits(1)(self),
       () => Effect.sync(() => contenders--)
     )
-  const withConnection = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.withFiber((fiber) => fiber.getRef(HeldConnections).has(token) ? self : withPermit(self))
+  }
+  const holds = (fiber: Fiber.Fiber<unknown, unknown>) => fiber.getRef(HeldConnections).has(token)
 
-  const sync = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> => {
-    const run = Effect.try({ try: () => body(connection), catch: (cause) => toDatabaseError(cause, operation) })
-    return Effect.withFiber((fiber) => contenders === 0 || fiber.getRef(HeldConnections).has(token) ? run : withPermit(run))
+  /** One synchronous try of an autocommit step: a lock met before anything was written is a `LockWait`. */
+  const autocommitStep = <A>(operation: string, body: (connection: SyncConnection) => A): Step<A> => {
+    const before = writes
+    try {
+      return { ok: true, value: body(connection) }
+    } catch (cause) {
+      const error = toDatabaseError(cause, operation)
+      return { ok: false, error: isLockConflict(error) && writes === before ? new LockWait(error) : error }
+    }
+  }
+  /** One try inside this fiber's own transaction: never repeated (the transaction is half done). */
+  const insideOnce = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> =>
+    Effect.try({ try: () => body(connection), catch: (cause) => toDatabaseError(cause, operation) })
+
+  /**
+   * Runs `step` now when nobody holds the permit (the hot path: no extra fiber hop), else under
+   * the permit; a `LockWait` is waited out by running it again on the schedule.
+   */
+  const stepWithLockWaits = <A>(step: () => Step<A>): Effect.Effect<A, DatabaseError> => {
+    const again = Effect.suspend(() => contenders === 0 ? fromStep(step()) : withPermit(Effect.suspend(() => fromStep(step()))))
+    if (contenders !== 0) return waitForLocks(again, budgetMs)
+    const first = step()
+    if (first.ok) return Effect.succeed(first.value)
+    return isLockWait(first.error) ? retryLockWait(first.error, again, budgetMs) : Effect.fail(first.error)
+  }
+
+  const sync = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> =>
+    Effect.withFiber((fiber) =>
+      holds(fiber) ? insideOnce(operation, body) : stepWithLockWaits(() => autocommitStep(operation, body))
+    )
+
+  /**
+   * One synchronous try of a whole `BEGIN IMMEDIATE … COMMIT`. A lock at BEGIN, or at COMMIT
+   * (after rolling the transaction back whole), is a `LockWait`; anything else rolls back and fails.
+   */
+  const transactionStep = <A>(operation: string, body: (connection: SyncConnection) => A): Step<A> => {
+    try {
+      prepare("BEGIN IMMEDIATE").run()
+    } catch (cause) {
+      const error = toDatabaseError(cause, operation)
+      return { ok: false, error: isLockConflict(error) ? new LockWait(error) : error }
+    }
+    let value: A
+    try {
+      value = body(connection)
+    } catch (cause) {
+      if (db.isTransaction) db.exec("ROLLBACK")
+      return { ok: false, error: toDatabaseError(cause, operation) }
+    }
+    try {
+      prepare("COMMIT").run()
+      return { ok: true, value }
+    } catch (cause) {
+      if (db.isTransaction) db.exec("ROLLBACK")
+      const error = toDatabaseError(cause, operation)
+      return { ok: false, error: isLockConflict(error) ? new LockWait(error) : error }
+    }
   }
 
   const syncTransaction = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> =>
-    Effect.withFiber((fiber) => {
-      if (fiber.getRef(HeldConnections).has(token)) return sync(operation, body)
-      const run = Effect.try({
-        try: () => {
-          prepare("BEGIN IMMEDIATE").run()
-          let committed = false
-          try {
-            const result = body(connection)
-            prepare("COMMIT").run()
-            committed = true
-            return result
-          } finally {
-            if (!committed && db.isTransaction) db.exec("ROLLBACK")
-          }
-        },
-        catch: (cause) => toDatabaseError(cause, operation)
-      })
-      return contenders === 0 ? run : withPermit(run)
-    })
+    Effect.withFiber((fiber) =>
+      holds(fiber) ? insideOnce(operation, body) : stepWithLockWaits(() => transactionStep(operation, body))
+    )
 
-  const unlocked = (operation: string, sql: string) =>
-    Effect.try({ try: () => db.exec(sql), catch: (cause) => toDatabaseError(cause, operation) })
+  /** `db.exec` as one try: outside a transaction a lock conflict may be waited out. */
+  const execOnce = (operation: string, sql: string, repeatable: boolean) =>
+    Effect.suspend((): Effect.Effect<void, DatabaseError | LockWait> => {
+      try {
+        db.exec(sql)
+        return Effect.void
+      } catch (cause) {
+        const error = toDatabaseError(cause, operation)
+        return Effect.fail(repeatable && isLockConflict(error) ? new LockWait(error) : error)
+      }
+    })
+  const unlocked = (operation: string, sql: string): Effect.Effect<void, DatabaseError> =>
+    waitForLocks(execOnce(operation, sql, true), budgetMs)
+
+  const exec = (sql: string): Effect.Effect<void, DatabaseError> =>
+    Effect.withFiber((fiber) =>
+      holds(fiber)
+        ? Effect.mapError(execOnce("exec", sql, false), toError)
+        : withPermit(unlocked("exec", sql))
+    )
 
   const transaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | DatabaseError, R> =>
     Effect.withFiber((fiber) => {
@@ -189,6 +368,7 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
           Effect.flatMap(Effect.exit(restore(inside)), (exit): Effect.Effect<A, E | DatabaseError> =>
             Exit.isSuccess(exit)
               ? Effect.as(
+                // A COMMIT refused for a lock leaves the transaction open and whole: try it again.
                 Effect.tapError(unlocked("commit", "COMMIT"), () => rollback),
                 exit.value
               )
@@ -201,15 +381,47 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
     if (db.isTransaction) db.exec("ROLLBACK")
   })
 
+  if (!readonly) {
+    if (options.filename !== ":memory:") yield* unlocked(openOperation, "PRAGMA journal_mode = WAL")
+    yield* unlocked(openOperation, `PRAGMA synchronous = ${options.synchronous ?? "NORMAL"}`)
+  }
+
   return Sqlite.of({
     filename: options.filename,
+    readonly,
     all: (sql, params) => sync("query", (c) => c.all(sql, params)),
     get: (sql, params) => sync("query", (c) => c.get(sql, params)),
     run: (sql, params) => sync("execute", (c) => c.run(sql, params)),
-    exec: (sql) => withConnection(unlocked("exec", sql)),
+    exec,
     sync,
     syncTransaction,
-    inTransaction: Effect.withFiber((fiber) => Effect.succeed(fiber.getRef(HeldConnections).has(token))),
+    inTransaction: Effect.withFiber((fiber) => Effect.succeed(holds(fiber))),
     transaction
   })
 })
+
+const toError = (error: DatabaseError | LockWait): DatabaseError => isLockWait(error) ? error.error : error
+
+/**
+ * Runs `once`, and while it fails with a `LockWait` tries it again on {@link lockWaitSchedule};
+ * when the budget is spent, fails `busy` naming the operation and the wait.
+ */
+const waitForLocks = <A>(once: Effect.Effect<A, DatabaseError | LockWait>, budgetMs: number): Effect.Effect<A, DatabaseError> =>
+  Effect.catch(once, (first) => isLockWait(first) ? retryLockWait(first, once, budgetMs) : Effect.fail(first))
+
+/** After a first `LockWait`: tries `once` again on {@link lockWaitSchedule} until it passes or the budget is spent. */
+const retryLockWait = <A>(
+  first: LockWait,
+  once: Effect.Effect<A, DatabaseError | LockWait>,
+  budgetMs: number
+): Effect.Effect<A, DatabaseError> => {
+  if (budgetMs <= 0) return Effect.fail(lockWaitExhausted(first.error, budgetMs))
+  const retried: Effect.Effect<A, DatabaseError | LockWait> = Effect.retry(Effect.andThen(Effect.sleep(1), once), {
+    schedule: lockWaitSchedule(budgetMs),
+    while: (error: DatabaseError | LockWait) => isLockWait(error)
+  })
+  return Effect.catch(
+    retried,
+    (last: DatabaseError | LockWait) => Effect.fail(isLockWait(last) ? lockWaitExhausted(last.error, budgetMs) : last)
+  )
+}

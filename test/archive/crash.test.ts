@@ -81,7 +81,7 @@ describe("LogArchive crash safety (a real child process, SIGKILLed at each stage
           assert.deepStrictEqual(final.inSqlite, [])
           assert.deepStrictEqual([...final.read].sort((a, b) => a - b), [...ids].sort((a, b) => a - b))
           assert.deepStrictEqual(final.days.map((d) => d.day), ["2024-01-01", "2024-01-02", "2024-01-03"])
-          assert.isTrue(final.days.every((d) => d.sha256 !== null && d.rowCount !== null))
+          assert.isTrue(final.days.every((d) => d.sha256 !== null && d.lineCount !== null && d.status === "ok"))
           // Leftover temp files are allowed; partial files under a final name are not (checked by decoding above).
           const names = readdirSync(join(dir, "archive", "logs")).filter((name) => !isTempName(name))
           assert.isTrue(names.every((name) => /^\d{4}-\d{2}-\d{2}\.jsonl(\.gz)?$/.test(name)), names.join(","))

@@ -71,9 +71,9 @@ describe("LogArchive files", () => {
       yield* Effect.gen(function*() {
         const archive = yield* LogArchive
         const days = yield* archive.days()
-        assert.deepStrictEqual(days.map((d) => [d.day, d.compressed, d.rowCount, d.sha256]), [
-          ["2023-12-01", false, null, null],
-          ["2023-12-02", true, null, null]
+        assert.deepStrictEqual(days.map((d) => [d.day, d.compressed, d.lineCount, d.sha256, d.status]), [
+          ["2023-12-01", false, null, null, "unrecorded"],
+          ["2023-12-02", true, null, null, "unrecorded"]
         ])
         assert.deepStrictEqual(yield* Stream.runCollect(archive.readDay("2023-12-01")), legacyLines)
         assert.deepStrictEqual((yield* Stream.runCollect(archive.readDay("2023-12-02"))).map((e) => e.id), [10])
@@ -100,7 +100,7 @@ describe("LogArchive files", () => {
         const archive = yield* LogArchive
         yield* log.appendMany([1, 2, 3].map((i) => ({ source: "s", type: "t", payload: `p${i}`, timestamp: Date.UTC(2024, 0, 5, i) })))
         const [day] = (yield* archive.archive({ now: NOW })).days
-        const path = day?.filePath ?? ""
+        const path = day?.file ?? ""
         // Same size, one byte changed: still valid JSON lines, but not what was archived.
         writeFileSync(path, readFileSync(path, "utf8").replace("p2", "p9"))
         const error = yield* Effect.flip(Stream.runCollect(archive.readDay("2024-01-05")))

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Option } from "effect"
 import { TestClock } from "effect/testing"
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { hostname } from "node:os"
 import { NerveStoreConfig, NerveStoreLive, NerveStoreMemory } from "../../layers/index.ts"
@@ -125,5 +125,48 @@ describe("the ready-made stacks", () => {
       const [name, owner, sameBoot, expiresAt] = yield* leaseOf.pipe(Effect.provide(NerveStoreMemory))
       assert.isTrue(name.startsWith(`${hostname()}:${process.pid}:`))
       assert.deepStrictEqual([owner, sameBoot, expiresAt], [name, true, 31_000])
+    }))
+})
+
+describe("opening the live stack", () => {
+  it.effect("read-only: a missing data directory is a DataDirectoryError and nothing is created", () =>
+    Effect.gen(function*() {
+      const dataDir = join(makeTempDir(), "missing")
+      const error = yield* Effect.flip(LogStore.use((log) => log.query()).pipe(
+        Effect.provide(NerveStoreLive({ dataDir, readonly: true }))
+      ))
+      assert.strictEqual(error._tag === "DataDirectoryError" ? error.reason : error._tag, "notFound")
+      assert.isFalse(existsSync(dataDir))
+    }))
+
+  it.effect("read-only: reads work and every write fails with DatabaseError readOnly, writing nothing", () =>
+    Effect.gen(function*() {
+      const dataDir = makeTempDir()
+      yield* LogStore.use((log) => log.append({ source: "s", type: "t" })).pipe(Effect.provide(NerveStoreLive({ dataDir })))
+      const [rows, error] = yield* Effect.gen(function*() {
+        const log = yield* LogStore
+        return [yield* log.query(), yield* Effect.flip(log.append({ source: "s", type: "t" }))] as const
+      }).pipe(Effect.provide(NerveStoreLive({ dataDir, readonly: true })))
+      assert.strictEqual(rows.length, 1)
+      assert.strictEqual(error._tag === "DatabaseError" ? error.reason : error._tag, "readOnly")
+    }))
+
+  it.effect("a file where blobs/ or archive/logs/ should be fails at startup with DataDirectoryError naming it", () =>
+    Effect.gen(function*() {
+      for (const inside of [["blobs"], ["archive", "logs"]]) {
+        const dataDir = makeTempDir()
+        mkdirSync(join(dataDir, "archive"), { recursive: true })
+        writeFileSync(join(dataDir, ...inside), "not a folder")
+        const error = yield* Effect.flip(LogStore.use((log) => log.query()).pipe(Effect.provide(NerveStoreLive({ dataDir }))))
+        assert.strictEqual(error._tag === "DataDirectoryError" ? error.path : error._tag, join(dataDir, ...inside))
+        assert.isFalse(existsSync(join(dataDir, "nerve.db")), "nothing was opened")
+      }
+    }))
+
+  it.effect("a new data directory is created owner-only (0700)", () =>
+    Effect.gen(function*() {
+      const dataDir = join(makeTempDir(), "fresh")
+      yield* LogStore.use((log) => log.query()).pipe(Effect.provide(NerveStoreLive({ dataDir })))
+      assert.strictEqual(statSync(dataDir).mode & 0o777, 0o700)
     }))
 })

@@ -5,42 +5,8 @@ import { join } from "node:path"
 import { LogStoreFile } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { LATEST_SCHEMA_VERSION } from "../../src/sqlite/Migrations.ts"
+import { create05Database } from "../fixtures/sqlite-legacy05.ts"
 import { makeTempDir } from "../support/tempDir.ts"
-
-// A database exactly as the synchronous nerve-store 0.5 created it (its own index names, no user_version).
-const create05Database = (filename: string, withExitCode: boolean) => {
-  const db = new DatabaseSync(filename)
-  db.exec("PRAGMA journal_mode = WAL")
-  db.exec(`
-    CREATE TABLE logs (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, type TEXT NOT NULL, ref_id TEXT,
-      payload TEXT, timestamp INTEGER NOT NULL);
-    CREATE INDEX logs_by_source_type ON logs(source, type);
-    CREATE INDEX logs_by_timestamp ON logs(timestamp);
-    CREATE INDEX logs_by_ref ON logs(ref_id);
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE workflow_runs (run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, status TEXT NOT NULL,
-      timestamp INTEGER NOT NULL${withExitCode ? ", exit_code INTEGER" : ""});
-    CREATE INDEX runs_by_status ON workflow_runs(status);
-    CREATE INDEX runs_by_workflow ON workflow_runs(workflow);`)
-  const insert = db.prepare("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES (?, ?, ?, ?, ?)")
-  insert.run("workflow", "started", "good", JSON.stringify({ prompt: "p", maxRounds: 2 }), 1_600_000_000_000)
-  insert.run("daemon", "boot", null, null, 1_600_000_000_001)
-  insert.run("workflow", "thread_workflow_message", "good", JSON.stringify({ role: "user", content: "hi" }), 1_600_000_000_002)
-  insert.run("workflow", "odd", "bad", "not json at all", 1_600_000_000_003)
-  db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)").run("archived_up_to", "2020-09-01")
-  const run = withExitCode
-    ? db.prepare("INSERT INTO workflow_runs (run_id, workflow, status, timestamp, exit_code) VALUES (?, ?, ?, ?, ?)")
-    : db.prepare("INSERT INTO workflow_runs (run_id, workflow, status, timestamp) VALUES (?, ?, ?, ?)")
-  const runs: ReadonlyArray<[string, string, string, number, number | null]> = [
-    ["good", "build", "started", 1_600_000_000_000, null],
-    ["done", "build", "completed", 1_600_000_000_010, 0],
-    ["bad", "build", "zombie", 1_600_000_000_020, null]
-  ]
-  for (const row of runs) withExitCode ? run.run(...row) : run.run(...row.slice(0, 4))
-  const rows = db.prepare("SELECT * FROM logs ORDER BY id").all()
-  db.close()
-  return rows
-}
 
 const inspect = (filename: string) => {
   const db = new DatabaseSync(filename)
@@ -96,10 +62,11 @@ describe("nerve-store 0.5 databases", () => {
       }))
   }
 
-  it.effect("a file from a newer nerve-store opens as it is", () =>
+  it.effect("a file from a newer nerve-store that has every table this version needs opens as it is", () =>
     Effect.gen(function*() {
       const filename = join(makeTempDir(), "nerve.db")
       create05Database(filename, true)
+      yield* Effect.provide(Effect.void, LogStoreFile({ filename }))
       const db = new DatabaseSync(filename)
       db.exec(`PRAGMA user_version = ${LATEST_SCHEMA_VERSION + 5}; CREATE TABLE future_feature (x INTEGER)`)
       db.close()
@@ -108,5 +75,21 @@ describe("nerve-store 0.5 databases", () => {
         assert.strictEqual((yield* log.query()).length, 4)
       }).pipe(Effect.provide(LogStoreFile({ filename })))
       assert.strictEqual(inspect(filename).version, LATEST_SCHEMA_VERSION + 5)
+    }))
+
+  it.effect("a file that claims a newer schema but lacks a table this version needs fails at startup, saying what to do", () =>
+    Effect.gen(function*() {
+      const filename = join(makeTempDir(), "nerve.db")
+      create05Database(filename, true)
+      const db = new DatabaseSync(filename)
+      db.exec(`PRAGMA user_version = ${LATEST_SCHEMA_VERSION + 5}; CREATE TABLE future_feature (x INTEGER)`)
+      db.close()
+      const error = yield* Effect.flip(Effect.provide(Effect.void, LogStoreFile({ filename })))
+      if (error._tag !== "DatabaseError") return assert.fail(`expected a DatabaseError, got ${error._tag}`)
+      assert.strictEqual(error.reason, "corrupt")
+      assert.strictEqual(error.operation, `open ${filename}`)
+      assert.include(error.detail, "run_transitions")
+      assert.include(error.detail, "Restore the file from a backup")
+      assert.strictEqual(inspect(filename).version, LATEST_SCHEMA_VERSION + 5, "nothing was written to it")
     }))
 })

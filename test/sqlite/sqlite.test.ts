@@ -37,22 +37,38 @@ describe("Sqlite", () => {
       assert.strictEqual(yield* count(sql), 1)
     }).pipe(Effect.provide(Sqlite.layer({ filename: ":memory:" }))))
 
-  it.effect("a transaction commits, nested transactions join it, and other fibers wait for it", () =>
+  it.effect("a transaction commits and nested transactions join it", () =>
+    Effect.gen(function*() {
+      const sql = yield* withTable
+      yield* sql.transaction(Effect.gen(function*() {
+        yield* sql.run("INSERT INTO t VALUES (1)")
+        yield* sql.transaction(sql.run("INSERT INTO t VALUES (2)"))
+        assert.isTrue(yield* sql.inTransaction)
+      }))
+      assert.isFalse(yield* sql.inTransaction)
+      assert.strictEqual(yield* count(sql), 2)
+    }).pipe(Effect.provide(Sqlite.layer({ filename: ":memory:" }))))
+
+  it.effect("another fiber's statement waits for an open transaction instead of running inside it", () =>
     Effect.gen(function*() {
       const sql = yield* withTable
       const inside = yield* Deferred.make<void>()
       const release = yield* Deferred.make<void>()
       const writer = yield* Effect.forkChild(sql.transaction(Effect.gen(function*() {
         yield* sql.run("INSERT INTO t VALUES (1)")
-        yield* sql.transaction(sql.run("INSERT INTO t VALUES (2)"))
         yield* Deferred.succeed(inside, undefined)
         yield* Deferred.await(release)
+        return yield* Effect.fail("roll back" as const)
       })))
       yield* Deferred.await(inside)
-      const reader = yield* Effect.forkChild(count(sql))
+      // Had it not waited, this row would be part of the writer's transaction and roll back with it.
+      const other = yield* Effect.forkChild(Effect.andThen(sql.run("INSERT INTO t VALUES (2)"), count(sql)))
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow
+      assert.isUndefined(other.pollUnsafe(), "the other fiber is still waiting while the transaction is open")
       yield* Deferred.succeed(release, undefined)
-      yield* Fiber.join(writer)
-      assert.strictEqual(yield* Fiber.join(reader), 2)
+      assert.strictEqual(yield* Effect.flip(Fiber.join(writer)), "roll back")
+      assert.strictEqual(yield* Fiber.join(other), 1, "its row was committed on its own, after the rollback")
+      assert.deepStrictEqual(yield* sql.all("SELECT x FROM t"), [{ x: 2 }])
     }).pipe(Effect.provide(Sqlite.layer({ filename: ":memory:" }))))
 
   it.effect("syncTransaction rolls back when its body throws", () =>
@@ -66,7 +82,7 @@ describe("Sqlite", () => {
       assert.strictEqual(yield* count(sql), 0)
     }).pipe(Effect.provide(Sqlite.layer({ filename: ":memory:" }))))
 
-  it.effect("a write lock held by another connection past the busy timeout is a 'busy' DatabaseError", () =>
+  it.live("a write lock held by another connection past the busy timeout is a 'busy' DatabaseError", () =>
     Effect.gen(function*() {
       const filename = join(makeTempDir(), "busy.db")
       const other = new DatabaseSync(filename)

@@ -1,0 +1,140 @@
+/**
+ * The `--json` output of every `nerve-store` command, as schemas: scripts decode what the CLI
+ * prints with these (`Schema.decodeUnknownSync(CliOutput.RunsList)(JSON.parse(stdout))`).
+ *
+ * Commands that print log rows (`logs query`, `logs tail`, `archive read`) print JSON Lines: one
+ * `LogEntry` per line, so output can be streamed and followed. Every other command prints one
+ * JSON document. Fields are only ever added.
+ *
+ * @since 0.6.0
+ */
+import { Schema } from "effect"
+import { ArchivedDay, ArchivePlan, ArchiveResult, DaySkipped } from "../../schema/Archive.ts"
+import { BlobDigest, VerifyReport } from "../../schema/Blob.ts"
+import { TimestampMs } from "../../schema/Primitives.ts"
+import { ThreadMessage, ThreadRoundRow, TriggerPayload } from "../../schema/Thread.ts"
+import { RunTransition, WorkflowRun } from "../../schema/WorkflowRun.ts"
+
+/** Who holds a run, and until when (absent for runs no live owner holds). */
+export const RunLease = Schema.Struct({
+  owner: Schema.String,
+  expiresAt: TimestampMs
+})
+export type RunLease = typeof RunLease.Type
+
+/** `runs list`: newest first. */
+export const RunsList = Schema.Struct({ runs: Schema.Array(WorkflowRun) })
+export type RunsList = typeof RunsList.Type
+
+/** `runs show <runId>`: the run, its lease, every transition, its trigger and its last rounds. */
+export const RunShow = Schema.Struct({
+  run: WorkflowRun,
+  lease: Schema.NullOr(RunLease),
+  history: Schema.Array(RunTransition),
+  trigger: Schema.NullOr(TriggerPayload),
+  roundCount: Schema.Int,
+  /** The last rounds, newest first. */
+  lastRounds: Schema.Array(ThreadRoundRow)
+})
+export type RunShow = typeof RunShow.Type
+
+/** `runs recover`: the orphaned runs now marked `crashed`. */
+export const RunsRecover = Schema.Struct({ recovered: Schema.Array(WorkflowRun) })
+export type RunsRecover = typeof RunsRecover.Type
+
+/** `threads rounds <runId>`: a page of rounds, newest first. */
+export const ThreadRounds = Schema.Struct({
+  runId: Schema.String,
+  roundCount: Schema.Int,
+  rounds: Schema.Array(ThreadRoundRow)
+})
+export type ThreadRounds = typeof ThreadRounds.Type
+
+/** `threads messages <runId>`: oldest first. */
+export const ThreadMessages = Schema.Struct({
+  runId: Schema.String,
+  messages: Schema.Array(ThreadMessage)
+})
+export type ThreadMessages = typeof ThreadMessages.Type
+
+/**
+ * `archive`: the plan it worked from, and (unless `--dry-run`) what it archived and the days it
+ * skipped because they changed while it ran.
+ */
+export const ArchiveRun = Schema.Struct({
+  dryRun: Schema.Boolean,
+  plan: ArchivePlan,
+  result: Schema.NullOr(ArchiveResult),
+  skipped: Schema.Array(DaySkipped)
+})
+export type ArchiveRun = typeof ArchiveRun.Type
+
+/** `archive days`: the archived days on disk, oldest first. */
+export const ArchiveDays = Schema.Struct({ days: Schema.Array(ArchivedDay) })
+export type ArchiveDays = typeof ArchiveDays.Type
+
+/** `blobs put`: the digest the content is stored under, and its size. */
+export const BlobPut = Schema.Struct({ digest: BlobDigest, size: Schema.Int })
+export type BlobPut = typeof BlobPut.Type
+
+/** `blobs verify`: the report; with `dryRun` nothing was quarantined. */
+export const BlobVerify = Schema.Struct({ dryRun: Schema.Boolean, report: VerifyReport })
+export type BlobVerify = typeof BlobVerify.Type
+
+/** One expected entry of the data directory and what was found there. */
+export const LayoutEntry = Schema.Struct({
+  path: Schema.String,
+  kind: Schema.Literals(["file", "folder"]),
+  /** `missing` is fine for folders the store creates on first use. */
+  found: Schema.Literals(["ok", "missing", "wrongKind"]),
+  /** Permission bits, e.g. `0600`; null when missing. */
+  mode: Schema.NullOr(Schema.String)
+})
+export type LayoutEntry = typeof LayoutEntry.Type
+
+/** `db check`: SQLite's `integrity_check`, the schema version, whether it is a 0.5 file, the layout. */
+export const DbCheck = Schema.Struct({
+  ok: Schema.Boolean,
+  dataDir: Schema.String,
+  /** `["ok"]` when SQLite found nothing wrong, else its messages. */
+  integrity: Schema.Array(Schema.String),
+  schemaVersion: Schema.Int,
+  latestSchemaVersion: Schema.Int,
+  /** An unversioned nerve-store 0.5 file that no 0.6 store has opened yet. */
+  legacy05: Schema.Boolean,
+  journalMode: Schema.String,
+  layout: Schema.Array(LayoutEntry)
+})
+export type DbCheck = typeof DbCheck.Type
+
+/** A live owner of runs (a daemon's stack) and when its lease ends. */
+export const LiveOwner = Schema.Struct({
+  owner: Schema.String,
+  runs: Schema.Int,
+  expiresAt: TimestampMs
+})
+export type LiveOwner = typeof LiveOwner.Type
+
+/** `db stats`: rows, runs by status, day range, sizes on disk, live owners. */
+export const DbStats = Schema.Struct({
+  dataDir: Schema.String,
+  rows: Schema.Int,
+  minId: Schema.NullOr(Schema.Int),
+  maxId: Schema.NullOr(Schema.Int),
+  /** UTC days of the oldest and newest row still in SQLite. */
+  oldestDay: Schema.NullOr(Schema.String),
+  newestDay: Schema.NullOr(Schema.String),
+  runs: Schema.Int,
+  runsByStatus: Schema.Record(Schema.String, Schema.Int),
+  archivedUpTo: Schema.NullOr(Schema.String),
+  archivedDays: Schema.Int,
+  blobCount: Schema.Int,
+  sizes: Schema.Struct({
+    database: Schema.Int,
+    wal: Schema.Int,
+    archive: Schema.Int,
+    blobs: Schema.Int
+  }),
+  owners: Schema.Array(LiveOwner)
+})
+export type DbStats = typeof DbStats.Type

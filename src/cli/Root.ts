@@ -1,0 +1,27 @@
+/**
+ * The `nerve-store` root command and its flags shared by every subcommand (`--data-dir`,
+ * `--json`). Command groups read them with `yield* Root`; `main.ts` attaches the groups.
+ *
+ * @since 0.6.0
+ */
+import { Config } from "effect"
+import { Command, Flag } from "effect/cli"
+
+/** `--data-dir`, else `NERVE_DATA_DIR`, else `./data` (SPEC §Data directory). */
+export const dataDirFlag = Flag.String("data-dir").pipe(
+  Flag.withDescription("the data directory (default: $NERVE_DATA_DIR, else ./data)"),
+  Flag.withFallbackConfig(Config.String("NERVE_DATA_DIR")),
+  Flag.withDefault("./data")
+)
+
+/** `--json`: machine output described by the schemas in `CliOutput`. */
+export const jsonFlag = Flag.Boolean("json").pipe(
+  Flag.withDescription("print machine-readable JSON (JSON Lines for log rows)"),
+  Flag.withDefault(false)
+)
+
+/** The root command; subcommands read its flags with `const { dataDir, json } = yield* Root`. */
+export const Root = Command.make("nerve-store").pipe(
+  Command.withSharedFlags({ dataDir: dataDirFlag, json: jsonFlag }),
+  Command.withDescription("Look at and maintain a nerve-store data directory: logs, runs, threads, archive, blobs, database.")
+)

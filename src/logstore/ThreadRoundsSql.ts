@@ -23,7 +23,7 @@ export const THREAD_ROW = `source = '${ThreadLog.WORKFLOW_SOURCE}' AND type IN (
  * Whether a thread row carries a role round (1) or not (0): valid JSON that is not a thread-start
  * marker (`$.type` and `$.role` are NULL for arrays and scalars). The JSON functions run only on valid JSON (SQLite does not promise to short-circuit
  * AND, and they fail on malformed text). Written exactly as in the partial expression index
- * `idx_logs_thread_rounds (ref_id, <this>, id) WHERE <THREAD_ROW>` (migration 4): SQLite uses an
+ * `idx_logs_thread_rounds (ref_id, <this>, id) WHERE <THREAD_ROW>` (migration 6): SQLite uses an
  * expression index only for the same expression, and then reads its value from the index instead
  * of parsing payloads. Other rows get no index entry, so an append of them pays nothing for it.
  */

@@ -1,6 +1,6 @@
 // Role rounds are numbered by SQL (src/logstore/ThreadRoundsSql.ts) and, for backends without
 // JSON functions, by the JavaScript rules of src/domain/ThreadLog.ts. These tests hold the two to
-// one rule, and the SQL to the index migration 4 builds for it.
+// one rule, and the SQL to the index migration 6 builds for it.
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, Layer, Schema } from "effect"
 import { DatabaseSync } from "node:sqlite"

@@ -58,7 +58,7 @@ export const threadEvents = (rows: ReadonlyArray<ThreadRow>): ReadonlyArray<Thre
   })
 
 /** One numbered round before it is turned into a row. */
-interface Round {
+export interface Round {
   readonly round: number
   readonly row: ThreadRow
   readonly value: unknown
@@ -80,7 +80,7 @@ export const numberRounds = (rows: ReadonlyArray<ThreadRow>): ReadonlyArray<Roun
 }
 
 /** The message a round carries: a message as it is, an event mapped to one, else none. */
-const roundMessage = ({ row, value }: Round): Option.Option<ThreadMessage> => {
+export const roundMessage = ({ row, value }: Round): Option.Option<ThreadMessage> => {
   const message = toThreadMessage(value)
   if (Option.isSome(message) || !isObject(value) || typeof value.type !== "string") return message
   return Option.some({

@@ -2,10 +2,15 @@
  * Decoding of caller input and stored rows with `effect/Schema`, turning a schema failure into
  * the tagged error that names what was wrong and where.
  *
+ * Each decoder first asks a guard compiled from the same schema (`SchemaGuard`): a valid value is
+ * accepted in nanoseconds, and only a value the guard rejects pays for the full decoder, which
+ * then either accepts it or names the problem.
+ *
  * @since 0.6.0
  */
 import { Effect, Result, Schema, SchemaIssue } from "effect"
 import { CorruptRow, InvalidInput } from "../../schema/Errors.ts"
+import * as SchemaGuard from "./SchemaGuard.ts"
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
@@ -24,8 +29,11 @@ export const describeIssue = (issue: SchemaIssue.Issue, prefix: string): { reado
  * the argument, extended with the path inside it).
  */
 export const inputDecoder = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, field: string) => {
+  const guard = SchemaGuard.make(schema)
   const decode = Schema.decodeUnknownResult(schema)
   return (value: unknown): Effect.Effect<S["Type"], InvalidInput> => {
+    const guarded = guard(value)
+    if (guarded !== SchemaGuard.rejected) return Effect.succeed(guarded)
     const result = decode(value)
     return Result.isSuccess(result)
       ? Effect.succeed(result.success)
@@ -35,8 +43,11 @@ export const inputDecoder = <S extends Schema.Top & { readonly DecodingServices:
 
 /** A decoder of stored rows: fails with `CorruptRow` naming the table and the row's key (computed only then). */
 export const rowDecoder = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, table: string) => {
+  const guard = SchemaGuard.make(schema)
   const decode = Schema.decodeUnknownResult(schema)
   return (row: unknown, key: () => string): Result.Result<S["Type"], CorruptRow> => {
+    const guarded = guard(row)
+    if (guarded !== SchemaGuard.rejected) return Result.succeed(guarded)
     const result = decode(row)
     if (Result.isSuccess(result)) return Result.succeed(result.success)
     const { field, reason } = describeIssue(result.failure.issue, "")

@@ -14,7 +14,7 @@ import {
 } from "../../schema/Errors.ts"
 import { AppendInput, DEFAULT_QUERY_LIMIT, FollowQuery, LogEntry, LogQuery, LogStreamQuery } from "../../schema/LogEntry.ts"
 import { NonEmptyText } from "../../schema/Primitives.ts"
-import { GetThreadRoundsParams, ThreadMessageInput } from "../../schema/Thread.ts"
+import { GetThreadRoundsParams, ThreadMessageInput, type ThreadRoundRow } from "../../schema/Thread.ts"
 import {
   DEFAULT_RUNS_LIMIT,
   RecoverOrphansOptions,
@@ -39,6 +39,7 @@ import { Database } from "../sqlite/Database.ts"
 import type { SqlParam, SqlRow, SyncConnection } from "../sqlite/Sqlite.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
 import { inputDecoder, rowDecoder } from "../domain/Validate.ts"
+import * as ThreadRoundsSql from "./ThreadRoundsSql.ts"
 
 const LOG_COLUMNS = "id, source, type, ref_id AS refId, payload, timestamp"
 const RUN_COLUMNS = "run_id AS runId, workflow, status, timestamp, exit_code AS exitCode"
@@ -81,6 +82,7 @@ const decodeMetaKey = inputDecoder(NonEmptyText, "key")
 const decodeLogRow = rowDecoder(LogEntry, "logs")
 const decodeRunRow = rowDecoder(WorkflowRun, "workflow_runs")
 const decodeTransitionRow = rowDecoder(RunTransition, "run_transitions")
+const decodeRoundRow = rowDecoder(ThreadRoundsSql.RoundLogRow, "logs")
 
 const decodeAll = <A>(
   rows: ReadonlyArray<SqlRow>,
@@ -126,6 +128,28 @@ const toNewRow = (input: AppendInput, now: number): NewLogRow => ({
   payload: input.payload ?? null,
   timestamp: input.timestamp ?? now
 })
+
+const stackTraceLimitWritable = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit")?.writable === true
+
+/**
+ * Calls an `Effect.fn` operation without capturing its call site. `Effect.fn` records where it
+ * was called by constructing an `Error` on every call unless `Error.stackTraceLimit` is 0; that
+ * capture costs more than the rest of an append's overhead together. The span and the definition
+ * site stay; only the caller's file and line are missing from a failure's trace. The limit is
+ * restored before any other code runs (the call only builds the Effect, synchronously).
+ */
+const withoutCallSite = <Args extends ReadonlyArray<unknown>, R>(operation: (...args: Args) => R): (...args: Args) => R => {
+  if (!stackTraceLimitWritable) return operation
+  return (...args) => {
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    try {
+      return operation(...args)
+    } finally {
+      Error.stackTraceLimit = limit
+    }
+  }
+}
 
 /** The SQL of a log query: filters, cursor, order and limit. */
 const compileQuery = (query: LogQuery, limit: number): { readonly sql: string; readonly params: Array<SqlParam> } => {
@@ -345,7 +369,7 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
 
     transaction: (self) => sql.transaction(self).pipe(Effect.tap(wakeFollowers), Effect.withSpan("LogStore.transaction")),
 
-    append: Effect.fn("LogStore.append")(function*(input, options) {
+    append: withoutCallSite(Effect.fn("LogStore.append")(function*(input, options) {
       if (options !== undefined) {
         const { idempotencyKey } = yield* decodeWriteOptions(options)
         if (idempotencyKey !== undefined) return yield* appendOnce(input, idempotencyKey)
@@ -356,9 +380,9 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
       // other fibers' rows roll back with it (or wait on a permit this fiber holds).
       if (yield* sql.inTransaction) return yield* sql.sync("LogStore.append", (connection) => insertRow(connection, row))
       return yield* commitAppends(row)
-    }),
+    })),
 
-    appendMany: Effect.fn("LogStore.appendMany")(function*(inputs) {
+    appendMany: withoutCallSite(Effect.fn("LogStore.appendMany")(function*(inputs) {
       const entries = yield* decodeAppendMany(inputs)
       if (entries.length === 0) return []
       const now = yield* Clock.currentTimeMillis
@@ -366,12 +390,12 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
       return yield* sql.syncTransaction("LogStore.appendMany", (connection) => insertRows(connection, rows)).pipe(
         Effect.tap(wakeFollowers)
       )
-    }),
+    })),
 
-    query: Effect.fn("LogStore.query")(function*(input) {
+    query: withoutCallSite(Effect.fn("LogStore.query")(function*(input) {
       const query = yield* Effect.flatMap(decodeQuery(input ?? {}), checkRange)
       return yield* selectLogs(query, query.limit ?? DEFAULT_QUERY_LIMIT)
-    }),
+    })),
 
     stream: (input) =>
       Stream.unwrap(Effect.map(Effect.flatMap(decodeStreamQuery(input ?? {}), checkRange), (query) =>
@@ -536,12 +560,29 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     }),
 
     threadRoundCount: Effect.fn("LogStore.threadRoundCount")(function*(runId) {
-      return ThreadLog.numberRounds(yield* threadRows(runId)).length
+      const row = yield* sql.get(ThreadRoundsSql.COUNT_SQL, [runId])
+      return Number(row?.n ?? 0)
     }),
 
     threadRounds: Effect.fn("LogStore.threadRounds")(function*(runId, input) {
       const params = yield* decodeRoundsParams(input ?? {})
-      return ThreadLog.threadRounds(yield* threadRows(runId), params)
+      const result: Array<ThreadRoundRow> = []
+      // Rounds that yield no row do not use up the page: read on until it is full or rounds run out.
+      let before = params.before
+      while (result.length < params.limit && before !== 1) {
+        const page = ThreadRoundsSql.pageQuery(runId, before, params.limit - result.length)
+        const rows = yield* decodeAll(yield* sql.all(page.sql, page.params), decodeRoundRow, byId)
+        const first = rows[0]
+        if (first === undefined) break
+        let round = ThreadRoundsSql.roundOf(first.total, before, 0)
+        for (const row of rows) {
+          const roundRow = ThreadRoundsSql.toRoundRow(row, round)
+          if (Option.isSome(roundRow)) result.push(roundRow.value)
+          round--
+        }
+        before = round + 1
+      }
+      return result
     })
   })
   return store

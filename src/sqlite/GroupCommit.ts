@@ -11,7 +11,16 @@
  *
  * @since 0.6.0
  */
-import { Deferred, Effect, Exit } from "effect"
+import { Context, Deferred, Effect, Exit } from "effect"
+
+/**
+ * Told the size of every batch a group commit is about to commit (the leader's fiber reads it).
+ * Inert by default; the benchmark uses it to print the batch-size distribution.
+ */
+export const BatchObserver = Context.Reference<((size: number) => void) | undefined>(
+  "@uncaged/nerve-store/GroupCommit/BatchObserver",
+  { defaultValue: () => undefined }
+)
 
 interface Pending<I, O, E> {
   readonly item: I
@@ -42,24 +51,24 @@ export const make = <I, O, E>(
     })
   }
 
-  const drain: Effect.Effect<void> = Effect.suspend(() => {
-    const batch = queue
-    queue = []
-    lastBatchSize = Math.max(lastBatchSize, batch.length)
-    if (batch.length === 0) {
-      leading = false
-      return Effect.void
-    }
-    return Effect.flatMap(
-      Effect.exit(commit(batch.map((pending) => pending.item))),
-      (exit) => {
-        settle(batch, exit)
-        return drain
+  const drain = (observe: ((size: number) => void) | undefined): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      const batch = queue
+      queue = []
+      lastBatchSize = Math.max(lastBatchSize, batch.length)
+      if (batch.length === 0) {
+        leading = false
+        return Effect.void
       }
-    )
-  })
-
-  const leadAfterYield = Effect.andThen(Effect.yieldNow, drain)
+      observe?.(batch.length)
+      return Effect.flatMap(
+        Effect.exit(commit(batch.map((pending) => pending.item))),
+        (exit) => {
+          settle(batch, exit)
+          return drain(observe)
+        }
+      )
+    })
 
   // Uninterruptible from enqueueing to leading: an interrupt in between would leave `leading` set
   // with nobody draining. Only a follower's wait is interruptible (its item may still commit).
@@ -77,15 +86,23 @@ export const make = <I, O, E>(
         const alone = fiber === lastLeader && lastBatchSize === 1
         lastLeader = fiber
         lastBatchSize = 0
+        const observe = fiber.getRef(BatchObserver)
         if (alone) {
+          observe?.(1)
           return Effect.flatMap(Effect.exit(commit([item])), (exit) => {
             lastBatchSize = 1
-            return Effect.andThen(drain, Effect.map(exit, (outputs) => outputs[0]!))
+            const output = Exit.map(exit, (outputs) => outputs[0]!)
+            // Nobody arrived while it committed (the common case of a lone writer): done.
+            if (queue.length === 0) {
+              leading = false
+              return output
+            }
+            return Effect.andThen(drain(observe), output)
           })
         }
         const deferred = Deferred.makeUnsafe<O, E>()
         queue.push({ item, deferred })
-        return Effect.andThen(leadAfterYield, Deferred.await(deferred))
+        return Effect.andThen(Effect.andThen(Effect.yieldNow, drain(observe)), Deferred.await(deferred))
       })
     )
 }

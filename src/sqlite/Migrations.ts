@@ -141,6 +141,17 @@ export const migrations: ReadonlyArray<Migration> = [
           day TEXT PRIMARY KEY,
           restored_at INTEGER NOT NULL
         );`)
+  },
+  {
+    version: 6,
+    name: "idx_logs_thread_rounds: per run, its thread rows and whether each is a role round",
+    // The expression is ThreadRoundsSql's IS_ROUND and the condition its THREAD_ROW, written out:
+    // a released step never changes. A test checks that the round queries still use this index.
+    up: (sql) =>
+      sql.exec(`CREATE INDEX IF NOT EXISTS idx_logs_thread_rounds ON logs(ref_id, (CASE WHEN json_valid(payload)
+    THEN json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__'
+    ELSE 0 END), id)
+        WHERE source = 'workflow' AND type IN ('thread_workflow_message', 'thread_command_event');`)
   }
 ]
 

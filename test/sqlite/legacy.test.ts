@@ -12,7 +12,7 @@ const inspect = (filename: string) => {
   const db = new DatabaseSync(filename)
   const version = Number(db.prepare("PRAGMA user_version").get()?.user_version)
   const schema = db.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY name").all()
-  const logIndexes = db.prepare("PRAGMA index_list(logs)").all().length
+  const logIndexes = db.prepare("PRAGMA index_list(logs)").all().filter((index) => index.name !== "idx_logs_thread_rounds").length
   const journal = String(db.prepare("PRAGMA journal_mode").get()?.journal_mode)
   db.close()
   return { version, schema, logIndexes, journal }

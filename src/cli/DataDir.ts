@@ -13,6 +13,7 @@ import { DataDirectoryError, type DatabaseError, type InvalidInput } from "../..
 import { ARCHIVE_FOLDER, BLOB_FOLDER, BlobStoreFileSystem, DATABASE_FILE, DatabaseFile, LogArchiveFileSystem, LogStoreSqlite, type NerveStore } from "../../layers/index.ts"
 import { dataDirectoryError } from "../fs/PlatformErrors.ts"
 import type { BlobStore } from "../BlobStore.ts"
+import type { LogArchive } from "../LogArchive.ts"
 import type { Database } from "../sqlite/Database.ts"
 import { Sqlite } from "../sqlite/Sqlite.ts"
 
@@ -103,11 +104,19 @@ const stack = (p: DataDirPaths, options: { readonly readonly?: boolean } = {}) =
   )
 
 /**
- * The raw connection to `nerve.db`, not migrated (so `db check` sees the file as it is and a
- * 0.5 file is reported before any upgrade).
+ * The raw connection to `nerve.db`, read-only and not migrated (so `db stats` sees the file as
+ * it is, a 0.5 file included, and never waits for a daemon's write).
  */
 export const rawDatabase = (dataDir: string): Layer.Layer<Sqlite, DatabaseError | DataDirectoryError, FileSystem.FileSystem | Path.Path> =>
-  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => Sqlite.layer({ filename: p.database })))
+  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => Sqlite.layer({ filename: p.database, readonly: true })))
+
+/**
+ * The `Database` (read-only, never migrated: a 0.5 file is reported before any upgrade) and the
+ * archive on it, for `db check`.
+ */
+export const checking = (dataDir: string): Layer.Layer<Database | LogArchive, OpenError, FileSystem.FileSystem | Path.Path> =>
+  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) =>
+    LogArchiveFileSystem(p.archive).pipe(Layer.provideMerge(DatabaseFile({ filename: p.database, readonly: true })))))
 
 /** The blob store of an existing data directory (nothing is created by reading). */
 export const blobsReading = (dataDir: string): Layer.Layer<BlobStore, DataDirectoryError, FileSystem.FileSystem | Path.Path> =>

@@ -15,7 +15,9 @@ import { dataDirectoryError } from "../fs/PlatformErrors.ts"
 import type { BlobStore } from "../BlobStore.ts"
 import type { LogArchive } from "../LogArchive.ts"
 import type { Database } from "../sqlite/Database.ts"
-import { Sqlite } from "../sqlite/Sqlite.ts"
+import { LATEST_SCHEMA_VERSION, schemaVersion } from "../sqlite/Migrations.ts"
+import { make as makeConnection, Sqlite } from "../sqlite/Sqlite.ts"
+import { SchemaBehind } from "./Errors.ts"
 
 /** The paths of a data directory. */
 export interface DataDirPaths {
@@ -78,8 +80,28 @@ type OpenError = DatabaseError | DataDirectoryError | InvalidInput
  * The three services and the `Database` on an existing data directory, opened read-only (never
  * migrated, never locked for writing), for commands that read.
  */
-export const reading = (dataDir: string): Layer.Layer<NerveStore | Database, OpenError, FileSystem.FileSystem | Path.Path> =>
-  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => stack(p, { readonly: true })))
+export const reading = (dataDir: string): Layer.Layer<NerveStore | Database, OpenError | SchemaBehind, FileSystem.FileSystem | Path.Path> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const p = yield* requireDatabase(dataDir)
+    yield* requireCurrentSchema(p)
+    return stack(p, { readonly: true })
+  }))
+
+/**
+ * The file's schema version must be the latest: a read-only stack cannot use an older file (a 0.5
+ * file has no `exit_code`, manifest or leases yet) and must not upgrade it, so the user is told
+ * to run `db upgrade` (what any writing command or the daemon's next start would do).
+ */
+const requireCurrentSchema = Effect.fnUntraced(function*(p: DataDirPaths) {
+  const version = yield* fileSchemaVersion(p.database)
+  if (version < LATEST_SCHEMA_VERSION) {
+    return yield* new SchemaBehind({ path: p.database, version, latest: LATEST_SCHEMA_VERSION })
+  }
+})
+
+/** `PRAGMA user_version` of `filename`, read on a read-only connection closed right after. */
+export const fileSchemaVersion = (filename: string): Effect.Effect<number, DatabaseError> =>
+  Effect.scoped(Effect.flatMap(makeConnection({ filename, readonly: true }), schemaVersion))
 
 /** The three services and the `Database` on an existing data directory, for commands that change it. */
 export const updating = (dataDir: string): Layer.Layer<NerveStore | Database, OpenError, FileSystem.FileSystem | Path.Path> =>

@@ -73,12 +73,18 @@ const dayAdvice: Record<ArchivedDayStatus, string> = {
   quarantined: "the file failed its check and is in archive/logs/quarantine/; inspect it there"
 }
 
+/**
+ * Looser modes than owner-only: a warning, not a failed check (the data is intact, but others on
+ * the machine may read prompts and outputs; `chmod -R go-rwx <dataDir>` fixes it).
+ */
+const warningsOf = (layout: ReadonlyArray<CliOutput.LayoutEntry>): ReadonlyArray<string> =>
+  layout.filter((e) => !e.modeOk).map((e) => `${e.path} has mode ${e.mode}, expected owner-only ${e.expectedMode}`)
+
 /** Every problem of a check, one line each (empty: all well). */
-const problemsOf = (c: Omit<CliOutput.DbCheck, "ok" | "problems">): ReadonlyArray<string> => [
+const problemsOf = (c: Omit<CliOutput.DbCheck, "ok" | "problems" | "warnings">): ReadonlyArray<string> => [
   ...c.integrity.filter((line) => line !== "ok").map((line) => `integrity: ${line}`),
   ...(c.schemaVersion > c.latestSchemaVersion ? [`schema version ${c.schemaVersion} is newer than this nerve-store (${c.latestSchemaVersion})`] : []),
   ...c.layout.filter((e) => e.found === "wrongKind").map((e) => `${e.path} is not a ${e.kind}`),
-  ...c.layout.filter((e) => !e.modeOk).map((e) => `${e.path} has mode ${e.mode}, expected owner-only ${e.expectedMode}`),
   ...c.archiveDays.filter((d) => d.status !== "pending").map((d) => `archived day ${d.day} is ${d.status}: ${dayAdvice[d.status]}`)
 ]
 
@@ -103,6 +109,7 @@ export const formatCheck = (c: CliOutput.DbCheck): string =>
       c.archiveDays.map((d) => [d.day, d.status, d.file, dayAdvice[d.status]])
     ),
     "",
+    ...(c.warnings.length === 0 ? [] : [["warnings:", ...c.warnings.map((line) => `  ${line}`)].join("\n")]),
     c.ok ? "ok" : ["PROBLEMS FOUND:", ...c.problems.map((line) => `  ${line}`)].join("\n")
   ].join("\n")
 
@@ -135,7 +142,7 @@ const check = Command.make("check", {}, Effect.fn("cli.db.check")(function*() {
     }
   }).pipe(Effect.provide(DataDir.checking(dataDir)))
   const problems = problemsOf(found)
-  const result: CliOutput.DbCheck = { ok: problems.length === 0, problems, ...found }
+  const result: CliOutput.DbCheck = { ok: problems.length === 0, problems, warnings: warningsOf(found.layout), ...found }
   yield* json ? Print.json(CliOutput.DbCheck, result) : Print.line(formatCheck(result))
   if (!result.ok) return yield* new CheckFailed({ summary: `database check found ${problems.length} problem(s) in ${p.root}` })
 })).pipe(Command.withDescription("SQLite integrity check, schema version, 0.5 file or not, data-directory layout and modes, archived days that are not ok"))
@@ -243,8 +250,19 @@ const stats = Command.make("stats", {}, Effect.fn("cli.db.stats")(function*() {
   yield* json ? Print.json(CliOutput.DbStats, result) : Print.line(formatStats(result, now))
 })).pipe(Command.withDescription("Rows, runs by status, day range, sizes of database/WAL/archive/blobs, live owners"))
 
+const upgrade = Command.make("upgrade", {}, Effect.fn("cli.db.upgrade")(function*() {
+  const { dataDir, json } = yield* Root
+  const p = yield* DataDir.requireDatabase(dataDir)
+  const from = yield* DataDir.fileSchemaVersion(p.database)
+  // Opening the writing stack migrates the file (one BEGIN IMMEDIATE; a no-op when current).
+  const to = yield* Database.use((db) => Effect.succeed(db.schemaVersion)).pipe(Effect.provide(DataDir.updating(dataDir)))
+  yield* json
+    ? Print.json(CliOutput.DbUpgrade, { from, to })
+    : Print.line(from === to ? `${p.database} is at schema version ${to}: nothing to do` : `${p.database}: schema version ${from} -> ${to}`)
+})).pipe(Command.withDescription("Brings nerve.db's schema up to date in place (additive; a 0.5 file stays readable by 0.5)"))
+
 /** `nerve-store db`. */
 export const command = Command.make("db").pipe(
   Command.withDescription("The SQLite database and the data directory"),
-  Command.withSubcommands([check, stats])
+  Command.withSubcommands([check, stats, upgrade])
 )

@@ -109,6 +109,8 @@ export const DbCheck = Schema.Struct({
   ok: Schema.Boolean,
   /** One line per problem found (a `pending` day is listed in `archiveDays`, not a problem). */
   problems: Schema.Array(Schema.String),
+  /** Entries with a looser mode than owner-only (do not fail the check). */
+  warnings: Schema.Array(Schema.String),
   dataDir: Schema.String,
   /** `["ok"]` when SQLite found nothing wrong, else its messages. */
   integrity: Schema.Array(Schema.String),
@@ -154,3 +156,7 @@ export const DbStats = Schema.Struct({
   owners: Schema.Array(LiveOwner)
 })
 export type DbStats = typeof DbStats.Type
+
+/** `db upgrade`: the schema version before and after. */
+export const DbUpgrade = Schema.Struct({ from: Schema.Int, to: Schema.Int })
+export type DbUpgrade = typeof DbUpgrade.Type

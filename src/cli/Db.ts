@@ -95,7 +95,7 @@ export const formatCheck = (c: CliOutput.DbCheck): string =>
       ["data directory", c.dataDir],
       ["integrity", c.integrity.join("; ")],
       ["schema version", `${c.schemaVersion} (this nerve-store writes ${c.latestSchemaVersion})`],
-      ["0.5 file", c.legacy05 ? "yes, not yet upgraded (the next writer upgrades it in place)" : "no"],
+      ["0.5 file", c.legacy05 ? "yes, not yet upgraded (`nerve-store db upgrade`, or the daemon's next start, upgrades it in place)" : "no"],
       ["journal mode", c.journalMode]
     ]),
     "",

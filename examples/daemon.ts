@@ -7,6 +7,8 @@
  * back-dated logs; Ctrl-C (or the end of `--seconds`) shuts down gracefully, marking runs in flight
  * `interrupted`. One run per boot is left `started` on purpose, as a daemon killed with -9 would
  * leave it: the next boot recovers it, resumes the interrupted runs and picks up the queued ones.
+ * Every boot is the owner `DEMO_OWNER` (stable per host) with 10-second leases renewed while it
+ * runs, so a boot recovers an earlier boot's runs at once instead of waiting for their leases.
  *
  * `npm start -- --data-dir <dir> --seconds <n>` (data dir default: $NERVE_DATA_DIR, else ./data).
  * `examples/daemon-memory.ts` runs the same `daemon` on `NerveStoreMemory` under `TestClock`.
@@ -15,8 +17,17 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Clock, Config, Console, Duration, Effect, Fiber, Layer, Option, Queue, Ref, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
-import { BlobStore, LogArchive, LogStore, type WorkflowRunStatus } from "@uncaged/nerve-store"
+import { hostname } from "node:os"
+import { BlobStore, LogArchive, LogStore, type RunLease, WORKFLOW_SOURCE, type WorkflowRunStatus } from "@uncaged/nerve-store"
 import { NerveStoreLive } from "@uncaged/nerve-store/layers"
+
+/**
+ * The demo daemon's owner name: the same on every boot on this host, so a boot recovers at once
+ * the runs an earlier boot left (even one killed with -9, whose leases have not expired yet).
+ */
+export const DEMO_OWNER = `nerve-demo@${hostname()}`
+/** Short enough that a lease's end shows in the report; renewed every third of it while running. */
+export const DEMO_LEASE_TTL = Duration.seconds(10)
 
 /** How the simulated daemon behaves. */
 export interface DaemonOptions {
@@ -39,6 +50,12 @@ export interface DaemonOptions {
 /** What one boot did, and what it found left by the previous one. */
 export interface DaemonReport {
   readonly boot: number
+  /** This boot's owner identity (stable name, fresh boot id). */
+  readonly owner: { readonly name: string; readonly boot: string }
+  /** The orphan's lease as this boot leaves it (renewed until shutdown, then released). */
+  readonly orphanLease: RunLease | null
+  /** When the report was made (epoch ms), to show the lease's end relative to it. */
+  readonly at: number
   readonly recovered: ReadonlyArray<string>
   readonly resumed: ReadonlyArray<string>
   readonly pickedUp: ReadonlyArray<string>
@@ -91,25 +108,19 @@ export const daemon = (options: DaemonOptions) =>
 
     const step = (job: Job, status: WorkflowRunStatus, payload?: unknown, exitCode?: number) =>
       log.transition(
-        { source: "workflow", type: status, ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }) },
+        { source: WORKFLOW_SOURCE, type: status, ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }) },
         { runId: job.runId, workflow: job.workflow, status, ...(exitCode === undefined ? {} : { exitCode }) }
       ).pipe(Effect.tap(() => Effect.sync(() => outcomes.set(job.runId, status))))
 
     const say = (job: Job, role: string, content: string, meta?: unknown) =>
-      Effect.gen(function*() {
-        const timestamp = yield* Clock.currentTimeMillis
-        yield* log.append({
-          source: "workflow",
-          type: "thread_workflow_message",
-          refId: job.runId,
-          payload: JSON.stringify({ role, content, timestamp, ...(meta === undefined ? {} : { meta }) })
-        })
-        yield* Ref.update(messages, (n) => n + 1)
-      })
+      log.appendThreadMessage(job.runId, { role, content, ...(meta === undefined ? {} : { meta }) }).pipe(
+        Effect.andThen(Ref.update(messages, (n) => n + 1))
+      )
 
-    // 1. Recover what the last boot left behind. (Stand-in: `markOrphansCrashed` takes every
-    //    `started` run; with leases, `recoverOrphans` takes only runs whose owner is gone.)
-    const recovered = yield* log.markOrphansCrashed()
+    // 1. Recover what the last boot left behind: runs whose owner is gone (no lease, or an expired
+    //    one) and runs an earlier boot of this owner name held, even if their lease still runs.
+    //    Runs another live daemon holds are left alone.
+    const recovered = yield* log.recoverOrphans()
     const interrupted = yield* log.runs({ status: "interrupted", limit: 1000 })
     const queued = (yield* log.activeRuns()).filter((run) => run.status === "queued")
 
@@ -204,7 +215,10 @@ export const daemon = (options: DaemonOptions) =>
           archivedDays.push(day.day)
           archivedRows += day.rowCount
         }
-      }))
+      })),
+      // A day that fails (a damaged file, a full disk) keeps its rows in SQLite; the daemon goes
+      // on and the next pass tries again.
+      Effect.catch((error) => Effect.logWarning(`archive pass failed: ${error.message}`))
     )
 
     // 4. Run everything until the deadline (or until interrupted), then shut down in order.
@@ -222,6 +236,9 @@ export const daemon = (options: DaemonOptions) =>
     const rows = yield* log.query({ order: "desc", limit: 1 })
     return {
       boot,
+      owner: log.owner,
+      orphanLease: Option.getOrNull(yield* log.getLease(orphan.runId)),
+      at: yield* Clock.currentTimeMillis,
       recovered: recovered.map((run) => run.runId),
       resumed: interrupted.map((run) => run.runId),
       pickedUp: queued.map((run) => run.runId),
@@ -243,10 +260,14 @@ export const formatReport = (report: DaemonReport, dataDir: string): string => {
   const list = (ids: ReadonlyArray<string>) => (ids.length === 0 ? "none" : ids.join(", "))
   const cli = `npx nerve-store --data-dir ${dataDir}`
   return [
-    `boot #${report.boot} on ${dataDir}`,
+    `boot #${report.boot} on ${dataDir} as owner ${report.owner.name} (boot ${report.owner.boot})`,
     `left by the last boot: recovered ${report.recovered.length} orphaned run(s) (${list(report.recovered)}), ` +
     `resumed ${report.resumed.length} interrupted, picked up ${report.pickedUp.length} queued`,
     `this boot: ${Object.keys(report.outcomes).length} runs (${byStatus}); ${report.orphan} left started for the next boot`,
+    report.orphanLease === null
+      ? `leases: ${report.orphan} holds none`
+      : `leases: ${report.orphan} held by ${report.orphanLease.owner}, lease renewed until shutdown ` +
+        `(it would end in ${Math.max(0, Math.round((report.orphanLease.expiresAt - report.at) / 1000))}s), then released`,
     `threads: ${report.messages} messages, ${report.blobs} large outputs stored as blobs`,
     `archive: ${report.archivedDays.length} day(s), ${report.archivedRows} rows moved to archive/logs/`,
     `store now: ${report.totals.runs} runs, ${report.totals.rows} log rows written so far, ${report.totals.archivedDays} archived day(s)`,
@@ -280,7 +301,9 @@ const main = Command.make("daemon", {
       return Effect.sync(() => process.off("SIGINT", onSignal))
     })
     const running = yield* Effect.forkDetach(
-      daemon({ duration: Duration.seconds(seconds), stop: sigint }).pipe(Effect.provide(NerveStoreLive({ dataDir })))
+      daemon({ duration: Duration.seconds(seconds), stop: sigint }).pipe(
+        Effect.provide(NerveStoreLive({ dataDir, owner: DEMO_OWNER, leaseTtl: DEMO_LEASE_TTL }))
+      )
     )
     const report = yield* Fiber.join(running)
     yield* Console.log(formatReport(report, dataDir))

@@ -4,20 +4,33 @@
  *
  * @since 0.6.0
  */
-import { Clock, Effect, Option, Ref, Stream } from "effect"
+import { Clock, Effect, Option, Ref, Result, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { type ArchivedDay, type ArchivePlan, type DaySkipped, RestoreResult } from "../../schema/Archive.ts"
+import {
+  type ArchivedDay,
+  type ArchiveDayResult,
+  type ArchivePlan,
+  type ArchiveProgress,
+  DEFAULT_KEEP_RESTORED_MS,
+  type DayFailed,
+  type DaySkipped,
+  RestoreResult
+} from "../../schema/Archive.ts"
 import { LogEntry } from "../../schema/LogEntry.ts"
 import { parseUtcDay } from "../domain/UtcDay.ts"
 import { LogArchive } from "../LogArchive.ts"
 import * as DataDir from "./DataDir.ts"
-import { humanBytes, humanTime, orDash, table } from "./Format.ts"
+import { CheckFailed } from "./Errors.ts"
+import { humanBytes, humanTime, orDash, table, truncate } from "./Format.ts"
 import { formatRow } from "./Logs.ts"
 import * as CliOutput from "./Output.ts"
 import { atLeast, parseDuration } from "./Parse.ts"
 import * as Print from "./Print.ts"
 import * as Progress from "./Progress.ts"
 import { Root } from "./Root.ts"
+
+/** How long `archive` leaves a restored day in SQLite, in days (the archive's default). */
+const KEEP_RESTORED_DAYS = DEFAULT_KEEP_RESTORED_MS / 86_400_000
 
 /** The plan for people (`--dry-run`). */
 export const formatPlan = (plan: ArchivePlan): string =>
@@ -30,14 +43,23 @@ export const formatPlan = (plan: ArchivePlan): string =>
 
 /** The summary after an archive run. */
 export const formatSummary = (run: CliOutput.ArchiveRun): string => {
-  const days = run.result?.days ?? []
+  const days = run.result?.days ?? run.archived
   const lines = days.length === 0 ? ["nothing archived"] : [table(
     [{ header: "DAY" }, { header: "ROWS", align: "right" }, { header: "LINES", align: "right" }, { header: "SIZE", align: "right" }, { header: "FILE" }],
     days.map((d) => [d.day, String(d.rowCount), String(d.lineCount), humanBytes(d.bytes), d.file])
   )]
   for (const skipped of run.skipped) lines.push(`skipped ${skipped.day}: ${skipped.reason}`)
+  if (run.failed.length > 0) {
+    lines.push(table(
+      [{ header: "FAILED DAY" }, { header: "ERROR" }, { header: "MESSAGE" }],
+      run.failed.map((f) => [f.day, f.error, truncate(f.message, 120)])
+    ))
+  }
   const rows = days.reduce((sum, d) => sum + d.rowCount, 0)
-  lines.push(`${days.length} day(s), ${rows} rows archived${run.result?.vacuumed === true ? ", database vacuumed" : ""}`)
+  lines.push(
+    `${days.length} day(s), ${rows} rows archived${run.result?.vacuumed === true ? ", database vacuumed" : ""}` +
+      (run.failed.length === 0 ? "" : `; ${run.failed.length} day(s) FAILED (their rows stay in SQLite)`)
+  )
   return lines.join("\n")
 }
 
@@ -61,7 +83,11 @@ const archive = Command.make("archive", {
   maxDays: Flag.Int("max-days").pipe(Flag.withDescription("archive at most this many days"), Flag.optional),
   retention: Flag.String("retention").pipe(Flag.withDescription("keep this much in SQLite (default 30d; e.g. 7d, 12h)"), Flag.withDefault("30d")),
   vacuum: Flag.Boolean("vacuum").pipe(Flag.withDescription("VACUUM the database afterwards"), Flag.withDefault(false)),
-  gzip: Flag.Boolean("gzip").pipe(Flag.withDescription("write .jsonl.gz files"), Flag.withDefault(false))
+  gzip: Flag.Boolean("gzip").pipe(Flag.withDescription("write .jsonl.gz files"), Flag.withDefault(false)),
+  includeRestored: Flag.Boolean("include-restored").pipe(
+    Flag.withDescription(`also archive days restored less than ${KEEP_RESTORED_DAYS} days ago (held back by default)`),
+    Flag.withDefault(false)
+  )
 }, Effect.fn("cli.archive")(function*(flags) {
   const { dataDir, json } = yield* Root
   const retentionMs = yield* parseDuration("retention", flags.retention)
@@ -69,26 +95,64 @@ const archive = Command.make("archive", {
     onNone: () => Effect.succeed({}),
     onSome: (n) => Effect.map(atLeast("max-days", n, 1), (maxDays) => ({ maxDays }))
   })
-  const options = { retentionMs, ...maxDays, vacuum: flags.vacuum, compress: flags.gzip ? "gzip" as const : "none" as const }
+  const options = {
+    retentionMs,
+    ...maxDays,
+    vacuum: flags.vacuum,
+    compress: flags.gzip ? "gzip" as const : "none" as const,
+    includeRestored: flags.includeRestored
+  }
   yield* Effect.gen(function*() {
     const archiver = yield* LogArchive
     const now = yield* Clock.currentTimeMillis
     const plan = yield* archiver.plan({ ...options, now })
     if (flags.dryRun) {
-      const run = { dryRun: true, plan, result: null, skipped: [] }
+      const run = { dryRun: true, plan, result: null, archived: [], skipped: [], failed: [] }
       return yield* json ? Print.json(CliOutput.ArchiveRun, run) : Print.line(formatPlan(plan))
     }
-    const skipped = yield* Ref.make<ReadonlyArray<DaySkipped>>([])
+    const events = yield* Ref.make<Outcomes>({ archived: [], skipped: [], failed: [] })
     const draw = json ? undefined : Progress.listener(yield* Print.stdoutIsTerminal)
-    const result = yield* archiver.archive({ ...options, now }, (event) =>
-      Effect.andThen(
-        event._tag === "DaySkipped" ? Ref.update(skipped, (days) => [...days, event]) : Effect.void,
-        draw === undefined ? Effect.void : draw(event)
-      ))
-    const run: CliOutput.ArchiveRun = { dryRun: false, plan, result, skipped: yield* Ref.get(skipped) }
+    // A failing day does not stop the run: `archive` reports it (DayFailed), goes on with the next
+    // day and fails at the end with the first error. The events say what happened to every day,
+    // so the summary is printed either way and the error only sets the exit code.
+    const outcome = yield* Effect.result(archiver.archive({ ...options, now }, (event) =>
+      Effect.andThen(Ref.update(events, (o) => record(o, event)), draw === undefined ? Effect.void : draw(event))))
+    const seen = yield* Ref.get(events)
+    const run: CliOutput.ArchiveRun = {
+      dryRun: false,
+      plan,
+      result: Result.isSuccess(outcome) ? outcome.success : null,
+      ...seen
+    }
     yield* json ? Print.json(CliOutput.ArchiveRun, run) : Print.line(formatSummary(run))
+    if (Result.isFailure(outcome)) {
+      if (seen.failed.length === 0) return yield* outcome.failure
+      return yield* new CheckFailed({
+        summary: `${seen.failed.length} day(s) failed to archive (${seen.failed.map((f) => f.day).join(", ")}); first: ${outcome.failure.message}`
+      })
+    }
   }).pipe(Effect.provide(DataDir.updating(dataDir)))
 })).pipe(Command.withDescription("Moves whole UTC days older than --retention out of SQLite into archive/logs/"))
+
+/** What an archive run did to each day, from its progress events. */
+interface Outcomes {
+  readonly archived: ReadonlyArray<ArchiveDayResult>
+  readonly skipped: ReadonlyArray<DaySkipped>
+  readonly failed: ReadonlyArray<DayFailed>
+}
+
+const record = (o: Outcomes, event: ArchiveProgress): Outcomes => {
+  switch (event._tag) {
+    case "DayFinished":
+      return { ...o, archived: [...o.archived, event.result] }
+    case "DaySkipped":
+      return { ...o, skipped: [...o.skipped, event] }
+    case "DayFailed":
+      return { ...o, failed: [...o.failed, event] }
+    default:
+      return o
+  }
+}
 
 const dayArgument = Argument.String("day").pipe(Argument.withDescription("a UTC day, YYYY-MM-DD"))
 
@@ -117,7 +181,10 @@ const restore = Command.make("restore", { day: dayArgument }, Effect.fn("cli.arc
     const result = yield* (yield* LogArchive).restore(valid)
     yield* json
       ? Print.json(RestoreResult, result)
-      : Print.line(`${result.day}: restored ${result.restored} rows from ${result.file} (${result.skipped} already present)`)
+      : Print.line(
+        `${result.day}: restored ${result.restored} rows from ${result.file} (${result.skipped} already present); ` +
+          `archive holds the day back for ${KEEP_RESTORED_DAYS} days (archive --include-restored takes it now)`
+      )
   }).pipe(Effect.provide(DataDir.updating(dataDir)))
 })).pipe(Command.withDescription("Puts an archived day's rows back into SQLite (ids already present are skipped)"))
 

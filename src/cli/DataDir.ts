@@ -13,8 +13,11 @@ import { DataDirectoryError, type DatabaseError, type InvalidInput } from "../..
 import { ARCHIVE_FOLDER, BLOB_FOLDER, BlobStoreFileSystem, DATABASE_FILE, DatabaseFile, LogArchiveFileSystem, LogStoreSqlite, type NerveStore } from "../../layers/index.ts"
 import { dataDirectoryError } from "../fs/PlatformErrors.ts"
 import type { BlobStore } from "../BlobStore.ts"
+import type { LogArchive } from "../LogArchive.ts"
 import type { Database } from "../sqlite/Database.ts"
-import { Sqlite } from "../sqlite/Sqlite.ts"
+import { LATEST_SCHEMA_VERSION, schemaVersion } from "../sqlite/Migrations.ts"
+import { make as makeConnection, Sqlite } from "../sqlite/Sqlite.ts"
+import { SchemaBehind } from "./Errors.ts"
 
 /** The paths of a data directory. */
 export interface DataDirPaths {
@@ -77,8 +80,28 @@ type OpenError = DatabaseError | DataDirectoryError | InvalidInput
  * The three services and the `Database` on an existing data directory, opened read-only (never
  * migrated, never locked for writing), for commands that read.
  */
-export const reading = (dataDir: string): Layer.Layer<NerveStore | Database, OpenError, FileSystem.FileSystem | Path.Path> =>
-  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => stack(p, { readonly: true })))
+export const reading = (dataDir: string): Layer.Layer<NerveStore | Database, OpenError | SchemaBehind, FileSystem.FileSystem | Path.Path> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const p = yield* requireDatabase(dataDir)
+    yield* requireCurrentSchema(p)
+    return stack(p, { readonly: true })
+  }))
+
+/**
+ * The file's schema version must be the latest: a read-only stack cannot use an older file (a 0.5
+ * file has no `exit_code`, manifest or leases yet) and must not upgrade it, so the user is told
+ * to run `db upgrade` (what any writing command or the daemon's next start would do).
+ */
+const requireCurrentSchema = Effect.fnUntraced(function*(p: DataDirPaths) {
+  const version = yield* fileSchemaVersion(p.database)
+  if (version < LATEST_SCHEMA_VERSION) {
+    return yield* new SchemaBehind({ path: p.database, version, latest: LATEST_SCHEMA_VERSION })
+  }
+})
+
+/** `PRAGMA user_version` of `filename`, read on a read-only connection closed right after. */
+export const fileSchemaVersion = (filename: string): Effect.Effect<number, DatabaseError> =>
+  Effect.scoped(Effect.flatMap(makeConnection({ filename, readonly: true }), schemaVersion))
 
 /** The three services and the `Database` on an existing data directory, for commands that change it. */
 export const updating = (dataDir: string): Layer.Layer<NerveStore | Database, OpenError, FileSystem.FileSystem | Path.Path> =>
@@ -103,11 +126,19 @@ const stack = (p: DataDirPaths, options: { readonly readonly?: boolean } = {}) =
   )
 
 /**
- * The raw connection to `nerve.db`, not migrated (so `db check` sees the file as it is and a
- * 0.5 file is reported before any upgrade).
+ * The raw connection to `nerve.db`, read-only and not migrated (so `db stats` sees the file as
+ * it is, a 0.5 file included, and never waits for a daemon's write).
  */
 export const rawDatabase = (dataDir: string): Layer.Layer<Sqlite, DatabaseError | DataDirectoryError, FileSystem.FileSystem | Path.Path> =>
-  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => Sqlite.layer({ filename: p.database })))
+  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => Sqlite.layer({ filename: p.database, readonly: true })))
+
+/**
+ * The `Database` (read-only, never migrated: a 0.5 file is reported before any upgrade) and the
+ * archive on it, for `db check`.
+ */
+export const checking = (dataDir: string): Layer.Layer<Database | LogArchive, OpenError, FileSystem.FileSystem | Path.Path> =>
+  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) =>
+    LogArchiveFileSystem(p.archive).pipe(Layer.provideMerge(DatabaseFile({ filename: p.database, readonly: true })))))
 
 /** The blob store of an existing data directory (nothing is created by reading). */
 export const blobsReading = (dataDir: string): Layer.Layer<BlobStore, DataDirectoryError, FileSystem.FileSystem | Path.Path> =>

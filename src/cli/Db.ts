@@ -6,10 +6,12 @@
  */
 import { Clock, Effect, FileSystem, Result, Schema } from "effect"
 import { Command } from "effect/cli"
+import type { ArchivedDay, ArchivedDayStatus } from "../../schema/Archive.ts"
 import { CorruptRow } from "../../schema/Errors.ts"
 import { rowDecoder } from "../domain/Validate.ts"
 import { LOG_ARCHIVE_META_KEY, utcDateStringFromMs } from "../domain/UtcDay.ts"
-import { LATEST_SCHEMA_VERSION, schemaVersion } from "../sqlite/Migrations.ts"
+import { LogArchive } from "../LogArchive.ts"
+import { Database } from "../sqlite/Database.ts"
 import { Sqlite, type SqliteShape, type SqlRow } from "../sqlite/Sqlite.ts"
 import * as DataDir from "./DataDir.ts"
 import { CheckFailed } from "./Errors.ts"
@@ -35,20 +37,56 @@ const hasTable = Effect.fnUntraced(function*(sql: SqliteShape, name: string) {
   return (yield* decodeRow(Count, "sqlite_master")(row)).n > 0
 })
 
+/** Modes the store gives what it creates: it holds prompts and outputs, so owner-only. */
+const EXPECTED_MODE = { file: "0600", folder: "0700" } as const
+
 /** One expected entry of the data directory, as found. */
 const inspect = Effect.fnUntraced(function*(root: string, path: string, kind: "file" | "folder") {
   const fs = yield* FileSystem.FileSystem
   const info = yield* Effect.result(fs.stat(path))
   const relative = path === root ? "." : path.slice(root.length + 1)
-  if (Result.isFailure(info)) return { path: relative, kind, found: "missing", mode: null } satisfies CliOutput.LayoutEntry
+  const expectedMode = EXPECTED_MODE[kind]
+  if (Result.isFailure(info)) return { path: relative, kind, found: "missing", mode: null, expectedMode, modeOk: true } satisfies CliOutput.LayoutEntry
   const isFolder = info.success.type === "Directory"
+  const mode = "0" + (info.success.mode & 0o777).toString(8)
   return {
     path: relative,
     kind,
     found: isFolder === (kind === "folder") ? "ok" : "wrongKind",
-    mode: "0" + (info.success.mode & 0o777).toString(8)
+    mode,
+    expectedMode,
+    // Looser than owner-only is the problem; a stricter mode (e.g. 0400) is not.
+    modeOk: (info.success.mode & 0o077) === 0
   } satisfies CliOutput.LayoutEntry
 })
+
+/** Archived days `db check` reports: every status but `ok` and `unrecorded` (a 0.5 file). */
+const needsAttention = (day: ArchivedDay) => day.status !== "ok" && day.status !== "unrecorded"
+
+/** What each day status asks of the operator. */
+const dayAdvice: Record<ArchivedDayStatus, string> = {
+  ok: "",
+  unrecorded: "",
+  pending: "published but not recorded; the next archive run finishes it",
+  missing: "the recorded file is gone; put it back from a backup",
+  mismatch: "the file was changed outside nerve-store; the next archive run quarantines it",
+  quarantined: "the file failed its check and is in archive/logs/quarantine/; inspect it there"
+}
+
+/**
+ * Looser modes than owner-only: a warning, not a failed check (the data is intact, but others on
+ * the machine may read prompts and outputs; `chmod -R go-rwx <dataDir>` fixes it).
+ */
+const warningsOf = (layout: ReadonlyArray<CliOutput.LayoutEntry>): ReadonlyArray<string> =>
+  layout.filter((e) => !e.modeOk).map((e) => `${e.path} has mode ${e.mode}, expected owner-only ${e.expectedMode}`)
+
+/** Every problem of a check, one line each (empty: all well). */
+const problemsOf = (c: Omit<CliOutput.DbCheck, "ok" | "problems" | "warnings">): ReadonlyArray<string> => [
+  ...c.integrity.filter((line) => line !== "ok").map((line) => `integrity: ${line}`),
+  ...(c.schemaVersion > c.latestSchemaVersion ? [`schema version ${c.schemaVersion} is newer than this nerve-store (${c.latestSchemaVersion})`] : []),
+  ...c.layout.filter((e) => e.found === "wrongKind").map((e) => `${e.path} is not a ${e.kind}`),
+  ...c.archiveDays.filter((d) => d.status !== "pending").map((d) => `archived day ${d.day} is ${d.status}: ${dayAdvice[d.status]}`)
+]
 
 /** `db check` for people. */
 export const formatCheck = (c: CliOutput.DbCheck): string =>
@@ -57,42 +95,57 @@ export const formatCheck = (c: CliOutput.DbCheck): string =>
       ["data directory", c.dataDir],
       ["integrity", c.integrity.join("; ")],
       ["schema version", `${c.schemaVersion} (this nerve-store writes ${c.latestSchemaVersion})`],
-      ["0.5 file", c.legacy05 ? "yes, not yet upgraded (the next writer upgrades it in place)" : "no"],
+      ["0.5 file", c.legacy05 ? "yes, not yet upgraded (`nerve-store db upgrade`, or the daemon's next start, upgrades it in place)" : "no"],
       ["journal mode", c.journalMode]
     ]),
     "",
     table(
-      [{ header: "PATH" }, { header: "KIND" }, { header: "FOUND" }, { header: "MODE" }],
-      c.layout.map((e) => [e.path, e.kind, e.found, e.mode ?? "-"])
+      [{ header: "PATH" }, { header: "KIND" }, { header: "FOUND" }, { header: "MODE" }, { header: "EXPECTED" }],
+      c.layout.map((e) => [e.path, e.kind, e.found, e.mode ?? "-", e.expectedMode])
     ),
     "",
-    c.ok ? "ok" : "PROBLEMS FOUND"
+    c.archiveDays.length === 0 ? "archived days: all ok" : table(
+      [{ header: "DAY" }, { header: "STATUS" }, { header: "FILE" }, { header: "WHAT TO DO" }],
+      c.archiveDays.map((d) => [d.day, d.status, d.file, dayAdvice[d.status]])
+    ),
+    "",
+    ...(c.warnings.length === 0 ? [] : [["warnings:", ...c.warnings.map((line) => `  ${line}`)].join("\n")]),
+    c.ok ? "ok" : ["PROBLEMS FOUND:", ...c.problems.map((line) => `  ${line}`)].join("\n")
   ].join("\n")
 
 const check = Command.make("check", {}, Effect.fn("cli.db.check")(function*() {
   const { dataDir, json } = yield* Root
   const p = yield* DataDir.requireDatabase(dataDir)
-  const result = yield* Effect.gen(function*() {
-    const sql = yield* Sqlite
-    const integrity = (yield* sql.all("PRAGMA integrity_check")).map((row) => String(Object.values(row)[0]))
-    const version = yield* schemaVersion(sql)
-    const legacy05 = version === 0 && (yield* hasTable(sql, "logs"))
+  const found = yield* Effect.gen(function*() {
+    const db = yield* Database
+    const integrity = yield* db.integrityCheck()
+    const legacy05 = integrity.schemaVersion === 0 && (yield* hasTable(db.sql, "logs"))
     const journalMode = (yield* decodeRow(TextValue, "PRAGMA journal_mode")(
-      yield* sql.get("SELECT journal_mode AS value FROM pragma_journal_mode")
+      yield* db.sql.get("SELECT journal_mode AS value FROM pragma_journal_mode")
     )).value
-    const layout = [
-      yield* inspect(p.root, p.root, "folder"),
-      yield* inspect(p.root, p.database, "file"),
-      yield* inspect(p.root, p.archive, "folder"),
-      yield* inspect(p.root, p.blobs, "folder")
-    ]
-    const ok = integrity.length === 1 && integrity[0] === "ok" && version <= LATEST_SCHEMA_VERSION &&
-      layout.every((e) => e.found !== "wrongKind")
-    return { ok, dataDir: p.root, integrity, schemaVersion: version, latestSchemaVersion: LATEST_SCHEMA_VERSION, legacy05, journalMode, layout }
-  }).pipe(Effect.provide(DataDir.rawDatabase(dataDir)))
+    // A 0.5 file has no manifest: its day files are all `unrecorded`, nothing to report.
+    const archiveDays = legacy05 ? [] : (yield* (yield* LogArchive).days()).filter(needsAttention)
+    return {
+      dataDir: p.root,
+      integrity: integrity.ok ? ["ok"] : integrity.problems,
+      schemaVersion: integrity.schemaVersion,
+      latestSchemaVersion: integrity.latestSchemaVersion,
+      legacy05,
+      journalMode,
+      layout: [
+        yield* inspect(p.root, p.root, "folder"),
+        yield* inspect(p.root, p.database, "file"),
+        yield* inspect(p.root, p.archive, "folder"),
+        yield* inspect(p.root, p.blobs, "folder")
+      ],
+      archiveDays
+    }
+  }).pipe(Effect.provide(DataDir.checking(dataDir)))
+  const problems = problemsOf(found)
+  const result: CliOutput.DbCheck = { ok: problems.length === 0, problems, warnings: warningsOf(found.layout), ...found }
   yield* json ? Print.json(CliOutput.DbCheck, result) : Print.line(formatCheck(result))
-  if (!result.ok) return yield* new CheckFailed({ summary: `database check failed for ${p.root}` })
-})).pipe(Command.withDescription("SQLite integrity check, schema version, 0.5 file or not, data-directory layout"))
+  if (!result.ok) return yield* new CheckFailed({ summary: `database check found ${problems.length} problem(s) in ${p.root}` })
+})).pipe(Command.withDescription("SQLite integrity check, schema version, 0.5 file or not, data-directory layout and modes, archived days that are not ok"))
 
 /** Total size and count of the files under `folder` (0 when it is missing), skipping `skip` names. */
 const folderUsage = Effect.fnUntraced(function*(folder: string, keep: (relative: string) => boolean) {
@@ -114,11 +167,21 @@ const fileSize = Effect.fnUntraced(function*(path: string) {
   return yield* fs.stat(path).pipe(Effect.map((info) => Number(info.size)), Effect.orElseSucceed(() => 0))
 })
 
+const OwnerRow = Schema.Struct({ owner: Schema.String, runs: Schema.Int, expiresAt: Schema.Int })
+
 /**
- * The live owners of runs and their leases. Stand-in: none until leases land in the LogStore
- * (then: the owners whose lease has not expired, with how many runs each holds).
+ * The owners whose leases have not expired at `now`, with how many runs each holds and when its
+ * last lease ends. Read from `run_leases` directly: the LogStore answers per run (`getLease`),
+ * and a file older than the leases has none.
  */
-const liveOwners = (_sql: SqliteShape): Effect.Effect<ReadonlyArray<CliOutput.LiveOwner>> => Effect.succeed([])
+const liveOwners = Effect.fnUntraced(function*(sql: SqliteShape, now: number) {
+  if (!(yield* hasTable(sql, "run_leases"))) return []
+  const rows = yield* sql.all(
+    "SELECT owner, count(*) AS runs, max(expires_at) AS expiresAt FROM run_leases WHERE expires_at > ? GROUP BY owner ORDER BY owner",
+    [now]
+  )
+  return yield* Effect.forEach(rows, decodeRow(OwnerRow, "run_leases"))
+})
 
 const blobName = /^[0-9a-f]{2}\/[0-9a-f]{62}$/
 const dayFile = /^\d{4}-\d{2}-\d{2}\.jsonl(\.gz)?$/
@@ -150,6 +213,7 @@ export const formatStats = (s: CliOutput.DbStats, now: number): string => {
 const stats = Command.make("stats", {}, Effect.fn("cli.db.stats")(function*() {
   const { dataDir, json } = yield* Root
   const p = yield* DataDir.requireDatabase(dataDir)
+  const now = yield* Clock.currentTimeMillis
   const fromDb = yield* Effect.gen(function*() {
     const sql = yield* Sqlite
     if (!(yield* hasTable(sql, "logs")) || !(yield* hasTable(sql, "workflow_runs"))) {
@@ -164,7 +228,7 @@ const stats = Command.make("stats", {}, Effect.fn("cli.db.stats")(function*() {
     )
     const meta = yield* sql.get("SELECT value FROM meta WHERE key = ?", [LOG_ARCHIVE_META_KEY])
     const archivedUpTo = meta === undefined ? null : (yield* decodeRow(TextValue, "meta")(meta)).value
-    return { range, byStatus, archivedUpTo, owners: yield* liveOwners(sql) }
+    return { range, byStatus, archivedUpTo, owners: yield* liveOwners(sql, now) }
   }).pipe(Effect.provide(DataDir.rawDatabase(dataDir)))
   const archive = yield* folderUsage(p.archive, (name) => dayFile.test(name))
   const blobs = yield* folderUsage(p.blobs, (name) => blobName.test(name))
@@ -183,11 +247,22 @@ const stats = Command.make("stats", {}, Effect.fn("cli.db.stats")(function*() {
     sizes: { database: yield* fileSize(p.database), wal: yield* fileSize(p.wal), archive: archive.bytes, blobs: blobs.bytes },
     owners: fromDb.owners
   }
-  yield* json ? Print.json(CliOutput.DbStats, result) : Print.line(formatStats(result, yield* Clock.currentTimeMillis))
+  yield* json ? Print.json(CliOutput.DbStats, result) : Print.line(formatStats(result, now))
 })).pipe(Command.withDescription("Rows, runs by status, day range, sizes of database/WAL/archive/blobs, live owners"))
+
+const upgrade = Command.make("upgrade", {}, Effect.fn("cli.db.upgrade")(function*() {
+  const { dataDir, json } = yield* Root
+  const p = yield* DataDir.requireDatabase(dataDir)
+  const from = yield* DataDir.fileSchemaVersion(p.database)
+  // Opening the writing stack migrates the file (one BEGIN IMMEDIATE; a no-op when current).
+  const to = yield* Database.use((db) => Effect.succeed(db.schemaVersion)).pipe(Effect.provide(DataDir.updating(dataDir)))
+  yield* json
+    ? Print.json(CliOutput.DbUpgrade, { from, to })
+    : Print.line(from === to ? `${p.database} is at schema version ${to}: nothing to do` : `${p.database}: schema version ${from} -> ${to}`)
+})).pipe(Command.withDescription("Brings nerve.db's schema up to date in place (additive; a 0.5 file stays readable by 0.5)"))
 
 /** `nerve-store db`. */
 export const command = Command.make("db").pipe(
   Command.withDescription("The SQLite database and the data directory"),
-  Command.withSubcommands([check, stats])
+  Command.withSubcommands([check, stats, upgrade])
 )

@@ -20,6 +20,21 @@ export class CheckFailed extends Schema.TaggedError<CheckFailed>()("CheckFailed"
   }
 }
 
+/**
+ * A reading command found `nerve.db` at an older schema version (a nerve-store 0.5 file, or one
+ * an older 0.6 wrote): read-only, it can neither use nor upgrade it.
+ */
+export class SchemaBehind extends Schema.TaggedError<SchemaBehind>()("SchemaBehind", {
+  path: Schema.String,
+  version: Schema.Int,
+  latest: Schema.Int
+}) {
+  override get message(): string {
+    return `${this.path} has schema version ${this.version}${this.version === 0 ? " (a nerve-store 0.5 file)" : ""}, this nerve-store reads ${this.latest}; ` +
+      `reading commands open it read-only and do not upgrade it: run \`nerve-store db upgrade\` (additive: nerve-store 0.5 can still read it)`
+  }
+}
+
 /** Exit codes: 1 a failure of the command, 2 a bad command line, 70 a bug (EX_SOFTWARE). */
 export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2

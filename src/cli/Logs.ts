@@ -4,7 +4,7 @@
  *
  * @since 0.6.0
  */
-import { Duration, Effect, Option, Schedule, Stream } from "effect"
+import { Duration, Effect, Option, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { LogEntry, LogOrder, type LogQuery } from "../../schema/LogEntry.ts"
 import { inputDecoder } from "../domain/Validate.ts"
@@ -63,22 +63,8 @@ const query = Command.make("query", {
   }).pipe(Effect.provide(DataDir.reading(dataDir)))
 })).pipe(Command.withDescription("Log rows matching filters, by id"))
 
-/** How often `tail --follow` looks for new rows. */
-const FOLLOW_INTERVAL = Duration.millis(250)
-
-/**
- * Rows appended after `afterId`, as they arrive. Stand-in for `LogStore.follow`: polls
- * `query({ afterId })` until the live stream lands.
- */
-const follow = (afterId: number) =>
-  Effect.gen(function*() {
-    const log = yield* LogStore
-    let last = afterId
-    return Stream.repeat(
-      Stream.suspend(() => log.stream({ afterId: last })).pipe(Stream.tap((row) => Effect.sync(() => { last = row.id }))),
-      Schedule.spaced(FOLLOW_INTERVAL)
-    )
-  })
+/** How often `tail --follow` looks for rows another process (the daemon) appended. */
+const FOLLOW_POLL = Duration.millis(250)
 
 const tail = Command.make("tail", {
   lines: Flag.Int("lines").pipe(Flag.withAlias("n"), Flag.withDescription("how many of the last rows to print first (default 20)"), Flag.withDefault(20)),
@@ -93,8 +79,7 @@ const tail = Command.make("tail", {
     yield* printRows(json)(rows)
     if (!flags.follow) return
     const newest = latest[0]?.id ?? (yield* log.query({ order: "desc", limit: 1 }))[0]?.id ?? 0
-    const live = yield* follow(newest)
-    yield* Stream.runForEach(live, (row) => json ? Print.json(LogEntry, row) : Print.line(formatRow(row)))
+    yield* Stream.runForEach(log.follow({ afterId: newest }, { pollInterval: FOLLOW_POLL }), (row) => json ? Print.json(LogEntry, row) : Print.line(formatRow(row)))
   }).pipe(Effect.provide(DataDir.reading(dataDir)))
 })).pipe(Command.withDescription("The last rows; with --follow, then every new row as it is written"))
 

@@ -9,16 +9,18 @@
  * @since 0.6.0
  */
 import { Schema } from "effect"
-import { ArchivedDay, ArchivePlan, ArchiveResult, DaySkipped } from "../../schema/Archive.ts"
+import { ArchivedDay, ArchiveDayResult, ArchivePlan, ArchiveResult, DayFailed, DaySkipped } from "../../schema/Archive.ts"
 import { BlobDigest, VerifyReport } from "../../schema/Blob.ts"
 import { TimestampMs } from "../../schema/Primitives.ts"
 import { ThreadMessage, ThreadRoundRow, TriggerPayload } from "../../schema/Thread.ts"
 import { RunTransition, WorkflowRun } from "../../schema/WorkflowRun.ts"
 
-/** Who holds a run, and until when (absent for runs no live owner holds). */
+/** Who holds a run, and until when (null when no lease is stored); `expired`: its owner is gone. */
 export const RunLease = Schema.Struct({
   owner: Schema.String,
-  expiresAt: TimestampMs
+  boot: Schema.String,
+  expiresAt: TimestampMs,
+  expired: Schema.Boolean
 })
 export type RunLease = typeof RunLease.Type
 
@@ -38,7 +40,7 @@ export const RunShow = Schema.Struct({
 })
 export type RunShow = typeof RunShow.Type
 
-/** `runs recover`: the orphaned runs now marked `crashed`. */
+/** `runs recover`: the orphaned runs now `crashed` (or `interrupted`, for queued ones). */
 export const RunsRecover = Schema.Struct({ recovered: Schema.Array(WorkflowRun) })
 export type RunsRecover = typeof RunsRecover.Type
 
@@ -58,14 +60,17 @@ export const ThreadMessages = Schema.Struct({
 export type ThreadMessages = typeof ThreadMessages.Type
 
 /**
- * `archive`: the plan it worked from, and (unless `--dry-run`) what it archived and the days it
- * skipped because they changed while it ran.
+ * `archive`: the plan it worked from, and (unless `--dry-run`) what it did to each day: archived,
+ * skipped (changed while it ran, or restored recently) or failed. `result` is null for a dry run
+ * and when a day failed (the command then exits non-zero); `archived` lists the days done either way.
  */
 export const ArchiveRun = Schema.Struct({
   dryRun: Schema.Boolean,
   plan: ArchivePlan,
   result: Schema.NullOr(ArchiveResult),
-  skipped: Schema.Array(DaySkipped)
+  archived: Schema.Array(ArchiveDayResult),
+  skipped: Schema.Array(DaySkipped),
+  failed: Schema.Array(DayFailed)
 })
 export type ArchiveRun = typeof ArchiveRun.Type
 
@@ -88,13 +93,24 @@ export const LayoutEntry = Schema.Struct({
   /** `missing` is fine for folders the store creates on first use. */
   found: Schema.Literals(["ok", "missing", "wrongKind"]),
   /** Permission bits, e.g. `0600`; null when missing. */
-  mode: Schema.NullOr(Schema.String)
+  mode: Schema.NullOr(Schema.String),
+  /** What the store creates: `0600` files, `0700` folders (owner-only). */
+  expectedMode: Schema.String,
+  /** False when group or others may access it. */
+  modeOk: Schema.Boolean
 })
 export type LayoutEntry = typeof LayoutEntry.Type
 
-/** `db check`: SQLite's `integrity_check`, the schema version, whether it is a 0.5 file, the layout. */
+/**
+ * `db check`: SQLite's `integrity_check`, the schema version, whether it is a 0.5 file, the layout
+ * and its modes, and the archived days that are not ok. `ok` is false when `problems` is not empty.
+ */
 export const DbCheck = Schema.Struct({
   ok: Schema.Boolean,
+  /** One line per problem found (a `pending` day is listed in `archiveDays`, not a problem). */
+  problems: Schema.Array(Schema.String),
+  /** Entries with a looser mode than owner-only (do not fail the check). */
+  warnings: Schema.Array(Schema.String),
   dataDir: Schema.String,
   /** `["ok"]` when SQLite found nothing wrong, else its messages. */
   integrity: Schema.Array(Schema.String),
@@ -103,7 +119,9 @@ export const DbCheck = Schema.Struct({
   /** An unversioned nerve-store 0.5 file that no 0.6 store has opened yet. */
   legacy05: Schema.Boolean,
   journalMode: Schema.String,
-  layout: Schema.Array(LayoutEntry)
+  layout: Schema.Array(LayoutEntry),
+  /** Archived days whose status is `pending`, `missing`, `mismatch` or `quarantined`. */
+  archiveDays: Schema.Array(ArchivedDay)
 })
 export type DbCheck = typeof DbCheck.Type
 
@@ -138,3 +156,7 @@ export const DbStats = Schema.Struct({
   owners: Schema.Array(LiveOwner)
 })
 export type DbStats = typeof DbStats.Type
+
+/** `db upgrade`: the schema version before and after. */
+export const DbUpgrade = Schema.Struct({ from: Schema.Int, to: Schema.Int })
+export type DbUpgrade = typeof DbUpgrade.Type

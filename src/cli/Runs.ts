@@ -4,7 +4,7 @@
  *
  * @since 0.6.0
  */
-import { Clock, Effect, Option, Schema } from "effect"
+import { Clock, Effect, Option, Schema, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { RunNotFound } from "../../schema/Errors.ts"
 import { type WorkflowRun, WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
@@ -27,16 +27,17 @@ export const formatRuns = (runs: ReadonlyArray<WorkflowRun>, now: number): strin
 const decodeStatuses = inputDecoder(Schema.Array(WorkflowRunStatus), "--status")
 
 /**
- * Runs newest first in any of `statuses`. Stand-in: one `runs` query per status, merged, until
- * `runs({ status: [...] })` lands.
+ * Runs newest first in any of `statuses`: one `runs` query per page, the cursor continuing after
+ * the last run of the previous one, so a `--limit` above one page's cap still works.
  */
-const runsIn = Effect.fnUntraced(function*(workflow: Option.Option<string>, statuses: ReadonlyArray<WorkflowRunStatus>, limit: number) {
-  const log = yield* LogStore
-  const base = { limit, ...Option.match(workflow, { onNone: () => ({}), onSome: (w) => ({ workflow: w }) }) }
-  if (statuses.length === 0) return yield* log.runs(base)
-  const pages = yield* Effect.forEach([...new Set(statuses)], (status) => log.runs({ ...base, status }))
-  return pages.flat().sort((a, b) => b.timestamp - a.timestamp || (a.runId < b.runId ? -1 : 1)).slice(0, limit)
-})
+const runsIn = (workflow: Option.Option<string>, statuses: ReadonlyArray<WorkflowRunStatus>, limit: number) =>
+  LogStore.use((log) =>
+    log.streamRuns({
+      limit,
+      ...Option.match(workflow, { onNone: () => ({}), onSome: (w) => ({ workflow: w }) }),
+      ...(statuses.length === 0 ? {} : { status: [...new Set(statuses)] })
+    }).pipe(Stream.runCollect)
+  )
 
 const list = Command.make("list", {
   active: Flag.Boolean("active").pipe(Flag.withDescription("only queued and started runs (oldest first)"), Flag.withDefault(false)),
@@ -57,14 +58,26 @@ const list = Command.make("list", {
   }).pipe(Effect.provide(DataDir.reading(dataDir)))
 })).pipe(Command.withDescription("Runs, newest first (--active: queued and started, oldest first)"))
 
+/** The `source` of the log rows `runs recover` writes. */
+const CLI_SOURCE = "nerve-store-cli"
+
 /** How many of the last rounds `runs show` prints. */
 const SHOWN_ROUNDS = 5
 
-/**
- * Who holds a run. Stand-in: none until leases land in the LogStore (then: the lease row of the
- * run when it has not expired).
- */
-const leaseOf = (_runId: string): Effect.Effect<CliOutput.RunLease | null> => Effect.succeed(null)
+/** Who holds a run (a stored lease, expired or not). */
+const leaseOf = (runId: string, now: number) =>
+  LogStore.use((log) => log.getLease(runId)).pipe(
+    Effect.map(Option.match({
+      onNone: () => null,
+      onSome: (lease): CliOutput.RunLease => ({ owner: lease.owner, boot: lease.boot, expiresAt: lease.expiresAt, expired: lease.expiresAt <= now })
+    }))
+  )
+
+/** The owner line of `runs show`. */
+const formatLease = (lease: CliOutput.RunLease | null, now: number): string =>
+  lease === null
+    ? "- (no lease)"
+    : `${lease.owner} (boot ${lease.boot}), lease ${lease.expired ? "expired" : "ends"} ${humanTime(lease.expiresAt)} (${humanAgo(lease.expiresAt, now)})`
 
 /** `runs show` for people. */
 export const formatRunShow = (shown: CliOutput.RunShow, now: number): string => {
@@ -75,7 +88,7 @@ export const formatRunShow = (shown: CliOutput.RunShow, now: number): string => 
     ["status", run.status],
     ["exit code", orDash(run.exitCode)],
     ["updated", `${humanTime(run.timestamp)} (${humanAgo(run.timestamp, now)})`],
-    ["owner", shown.lease === null ? "-" : `${shown.lease.owner}, lease ${humanAgo(shown.lease.expiresAt, now).replace(/^in /, "ends in ")}`],
+    ["owner", formatLease(shown.lease, now)],
     ["rounds", String(shown.roundCount)]
   ])
   const history = table(
@@ -98,29 +111,36 @@ const show = Command.make("show", {
     const log = yield* LogStore
     const run = yield* log.getRun(runId)
     if (Option.isNone(run)) return yield* new RunNotFound({ runId })
+    const now = yield* Clock.currentTimeMillis
     const shown: CliOutput.RunShow = {
       run: run.value,
-      lease: yield* leaseOf(runId),
+      lease: yield* leaseOf(runId, now),
       history: yield* log.runHistory(runId),
       trigger: Option.getOrNull(yield* log.triggerPayload(runId)),
       roundCount: yield* log.threadRoundCount(runId),
       lastRounds: yield* log.threadRounds(runId, { before: 0, limit: SHOWN_ROUNDS })
     }
-    yield* json ? Print.json(CliOutput.RunShow, shown) : Print.line(formatRunShow(shown, yield* Clock.currentTimeMillis))
+    yield* json ? Print.json(CliOutput.RunShow, shown) : Print.line(formatRunShow(shown, now))
   }).pipe(Effect.provide(DataDir.reading(dataDir)))
 })).pipe(Command.withDescription("One run: its row, owner and lease, transitions, trigger payload and last rounds"))
 
-const recover = Command.make("recover", {}, Effect.fn("cli.runs.recover")(function*() {
+const recover = Command.make("recover", {
+  includeQueued: Flag.Boolean("include-queued").pipe(
+    Flag.withDescription("also move orphaned queued runs to interrupted"),
+    Flag.withDefault(false)
+  )
+}, Effect.fn("cli.runs.recover")(function*({ includeQueued }) {
   const { dataDir, json } = yield* Root
   yield* Effect.gen(function*() {
     const log = yield* LogStore
-    // Stand-in for `recoverOrphans()`: until leases land this takes every `started` run.
-    const recovered = yield* log.markOrphansCrashed({ source: "nerve-store-cli" })
+    // The CLI is an owner of its own (host:pid:boot), so it takes only runs whose owner is gone:
+    // no lease, or an expired one. Runs a live daemon holds are left alone.
+    const recovered = yield* log.recoverOrphans({ source: CLI_SOURCE, includeQueued })
     yield* json
       ? Print.json(CliOutput.RunsRecover, { recovered })
-      : Print.line(recovered.length === 0 ? "no orphaned runs" : `marked ${recovered.length} orphaned run(s) crashed:\n${formatRuns(recovered, yield* Clock.currentTimeMillis)}`)
+      : Print.line(recovered.length === 0 ? "no orphaned runs" : `recovered ${recovered.length} orphaned run(s):\n${formatRuns(recovered, yield* Clock.currentTimeMillis)}`)
   }).pipe(Effect.provide(DataDir.updating(dataDir)))
-})).pipe(Command.withDescription("Marks orphaned started runs crashed and lists them (until leases land: every started run, so not while a daemon runs)"))
+})).pipe(Command.withDescription("Marks orphaned runs (no live owner: lease expired or none) crashed, or interrupted when queued with --include-queued, and lists them"))
 
 /** `nerve-store runs`. */
 export const command = Command.make("runs").pipe(

@@ -8,7 +8,7 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Console, Effect, Exit, Layer, Runtime } from "effect"
+import { Console, Effect, Exit, Layer, Logger, References, Runtime } from "effect"
 import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import * as Archive from "./Archive.ts"
 import * as Blobs from "./Blobs.ts"
@@ -37,12 +37,23 @@ const presenter = CliOutput.layerPresenter({
       : CliOutput.defaultPresenter.present(event)
 })
 
+/**
+ * The store's own log lines go to stderr, errors only: stdout carries the command's output (a
+ * `--json` document must stay parseable), and what the store's info and warning lines say (a day
+ * skipped or failed, a blob quarantined) the command reports itself, so a failure stays one line.
+ */
+const logging = Layer.mergeAll(
+  Logger.layer([Logger.withConsoleError(Logger.formatSimple)]),
+  Layer.succeed(References.MinimumLogLevel, "Error")
+)
+
 /** Runs the CLI on `args`; the exit code is the result (0 on success). */
 export const main = (args: ReadonlyArray<string>): Effect.Effect<number> =>
   Command.runWith(cli, { version: VERSION })(args).pipe(
     Effect.provide(Layer.mergeAll(
       NodeServices.layer,
       presenter,
+      logging,
       CliConfig.layer({ builtIns: [GlobalFlag.Help, GlobalFlag.Version, GlobalFlag.Completions] })
     )),
     Effect.exit,

@@ -1,14 +1,16 @@
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs"
+import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { CliOutput, LogEntry, RestoreResult } from "../../src/index.ts"
 import { BlobStat, GcResult } from "../../schema/Blob.ts"
 import { VERSION } from "../../src/cli/Version.ts"
 import { makeTempDir } from "../support/tempDir.ts"
+import { spawn } from "node:child_process"
+import { waitForLine } from "../support/child.ts"
 import { cli, decodeJson, decodeJsonLines, lines, ROOT } from "./run.ts"
-import { OLD_ROWS, seed, type Seeded } from "./seed.ts"
+import { appendLate, OLD_ROWS, seed, type Seeded } from "./seed.ts"
 
 let dataDir = ""
 let seeded: Seeded
@@ -114,6 +116,8 @@ describe("nerve-store, reading a data directory", () => {
       assert.strictEqual(check.schemaVersion, check.latestSchemaVersion)
       assert.isFalse(check.legacy05)
       assert.deepStrictEqual(check.layout.map((e) => [e.path, e.found]), [[".", "ok"], ["nerve.db", "ok"], ["archive/logs", "missing"], ["blobs", "ok"]])
+      assert.deepStrictEqual([check.problems, check.archiveDays], [[], []])
+      assert.deepStrictEqual(check.layout.slice(0, 2).map((e) => [e.mode, e.expectedMode, e.modeOk]), [["0700", "0700", true], ["0600", "0600", true]])
 
       const stats = decodeJson(CliOutput.DbStats, (yield* cli(["--data-dir", dataDir, "--json", "db", "stats"])).stdout)
       assert.strictEqual(stats.rows, 2 * OLD_ROWS + 10)
@@ -172,6 +176,34 @@ describe("nerve-store, changing a data directory", () => {
       const after = decodeJson(CliOutput.DbStats, (yield* cli(["--data-dir", dir, "--json", "db", "stats"])).stdout)
       assert.strictEqual(after.rows, OLD_ROWS + 10)
       assert.strictEqual(after.archivedDays, 2)
+
+      // A restored day is held back from the next archive run unless --include-restored.
+      const again = yield* cli(["--data-dir", dir, "archive", "restore", oldDays[0] ?? ""])
+      assert.match(again.stdout, /restored 0 rows .*; archive holds the day back for 7 days \(archive --include-restored takes it now\)\n$/)
+      const held = decodeJson(CliOutput.ArchiveRun, (yield* cli(["--data-dir", dir, "--json", "archive"])).stdout)
+      assert.deepStrictEqual([held.skipped.map((d) => d.day), held.archived, held.failed], [[oldDays[0] ?? ""], [], []])
+      const forced = decodeJson(CliOutput.ArchiveRun, (yield* cli(["--data-dir", dir, "--json", "archive", "--include-restored"])).stdout)
+      assert.deepStrictEqual(forced.archived.map((d) => d.day), [oldDays[0] ?? ""])
+
+      // A day file changed outside nerve-store: db check reports it; archiving into it fails that day.
+      const [, day1 = ""] = oldDays
+      yield* Effect.sync(() => appendFileSync(join(dir, "archive", "logs", `${day1}.jsonl`), "tampered\n"))
+      const checked = yield* cli(["--data-dir", dir, "--json", "db", "check"])
+      assert.strictEqual(checked.code, 1)
+      const report = decodeJson(CliOutput.DbCheck, checked.stdout)
+      assert.deepStrictEqual([report.ok, report.archiveDays.map((d) => [d.day, d.status])], [false, [[day1, "mismatch"]]])
+      assert.match(report.problems.join("\n"), new RegExp(`archived day ${day1} is mismatch`))
+      yield* Effect.promise(() => appendLate(dir, Date.parse(`${day1}T12:00:00Z`)))
+      const failing = yield* cli(["--data-dir", dir, "archive"])
+      assert.strictEqual(failing.code, 1)
+      assert.match(failing.stdout, new RegExp(`^${day1}: archiving 1 rows \\(day 1 of 1\\)\\n${day1}: FAILED \\(.+\\)\\n`))
+      assert.match(failing.stdout, new RegExp(`\\nFAILED DAY\\s+ERROR\\s+MESSAGE\\n${day1}\\s+\\w+\\s+.+\\n0 day\\(s\\), 0 rows archived; 1 day\\(s\\) FAILED`))
+      assert.match(failing.stderr, new RegExp(`^nerve-store: 1 day\\(s\\) failed to archive \\(${day1}\\); first: [^\\n]+\\n$`))
+      const failingJson = yield* cli(["--data-dir", dir, "--json", "archive"])
+      assert.strictEqual(failingJson.code, 1)
+      const failedRun = decodeJson(CliOutput.ArchiveRun, failingJson.stdout)
+      assert.deepStrictEqual([failedRun.result, failedRun.failed.map((f) => f.day)], [null, [day1]])
+      assert.strictEqual(decodeJson(CliOutput.DbStats, (yield* cli(["--data-dir", dir, "--json", "db", "stats"])).stdout).rows, 11)
     }))
 
   it.live("blobs put streams a file or stdin and prints the digest; get -o writes a file; gc --live removes the rest", () =>
@@ -221,13 +253,35 @@ describe("nerve-store, changing a data directory", () => {
       assert.isFalse(existsSync(path))
     }))
 
-  it.live("runs recover marks orphaned started runs crashed and lists them", () =>
+  it.live("runs show and db stats show a live daemon's owner and lease; runs recover takes only runs whose owner is gone", () =>
     Effect.gen(function*() {
       const dir = makeTempDir("nerve-cli-recover-")
       yield* Effect.promise(() => seed(dir))
+      // A daemon of another process holds `held`; the seed's stack is gone, so `r-active` is orphaned.
+      const holder = yield* Effect.acquireRelease(
+        Effect.sync(() => spawn(process.execPath, ["--conditions=source", join(import.meta.dirname, "holder.ts"), dir, "daemon-x", "held"], { stdio: ["ignore", "pipe", "pipe"] })),
+        (child) => Effect.sync(() => child.kill("SIGKILL"))
+      )
+      yield* Effect.promise(() => waitForLine(holder, "ready"))
+      const shown = decodeJson(CliOutput.RunShow, (yield* cli(["--data-dir", dir, "--json", "runs", "show", "held"])).stdout)
+      assert.strictEqual(shown.lease?.owner, "daemon-x")
+      assert.isFalse(shown.lease?.expired)
+      assert.isAbove(shown.lease?.expiresAt ?? 0, Date.now())
+      const human = yield* cli(["--data-dir", dir, "runs", "show", "held"])
+      assert.match(human.stdout, new RegExp(`^owner:\\s+daemon-x \\(boot ${shown.lease?.boot}\\), lease ends .* \\(in [^)]+\\)$`, "m"))
+      assert.match((yield* cli(["--data-dir", dir, "runs", "show", "r-done"])).stdout, /^owner:\s+- \(no lease\)$/m)
+
+      const stats = decodeJson(CliOutput.DbStats, (yield* cli(["--data-dir", dir, "--json", "db", "stats"])).stdout)
+      assert.deepStrictEqual(stats.owners.map((o) => [o.owner, o.runs]), [["daemon-x", 1]])
+      const humanStats = yield* cli(["--data-dir", dir, "db", "stats"])
+      assert.match(humanStats.stdout, /\nOWNER\s+RUNS\s+LEASE ENDS\ndaemon-x\s+1\s+\d{4}-.* \(in [^)]+\)\n?$/)
+
       const recovered = decodeJson(CliOutput.RunsRecover, (yield* cli(["--data-dir", dir, "--json", "runs", "recover"])).stdout)
       assert.deepStrictEqual(recovered.recovered.map((r) => [r.runId, r.status]), [["r-active", "crashed"]])
-      const again = yield* cli(["--data-dir", dir, "runs", "recover"])
-      assert.strictEqual(again.stdout, "no orphaned runs\n")
+      const queued = yield* cli(["--data-dir", dir, "runs", "recover", "--include-queued"])
+      assert.match(queued.stdout, /^recovered 1 orphaned run\(s\):\nRUN .*\nr-queued\s+deploy\s+interrupted /)
+      assert.strictEqual((yield* cli(["--data-dir", dir, "runs", "recover", "--include-queued"])).stdout, "no orphaned runs\n")
+      const held = decodeJson(CliOutput.RunShow, (yield* cli(["--data-dir", dir, "--json", "runs", "show", "held"])).stdout)
+      assert.strictEqual(held.run.status, "started")
     }))
 })

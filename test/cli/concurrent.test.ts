@@ -5,7 +5,8 @@ import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { CliOutput, LogEntry } from "../../src/index.ts"
 import { makeTempDir } from "../support/tempDir.ts"
-import { cli, decodeJson, decodeJsonLines, MAIN, ROOT } from "./run.ts"
+import { DEMO_OWNER } from "../../examples/daemon.ts"
+import { cli, decodeJson, decodeJsonLines, MAIN, ROOT, runCli } from "./run.ts"
 
 describe("beside a running daemon", () => {
   it.live("the CLI reads and tails while another process appends and archives: no lock errors, every new row followed", () =>
@@ -43,6 +44,19 @@ describe("beside a running daemon", () => {
       assert.isAbove(decodeJson(CliOutput.RunsList, runs?.stdout ?? "").runs.length, 0)
       assert.isAbove(decodeJson(CliOutput.DbStats, stats?.stdout ?? "").rows, 0)
       assert.isAtMost(decodeJsonLines(LogEntry, messages?.stdout ?? "").length, 5)
+
+      // The daemon's owner and lease, seen from another process while it runs.
+      const orphan = yield* Effect.promise(async () => {
+        for (;;) {
+          const shown = await runCli(["--data-dir", dataDir, "--json", "runs", "show", "deploy-b1-orphan"])
+          if (shown.code === 0) return decodeJson(CliOutput.RunShow, shown.stdout)
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      })
+      assert.strictEqual(orphan.lease?.owner, DEMO_OWNER)
+      assert.isFalse(orphan.lease?.expired)
+      const owners = decodeJson(CliOutput.DbStats, (yield* cli(["--data-dir", dataDir, "--json", "db", "stats"])).stdout).owners
+      assert.deepStrictEqual(owners.map((o) => o.owner), [DEMO_OWNER])
 
       assert.strictEqual(yield* Effect.promise(() => daemonExit), 0)
       assert.match(report, /archive: [1-9]\d* day\(s\)/)

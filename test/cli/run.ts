@@ -17,10 +17,16 @@ export interface CliResult {
 /** `nerve-store <args>`; `input` is written to its stdin. */
 export const runCli = (
   args: ReadonlyArray<string>,
-  options: { readonly input?: string | Uint8Array; readonly env?: NodeJS.ProcessEnv; readonly cwd?: string } = {}
+  options: {
+    readonly input?: string | Uint8Array
+    readonly env?: NodeJS.ProcessEnv
+    readonly cwd?: string
+    /** Another entry point than the CLI (e.g. `examples/daemon.ts`). */
+    readonly script?: string
+  } = {}
 ): Promise<CliResult> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=source", MAIN, ...args], {
+    const child = spawn(process.execPath, ["--conditions=source", options.script ?? MAIN, ...args], {
       cwd: options.cwd ?? ROOT,
       env: withoutDataDir({ ...process.env, ...options.env }),
       stdio: ["pipe", "pipe", "pipe"]

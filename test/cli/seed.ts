@@ -51,3 +51,12 @@ export const seed = (dataDir: string): Promise<Seeded> =>
     const digest = yield* blobs.write(BLOB_TEXT)
     return { oldDays, digest }
   }).pipe(Effect.provide(NerveStoreLive({ dataDir }))))
+
+/** Appends one row at `timestamp` (e.g. inside a day already archived). */
+export const appendLate = (dataDir: string, timestamp: number): Promise<void> =>
+  Effect.runPromise(
+    LogStore.use((log) => log.append({ source: "daemon", type: "late", timestamp })).pipe(
+      Effect.asVoid,
+      Effect.provide(NerveStoreLive({ dataDir }))
+    )
+  )

@@ -1,9 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
+import { appendFileSync } from "node:fs"
+import { join } from "node:path"
 import { makeTempDir } from "../support/tempDir.ts"
 import { MAIN, ROOT } from "./run.ts"
-import { OLD_ROWS, seed } from "./seed.ts"
+import { appendLate, OLD_ROWS, seed } from "./seed.ts"
 
 /** Runs a shell command in a real pseudo-terminal (`script` from util-linux) and returns what it drew. */
 const inTerminal = (command: string): Promise<{ readonly code: number | null; readonly output: string }> =>
@@ -16,7 +18,7 @@ const inTerminal = (command: string): Promise<{ readonly code: number | null; re
   })
 
 describe("on a terminal", () => {
-  it.live("archive draws a progress bar per day in place, then the summary table", () =>
+  it.live("archive draws a progress bar per day in place, then the summary table; a failing day is cleared and named", () =>
     Effect.gen(function*() {
       const dir = makeTempDir("nerve-cli-tty-")
       const { oldDays } = yield* Effect.promise(() => seed(dir))
@@ -29,5 +31,14 @@ describe("on a terminal", () => {
         assert.notInclude(output, `${day}: archiving`)
       }
       assert.match(output, /DAY\s+ROWS\s+LINES\s+SIZE\s+FILE/)
+
+      // A day file changed outside nerve-store, and a new row for that day: the day fails.
+      const [day = ""] = oldDays
+      yield* Effect.sync(() => appendFileSync(join(dir, "archive", "logs", `${day}.jsonl`), "tampered\n"))
+      yield* Effect.promise(() => appendLate(dir, Date.parse(`${day}T12:00:00Z`)))
+      const failing = yield* Effect.promise(() => inTerminal(`'${process.execPath}' --conditions=source '${MAIN}' --data-dir '${dir}' archive`))
+      assert.strictEqual(failing.code, 1, failing.output)
+      assert.include(failing.output, `\r\x1b[2K${day}: FAILED (`)
+      assert.match(failing.output, new RegExp(`FAILED DAY\\s+ERROR\\s+MESSAGE\\r?\\n${day}\\s`))
     }))
 })

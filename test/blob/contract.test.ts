@@ -8,7 +8,8 @@ import { Effect, FileSystem, Layer, Path, Stream } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 import type { GcOptionsInput } from "../../schema/Blob.ts"
 import { BlobStore, type BlobStoreShape } from "../../src/BlobStore.ts"
-import { BlobStoreFileSystem, BlobStoreMemory } from "../../layers/index.ts"
+import { BlobStoreFileSystem, BlobStoreMemory, NerveStoreLive, NerveStoreMemory } from "../../layers/index.ts"
+import { makeTempDir } from "../support/tempDir.ts"
 
 const sha256 = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex")
 const utf8 = new TextEncoder()
@@ -33,10 +34,10 @@ const chunked = (bytes: Uint8Array, size: number): Stream.Stream<Uint8Array> => 
 const invalidDigests = ["../../etc/passwd", "a".repeat(63), "a".repeat(65), "g".repeat(64), "", "   ", "ab/" + "c".repeat(61)]
 
 /** The contract suite, run once per implementation. */
-export const blobStoreContract = <E>(name: string, layer: Layer.Layer<BlobStore, E>) =>
+export const blobStoreContract = <E>(name: string, makeLayer: () => Layer.Layer<BlobStore, E>) =>
   describe(`BlobStore contract: ${name}`, () => {
     const run = <A, E>(body: (blobs: BlobStoreShape) => Effect.Effect<A, E>) =>
-      BlobStore.use(body).pipe(Effect.provide(layer))
+      BlobStore.use(body).pipe(Effect.provide(makeLayer()))
 
     const contents: ReadonlyArray<readonly [string, Uint8Array]> = [
       ["empty content", new Uint8Array(0)],
@@ -253,5 +254,7 @@ const fileSystemLayer = Layer.unwrap(Effect.gen(function*() {
   return BlobStoreFileSystem(path.join(dir, "blobs"))
 })).pipe(Layer.provide(NodeServices.layer))
 
-blobStoreContract("file system", fileSystemLayer)
-blobStoreContract("memory", BlobStoreMemory)
+blobStoreContract("BlobStoreFileSystem", () => fileSystemLayer)
+blobStoreContract("BlobStoreMemory", () => BlobStoreMemory)
+blobStoreContract("NerveStoreLive", () => NerveStoreLive({ dataDir: makeTempDir("nerve-blobs-live-") }))
+blobStoreContract("NerveStoreMemory", () => NerveStoreMemory)

@@ -2,9 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { join } from "node:path"
-import type { DatabaseError, InvalidInput } from "../../schema/Errors.ts"
 import type { WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
-import { LogStoreFile, LogStoreMemory } from "../../layers/index.ts"
+import { LogStoreFile, LogStoreMemory, NerveStoreLive, NerveStoreMemory } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
@@ -48,7 +47,7 @@ const countRows = Effect.gen(function*() {
   return yield* Stream.runCount(log.stream())
 })
 
-export const logStoreContract = (name: string, makeLayer: () => Layer.Layer<LogStore, DatabaseError | InvalidInput>) =>
+export const logStoreContract = <E>(name: string, makeLayer: () => Layer.Layer<LogStore, E>) =>
   describe(`LogStore contract: ${name}`, () => {
     const run = <A, E>(effect: Effect.Effect<A, E, LogStore>) => Effect.provide(effect, makeLayer())
 
@@ -523,5 +522,7 @@ export const logStoreContract = (name: string, makeLayer: () => Layer.Layer<LogS
       })))
   })
 
-logStoreContract("SQLite file", () => LogStoreFile({ filename: join(makeTempDir(), "nerve.db") }))
-logStoreContract("in memory", () => LogStoreMemory)
+logStoreContract("LogStoreFile", () => LogStoreFile({ filename: join(makeTempDir(), "nerve.db") }))
+logStoreContract("LogStoreMemory", () => LogStoreMemory)
+logStoreContract("NerveStoreLive", () => NerveStoreLive({ dataDir: makeTempDir() }))
+logStoreContract("NerveStoreMemory", () => NerveStoreMemory)

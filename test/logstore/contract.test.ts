@@ -5,24 +5,13 @@ import { join } from "node:path"
 import type { WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 import { LogStoreFile, LogStoreMemory, NerveStoreLive, NerveStoreMemory } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
+import { ALLOWED } from "../support/specStateMachine.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 const STATUSES: ReadonlyArray<WorkflowRunStatus> = [
   "queued", "started", "completed", "failed", "crashed", "interrupted", "dropped", "killed"
 ]
 
-// The SPEC's table, written out independently of src/RunStateMachine.ts.
-const ALLOWED: Record<string, ReadonlyArray<WorkflowRunStatus>> = {
-  new: ["queued", "started", "dropped"],
-  queued: ["started", "dropped", "killed", "interrupted", "failed"],
-  started: ["completed", "failed", "crashed", "interrupted", "dropped", "killed"],
-  crashed: ["started", "queued", "failed", "killed"],
-  interrupted: ["started", "queued", "failed", "killed"],
-  completed: [],
-  failed: [],
-  dropped: [],
-  killed: []
-}
 
 // A legal way to bring a fresh run into each status.
 const PATH_TO: Record<WorkflowRunStatus, ReadonlyArray<WorkflowRunStatus>> = {

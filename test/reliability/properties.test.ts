@@ -12,21 +12,10 @@ import { WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 import { BlobStore } from "../../src/BlobStore.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
 import { LogStore } from "../../src/LogStore.ts"
+import { ALLOWED } from "../support/specStateMachine.ts"
 
 const checks = (seed: number, runs = 40) => ({ timeout: 120_000, arbitrary: { seed, runs } })
 
-// The SPEC's table, written out independently of src/domain/RunStateMachine.ts.
-const NEXT: Record<WorkflowRunStatus | "new", ReadonlyArray<WorkflowRunStatus>> = {
-  new: ["queued", "started", "dropped"],
-  queued: ["started", "dropped", "killed", "interrupted", "failed"],
-  started: ["completed", "failed", "crashed", "interrupted", "dropped", "killed"],
-  crashed: ["started", "queued", "failed", "killed"],
-  interrupted: ["started", "queued", "failed", "killed"],
-  completed: [],
-  failed: [],
-  dropped: [],
-  killed: []
-}
 
 const Move = Schema.Struct({ run: Schema.Literals(["a", "b", "c"]), status: WorkflowRunStatus })
 
@@ -76,7 +65,7 @@ describe("properties (fixed seeds)", () => {
       const model = new Map<string, WorkflowRunStatus>()
       for (const move of moves) {
         const from = model.get(move.run)
-        const allowed = from === move.status || NEXT[from ?? "new"].includes(move.status)
+        const allowed = from === move.status || ALLOWED[from ?? "new"].includes(move.status)
         const result = yield* Effect.result(log.transition({ source: "workflow", type: move.status }, {
           runId: move.run,
           workflow: "w",

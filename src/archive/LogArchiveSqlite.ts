@@ -262,16 +262,9 @@ export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFile
       }
       yield* store.publish(temp, finalName)
       yield* reach("after-rename", day)
-      yield* manifest.put({
-        day,
-        fileName: finalName,
-        lineCount: stats.lines,
-        bytes: temp.bytes,
-        sha256: temp.sha256,
-        minId,
-        maxId,
-        archivedAt: yield* Clock.currentTimeMillis
-      })
+      // The manifest row records exactly what the claim described.
+      const { token: _token, startedAt: _startedAt, ...recorded } = pending
+      yield* manifest.put({ ...recorded, archivedAt: yield* Clock.currentTimeMillis })
       yield* manifest.clearPending(day)
       yield* reach("after-manifest", day)
       // The day's other-format file (before a switch of `compress`) is merged in; drop it now.

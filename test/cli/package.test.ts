@@ -16,7 +16,8 @@ describe("the installed package", () => {
     const packed = JSON.parse(execFileSync(
       "npm",
       ["pack", "--json", "--ignore-scripts", "--pack-destination", work],
-      { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }
+      // npm turns on Node's compile cache, which would leave a folder in TMPDIR.
+      { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" } }
     )) as ReadonlyArray<{ readonly filename: string; readonly files: ReadonlyArray<{ readonly path: string }> }>
     const tarball = packed[0]
     assert.isDefined(tarball)

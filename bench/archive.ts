@@ -13,9 +13,10 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { LogArchive } from "../src/LogArchive.ts"
+import { SEEDED_DAY, seedDay } from "./_seed.ts"
 import { DatabaseFile, LogArchiveFileSystem } from "../layers/index.ts"
 
-const DAY = Date.UTC(2024, 0, 1)
+const DAY = SEEDED_DAY
 const NOW = Date.UTC(2024, 6, 1)
 const TARGET_ROWS_PER_SECOND = 50_000
 
@@ -32,18 +33,6 @@ const open = (filename: string) => {
   return db
 }
 
-const prepare = async (dir: string, rows: number) => {
-  const filename = join(dir, "nerve.db")
-  await Effect.runPromise(Effect.provide(Effect.void, DatabaseFile({ filename })))
-  const db = open(filename)
-  const insert = db.prepare("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES (?, ?, ?, ?, ?)")
-  const payload = JSON.stringify({ role: "assistant", content: "x".repeat(80) })
-  db.exec("BEGIN")
-  for (let i = 0; i < rows; i++) insert.run("workflow", "thread_workflow_message", `run-${i % 1000}`, payload, DAY + Math.floor(i * (86_400_000 / rows)))
-  db.exec("COMMIT")
-  db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
-  db.close()
-}
 
 const sampleRss = () => {
   let peak = process.memoryUsage().rss
@@ -137,7 +126,7 @@ const main = async () => {
   try {
     const seed = join(root, "seed")
     mkdirSync(seed)
-    await prepare(seed, rows)
+    await seedDay(seed, rows)
     const results: Record<string, Measure> = {}
     for (const variant of ["raw", "logArchive"]) {
       const dir = join(root, variant)

@@ -14,10 +14,10 @@ import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { monitorEventLoopDelay } from "node:perf_hooks"
 import { LogArchive } from "../src/LogArchive.ts"
+import { seedDay } from "./_seed.ts"
 import { LogStore } from "../src/LogStore.ts"
 import { DatabaseFile, LogArchiveFileSystem, LogStoreSqlite } from "../layers/index.ts"
 
-const DAY = Date.UTC(2024, 0, 1)
 const NOW = Date.UTC(2024, 6, 1)
 const APPENDERS = 4
 
@@ -41,19 +41,6 @@ const archiver = (dataDir: string) =>
     Layer.provide(NodeServices.layer)
   ))))
 
-const seed = async (dataDir: string, rows: number) => {
-  const filename = join(dataDir, "nerve.db")
-  await Effect.runPromise(Effect.provide(Effect.void, DatabaseFile({ filename })))
-  const db = new DatabaseSync(filename)
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
-  const insert = db.prepare("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES (?, ?, ?, ?, ?)")
-  const payload = JSON.stringify({ role: "assistant", content: "x".repeat(80) })
-  db.exec("BEGIN")
-  for (let i = 0; i < rows; i++) insert.run("workflow", "thread_workflow_message", `run-${i % 1000}`, payload, DAY + Math.floor(i * (86_400_000 / rows)))
-  db.exec("COMMIT")
-  db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
-  db.close()
-}
 
 const runArchiver = (dataDir: string) =>
   new Promise<string>((resolve, reject) => {
@@ -123,7 +110,7 @@ const main = async () => {
     const figures: Array<Figures> = []
     const round = async (label: string, appender: typeof appendWhile, withArchiver: boolean, forMs = 0) => {
       const dataDir = mkdtempSync(join(root, "d-"))
-      await seed(dataDir, rows)
+      await seedDay(dataDir, rows)
       let note = ""
       const until = withArchiver ? runArchiver(dataDir).then((out) => (note = out)) : sleep(forMs)
       const measured = await measureLoop(() => appender(dataDir, until))()

@@ -51,6 +51,10 @@ const UPSERT_RUN = `INSERT INTO workflow_runs (run_id, workflow, status, timesta
 const INSERT_TRANSITION =
   "INSERT INTO run_transitions (run_id, from_status, to_status, timestamp, exit_code, log_id) VALUES (?, ?, ?, ?, ?, ?)"
 const LEASE_COLUMNS = "run_id AS runId, owner, boot, expires_at AS expiresAt"
+/** The run and its lease in one row (NULLs for what is not stored). One parameter, the run id. */
+const RUN_AND_LEASE = `SELECT r.workflow, r.status, r.timestamp, r.exit_code AS exitCode, r.run_id AS runId,
+    l.owner, l.boot, l.expires_at AS expiresAt
+  FROM (SELECT ?1 AS id) k LEFT JOIN workflow_runs r ON r.run_id = k.id LEFT JOIN run_leases l ON l.run_id = k.id`
 const UPSERT_LEASE = `INSERT INTO run_leases (run_id, owner, boot, expires_at) VALUES (?, ?, ?, ?)
   ON CONFLICT(run_id) DO UPDATE SET owner = excluded.owner, boot = excluded.boot, expires_at = excluded.expires_at`
 const STREAM_PAGE_SIZE = 1_000
@@ -233,63 +237,97 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
       row === undefined ? Effect.succeedNone : Effect.map(Effect.fromResult(decodeLeaseRow(row, () => runId)), Option.some))
 
   /**
-   * Inside a transaction: one accepted move of a run, recorded in logs, workflow_runs and
-   * run_transitions, with the run's lease taken (`queued`, `started`) or released (any other status).
+   * On the connection, inside a transaction: one move of a run, checked against the state machine
+   * and the stored run, then recorded in logs, workflow_runs and run_transitions, with the run's
+   * lease taken (`queued`, `started`) or released (any other status; `leased` says whether a lease
+   * row exists). Synchronous, so the whole move is one step: nothing is written unless it is legal.
    */
-  const applyTransition = (
+  const writeTransition = (
+    connection: SyncConnection,
     current: WorkflowRun | null,
     request: { readonly runId: string; readonly workflow: string; readonly status: WorkflowRunStatus; readonly exitCode?: number | null | undefined },
     row: NewLogRow,
     now: number,
-    operation = "LogStore.transition"
-  ) =>
-    Effect.gen(function*() {
-      const kind = classifyTransition(current?.status ?? null, request.status)
-      if (kind === "illegal") {
-        return yield* new IllegalTransition({ runId: request.runId, from: current?.status ?? null, to: request.status })
-      }
-      const conflict = conflictOf(current, request)
-      if (conflict !== null) return yield* new RunMismatch({ runId: request.runId, ...conflict })
-      const exitCode = nextExitCode(kind, current, request.exitCode)
-      const leased = Lease.holdsLease(request.status)
-      const result = yield* sql.sync(operation, (connection) => {
-        const entry = insertRow(connection, row)
-        const run: WorkflowRun = {
-          runId: request.runId,
-          workflow: current?.workflow ?? request.workflow,
-          status: request.status,
-          timestamp: row.timestamp,
-          exitCode
-        }
-        connection.run(UPSERT_RUN, [run.runId, run.workflow, run.status, run.timestamp, run.exitCode])
-        const transition: RunTransition = {
-          runId: run.runId,
-          from: current?.status ?? null,
-          to: run.status,
-          timestamp: row.timestamp,
-          exitCode,
-          logId: entry.id
-        }
-        connection.run(INSERT_TRANSITION, [run.runId, transition.from, run.status, row.timestamp, exitCode, entry.id])
-        if (leased) connection.run(UPSERT_LEASE, [run.runId, me.name, me.boot, Lease.expiryAt(now, config.ttlMs)])
-        else connection.run("DELETE FROM run_leases WHERE run_id = ?", [run.runId])
-        return { entry, run, transition }
-      })
-      if (leased) leases.taken()
-      return result
-    })
+    leased: boolean
+  ): Result.Result<TransitionResult, IllegalTransition | RunMismatch> => {
+    const kind = classifyTransition(current?.status ?? null, request.status)
+    if (kind === "illegal") {
+      return Result.fail(new IllegalTransition({ runId: request.runId, from: current?.status ?? null, to: request.status }))
+    }
+    const conflict = conflictOf(current, request)
+    if (conflict !== null) return Result.fail(new RunMismatch({ runId: request.runId, ...conflict }))
+    const exitCode = nextExitCode(kind, current, request.exitCode)
+    const entry = insertRow(connection, row)
+    const run: WorkflowRun = {
+      runId: request.runId,
+      workflow: current?.workflow ?? request.workflow,
+      status: request.status,
+      timestamp: row.timestamp,
+      exitCode
+    }
+    connection.run(UPSERT_RUN, [run.runId, run.workflow, run.status, run.timestamp, run.exitCode])
+    const transition: RunTransition = {
+      runId: run.runId,
+      from: current?.status ?? null,
+      to: run.status,
+      timestamp: row.timestamp,
+      exitCode,
+      logId: entry.id
+    }
+    connection.run(INSERT_TRANSITION, [run.runId, transition.from, run.status, row.timestamp, exitCode, entry.id])
+    if (Lease.holdsLease(run.status)) connection.run(UPSERT_LEASE, [run.runId, me.name, me.boot, Lease.expiryAt(now, config.ttlMs)])
+    else if (leased) connection.run("DELETE FROM run_leases WHERE run_id = ?", [run.runId])
+    return Result.succeed({ entry, run, transition })
+  }
 
-  /** Inside a transaction: the checks and the write of one `transition` request. */
+  /**
+   * On the connection, inside a transaction: a `transition` request read against the stored run
+   * and its lease (one statement), checked and written.
+   */
+  const transitionOn = (
+    connection: SyncConnection,
+    request: RunTransitionInput,
+    row: NewLogRow,
+    now: number
+  ): Result.Result<TransitionResult, IllegalTransition | RunMismatch | RunLeased | CorruptRow> => {
+    const stored = connection.get(RUN_AND_LEASE, [request.runId])
+    let current: WorkflowRun | null = null
+    if (stored !== undefined && stored.runId !== null) {
+      const decoded = decodeRunRow(
+        { runId: stored.runId, workflow: stored.workflow, status: stored.status, timestamp: stored.timestamp, exitCode: stored.exitCode },
+        () => request.runId
+      )
+      if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
+      current = decoded.success
+    }
+    let lease: RunLease | null = null
+    if (stored !== undefined && stored.owner !== null) {
+      const decoded = decodeLeaseRow(
+        { runId: request.runId, owner: stored.owner, boot: stored.boot, expiresAt: stored.expiresAt },
+        () => request.runId
+      )
+      if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
+      lease = decoded.success
+    }
+    if (lease !== null && !Lease.mayTransition(Lease.standing(lease, me, now))) {
+      return Result.fail(new RunLeased({ runId: request.runId, owner: lease.owner, boot: lease.boot, expiresAt: lease.expiresAt }))
+    }
+    return writeTransition(connection, current, request, row, now, lease !== null)
+  }
+
+  /**
+   * A `transition` request as one synchronous step, in its own transaction unless the fiber holds
+   * one. The time is read in the step, so a step repeated after a lock wait judges leases afresh.
+   */
   const checkedTransition = (request: RunTransitionInput, row: NewLogRow) =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const current = Option.getOrNull(yield* findRun(request.runId, "LogStore.transition"))
-      const lease = Option.getOrNull(yield* findLease(request.runId, "LogStore.transition"))
-      if (!Lease.mayTransition(Lease.standing(lease, me, now)) && lease !== null) {
-        return yield* new RunLeased({ runId: request.runId, owner: lease.owner, boot: lease.boot, expiresAt: lease.expiresAt })
-      }
-      return yield* applyTransition(current, request, row, now)
-    })
+    Effect.clockWith((clock) =>
+      Effect.flatMap(
+        sql.syncTransaction("LogStore.transition", (connection) => transitionOn(connection, request, row, clock.currentTimeMillisUnsafe())),
+        (result) => {
+          if (Result.isSuccess(result) && Lease.holdsLease(result.success.run.status)) leases.taken()
+          return Effect.fromResult(result)
+        }
+      ))
 
   /** `append` with an idempotency key (kept apart from the group-committed hot path). */
   const appendOnce = Effect.fnUntraced(function*(input: unknown, key: string) {
@@ -354,8 +392,9 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
           }),
           timestamp
         }
-        const { run } = yield* applyTransition(orphan, { ...orphan, status: to }, row, now, "LogStore.recoverOrphans")
-        runs.push(run)
+        const moved = yield* sql.sync("LogStore.recoverOrphans", (connection) =>
+          writeTransition(connection, orphan, { ...orphan, status: to }, row, now, lease !== null))
+        runs.push((yield* Effect.fromResult(moved)).run)
       }
       return runs
     })).pipe(Effect.catchTag(["IllegalTransition", "RunMismatch"], Effect.die)) // started → crashed, queued → interrupted are legal
@@ -428,19 +467,19 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
         ))
     }),
 
-    transition: Effect.fn("LogStore.transition")(function*(entryInput, runInput, optionsInput) {
+    transition: withoutCallSite(Effect.fn("LogStore.transition")(function*(entryInput, runInput, optionsInput) {
       const entry = yield* decodeAppend(entryInput)
       const request = yield* decodeRunInput(runInput)
-      const options = yield* decodeWriteOptions(optionsInput ?? {})
+      const key = optionsInput === undefined ? undefined : (yield* decodeWriteOptions(optionsInput)).idempotencyKey
       yield* Effect.annotateCurrentSpan({ "nerve.run.id": request.runId, "nerve.run.workflow": request.workflow, "nerve.run.to": request.status })
-      const row = toNewRow({ ...entry, refId: entry.refId === undefined ? request.runId : entry.refId }, yield* Clock.currentTimeMillis)
-      const result: TransitionResult = options.idempotencyKey === undefined
-        ? yield* sql.transaction(checkedTransition(request, row))
-        : yield* once(options.idempotencyKey, "LogStore.transition", { entry, run: request }, decodeStoredTransition, checkedTransition(request, row))
+      const row = toNewRow({ ...entry, refId: entry.refId === undefined ? request.runId : entry.refId }, entry.timestamp ?? (yield* Clock.currentTimeMillis))
+      const result: TransitionResult = key === undefined
+        ? yield* checkedTransition(request, row)
+        : yield* once(key, "LogStore.transition", { entry, run: request }, decodeStoredTransition, checkedTransition(request, row))
       yield* Effect.annotateCurrentSpan({ "nerve.run.from": result.transition.from ?? "(new)", "nerve.log.id": result.entry.id })
       yield* wakeFollowers
       return result
-    }),
+    })),
 
     getRun: Effect.fn("LogStore.getRun")(function*(runId) {
       yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })

@@ -5,15 +5,13 @@
  */
 import { Schema } from "effect"
 
-// A UTF-16 surrogate without its partner: SQLite stores text as UTF-8, where it becomes U+FFFD.
-const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
 /**
  * A string that survives UTF-8 storage unchanged: one with a lone UTF-16 surrogate is refused
  * (it would be acknowledged, then read back as U+FFFD).
  */
 export const WellFormedText = Schema.String.pipe(
-  Schema.check(Schema.makeFilter((s: string) => !loneSurrogate.test(s), {
+  // A UTF-16 surrogate without its partner: SQLite stores text as UTF-8, where it becomes U+FFFD.
+  Schema.check(Schema.makeFilter((s: string) => s.isWellFormed(), {
     message: "must not contain a lone UTF-16 surrogate (it cannot be stored as UTF-8 and read back unchanged)"
   }))
 )

@@ -29,14 +29,64 @@ const parseOptions: SchemaAST.ParseOptions = {}
 const flattenChecks = (checks: ReadonlyArray<SchemaAST.Check<unknown>>): Array<SchemaAST.Filter<unknown>> =>
   checks.flatMap((check) => check._tag === "Filter" ? [check] : flattenChecks(check.checks))
 
+type Predicate = (input: unknown) => boolean
+
+const numberPayload = (payload: unknown, key: string): number | undefined => {
+  const value = typeof payload === "object" && payload !== null ? (payload as Record<string, unknown>)[key] : undefined
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined
+}
+
+/**
+ * Effect's own numeric checks, recognised by their representation id and written out as plain
+ * comparisons (a filter's `run` costs several times more). Each follows `Order.Number`, where NaN
+ * is below every number. Any other filter runs through its own `run`.
+ */
+const nativeCheck = (filter: SchemaAST.Filter<unknown>): Predicate | undefined => {
+  const representation = filter.annotations?.representation
+  const payload: unknown = representation?.payload
+  switch (representation?.id) {
+    case "effect/schema/isInt":
+      return (n) => Number.isSafeInteger(n)
+    case "effect/schema/isGreaterThan": {
+      const bound = numberPayload(payload, "exclusiveMinimum")
+      return bound === undefined ? undefined : (n) => (n as number) > bound
+    }
+    case "effect/schema/isGreaterThanOrEqualTo": {
+      const bound = numberPayload(payload, "minimum")
+      return bound === undefined ? undefined : (n) => (n as number) >= bound
+    }
+    case "effect/schema/isLessThan": {
+      const bound = numberPayload(payload, "exclusiveMaximum")
+      return bound === undefined ? undefined : (n) => (n as number) < bound || Number.isNaN(n)
+    }
+    case "effect/schema/isLessThanOrEqualTo": {
+      const bound = numberPayload(payload, "maximum")
+      return bound === undefined ? undefined : (n) => (n as number) <= bound || Number.isNaN(n)
+    }
+    case "effect/schema/isBetween": {
+      const minimum = numberPayload(payload, "minimum")
+      const maximum = numberPayload(payload, "maximum")
+      if (minimum === undefined || maximum === undefined) return undefined
+      const options = payload as { readonly exclusiveMinimum?: unknown; readonly exclusiveMaximum?: unknown }
+      const above = options.exclusiveMinimum === true ? (n: number) => n > minimum : (n: number) => n >= minimum
+      const below = options.exclusiveMaximum === true ? (n: number) => n < maximum : (n: number) => n <= maximum
+      return (n) => above(n as number) && below(n as number)
+    }
+    default:
+      return undefined
+  }
+}
+
 const withChecks = (ast: SchemaAST.AST, base: Compiled): Compiled => {
   if (ast.checks === undefined) return base
-  const filters = flattenChecks(ast.checks)
+  const checks: Array<Predicate> = flattenChecks(ast.checks).map((filter) =>
+    nativeCheck(filter) ?? ((input) => filter.run(input, ast, parseOptions) === undefined)
+  )
   return (input) => {
     const output = base(input)
     if (output === rejected) return rejected
-    for (const filter of filters) {
-      if (filter.run(output, ast, parseOptions) !== undefined) return rejected
+    for (const check of checks) {
+      if (!check(output)) return rejected
     }
     return output
   }
@@ -45,16 +95,28 @@ const withChecks = (ast: SchemaAST.AST, base: Compiled): Compiled => {
 const isRecord = (input: unknown): input is Record<string, unknown> =>
   typeof input === "object" && input !== null && !Array.isArray(input)
 
-const compileObjects = (ast: SchemaAST.Objects): Compiled | undefined => {
+interface Property {
+  readonly name: string
+  readonly guard: Compiled
+  readonly optional: boolean
+}
+
+const compileProperties = (ast: SchemaAST.Objects): ReadonlyArray<Property> | undefined => {
   // An empty struct accepts any non-nullish value as it is; index signatures copy unknown keys.
   if (ast.indexSignatures.length > 0 || ast.propertySignatures.length === 0) return undefined
-  const properties: Array<{ readonly name: string; readonly guard: Compiled; readonly optional: boolean }> = []
+  const properties: Array<Property> = []
   for (const property of ast.propertySignatures) {
     if (typeof property.name !== "string" || property.name === "__proto__") return undefined
     const guard = compile(property.type)
     if (guard === undefined) return undefined
     properties.push({ name: property.name, guard, optional: SchemaAST.isOptional(property.type) })
   }
+  return properties
+}
+
+const compileObjects = (ast: SchemaAST.Objects): Compiled | undefined => {
+  const properties = compileProperties(ast)
+  if (properties === undefined) return undefined
   return (input) => {
     if (!isRecord(input)) return rejected
     // Like the decoder: a new object holding the declared keys that are present, in schema order.
@@ -160,6 +222,45 @@ const rejectAll = (): Rejected => rejected
 export const make = <S extends Schema.Top>(schema: S): Guard<S["Type"]> => {
   const guard = compile(schema.ast)
   return guard === undefined ? rejectAll : (guard as Guard<S["Type"]>)
+}
+
+/** The decoded row, or {@link rejected}, from a row read as column values. */
+export type ColumnsGuard<A> = (values: ReadonlyArray<unknown>) => A | Rejected
+
+/**
+ * Compiles the guard of a struct `schema` over rows read as arrays (`SyncConnection.values`):
+ * `columns` names, in order, the property each value belongs to, and must list exactly the
+ * struct's properties in the schema's order. The row object is built once, already in the shape
+ * the decoder returns. Any other schema rejects every row (the caller's decoder then decides, on
+ * the object {@link toObject} builds).
+ */
+export const makeColumns = <S extends Schema.Top>(schema: S, columns: ReadonlyArray<string>): ColumnsGuard<S["Type"]> => {
+  const ast = schema.ast
+  if (ast._tag !== "Objects" || ast.encoding !== undefined || ast.encodingChecks !== undefined) return rejectAll
+  const properties = compileProperties(ast)
+  if (properties === undefined || properties.length !== columns.length) return rejectAll
+  if (properties.some((property, index) => property.name !== columns[index])) return rejectAll
+  const guards = properties.map((property) => property.guard)
+  const whole = withChecks(ast, (input) => input)
+  return ((values) => {
+    if (values.length !== guards.length) return rejected
+    const output: Record<string, unknown> = {}
+    for (let i = 0; i < guards.length; i++) {
+      const value = guards[i]!(values[i])
+      if (value === rejected) return rejected
+      output[columns[i]!] = value
+    }
+    return whole(output)
+  }) as ColumnsGuard<S["Type"]>
+}
+
+/** The object of a row read as column values, for the full decoder. */
+export const toObject = (columns: ReadonlyArray<string>, values: ReadonlyArray<unknown>): Record<string, unknown> => {
+  const output: Record<string, unknown> = {}
+  columns.forEach((column, index) => {
+    output[column] = values[index]
+  })
+  return output
 }
 
 /** Whether `schema` compiles to a guard that can accept values (not just the fallback). */

@@ -54,3 +54,20 @@ export const rowDecoder = <S extends Schema.Top & { readonly DecodingServices: n
     return Result.fail(new CorruptRow({ table, key: key(), reason: field === "" ? reason : `${field}: ${reason}` }))
   }
 }
+
+/**
+ * A decoder of stored rows read as column values (`SyncConnection.values`), `columns` naming each
+ * value's property in order: fails with `CorruptRow` naming the table and the row's key.
+ */
+export const columnsDecoder = <S extends Schema.Top & { readonly DecodingServices: never }>(
+  schema: S,
+  table: string,
+  columns: ReadonlyArray<string>
+) => {
+  const guard = SchemaGuard.makeColumns(schema, columns)
+  const decode = rowDecoder(schema, table)
+  return (values: ReadonlyArray<unknown>, key: () => string): Result.Result<S["Type"], CorruptRow> => {
+    const guarded = guard(values)
+    return guarded !== SchemaGuard.rejected ? Result.succeed(guarded) : decode(SchemaGuard.toObject(columns, values), key)
+  }
+}

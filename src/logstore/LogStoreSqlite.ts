@@ -38,10 +38,12 @@ import { classifyTransition, conflictOf, nextExitCode } from "../domain/RunState
 import { Database } from "../sqlite/Database.ts"
 import type { SqlParam, SqlRow, SyncConnection } from "../sqlite/Sqlite.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
-import { inputDecoder, rowDecoder } from "../domain/Validate.ts"
+import { columnsDecoder, inputDecoder, rowDecoder } from "../domain/Validate.ts"
 import * as ThreadRoundsSql from "./ThreadRoundsSql.ts"
 
 const LOG_COLUMNS = "id, source, type, ref_id AS refId, payload, timestamp"
+/** The `LogEntry` property of each column of {@link LOG_COLUMNS}, in order (rows read as arrays). */
+const LOG_FIELDS = ["id", "source", "type", "refId", "payload", "timestamp"]
 const RUN_COLUMNS = "run_id AS runId, workflow, status, timestamp, exit_code AS exitCode"
 const TRANSITION_COLUMNS =
   `run_id AS runId, from_status AS "from", to_status AS "to", timestamp, exit_code AS exitCode, log_id AS logId`
@@ -84,14 +86,15 @@ const decodeStoredTransition = rowDecoder(Schema.fromJsonString(TransitionResult
 const decodeRoundsParams = inputDecoder(GetThreadRoundsParams, "params")
 const decodeMetaKey = inputDecoder(NonEmptyText, "key")
 const decodeLogRow = rowDecoder(LogEntry, "logs")
+const decodeLogValues = columnsDecoder(LogEntry, "logs", LOG_FIELDS)
 const decodeRunRow = rowDecoder(WorkflowRun, "workflow_runs")
 const decodeTransitionRow = rowDecoder(RunTransition, "run_transitions")
 const decodeRoundRow = rowDecoder(ThreadRoundsSql.RoundLogRow, "logs")
 
-const decodeAll = <A>(
-  rows: ReadonlyArray<SqlRow>,
-  decode: (row: unknown, key: () => string) => Result.Result<A, CorruptRow>,
-  key: (row: SqlRow) => string
+const decodeAll = <R, A>(
+  rows: ReadonlyArray<R>,
+  decode: (row: R, key: () => string) => Result.Result<A, CorruptRow>,
+  key: (row: R) => string
 ): Effect.Effect<ReadonlyArray<A>, CorruptRow> => {
   const decoded: Array<A> = []
   for (const row of rows) {
@@ -103,6 +106,7 @@ const decodeAll = <A>(
 }
 
 const byId = (row: SqlRow) => String(row.id)
+const byFirstValue = (values: ReadonlyArray<unknown>) => String(values[0])
 const byRunId = (row: SqlRow) => String(row.runId)
 
 /** Decodes run rows, leaving out (and logging) legacy rows that do not decode. */
@@ -214,9 +218,12 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     )
   )
 
-  const selectLogs = (query: LogQuery, limit: number) => {
+  const selectLogs = (operation: string, query: LogQuery, limit: number) => {
     const compiled = compileQuery(query, limit)
-    return Effect.flatMap(sql.all(compiled.sql, compiled.params), (rows) => decodeAll(rows, decodeLogRow, byId))
+    return Effect.flatMap(
+      sql.sync(operation, (connection) => connection.values(compiled.sql, compiled.params)),
+      (rows) => decodeAll(rows, decodeLogValues, byFirstValue)
+    )
   }
 
   const threadRows = (runId: string) =>
@@ -433,7 +440,7 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
 
     query: withoutCallSite(Effect.fn("LogStore.query")(function*(input) {
       const query = yield* Effect.flatMap(decodeQuery(input ?? {}), checkRange)
-      return yield* selectLogs(query, query.limit ?? DEFAULT_QUERY_LIMIT)
+      return yield* selectLogs("LogStore.query", query, query.limit ?? DEFAULT_QUERY_LIMIT)
     })),
 
     stream: (input) =>
@@ -442,7 +449,7 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
           { afterId: query.afterId ?? 0, remaining: query.limit ?? Number.POSITIVE_INFINITY },
           (cursor) =>
             Effect.map(
-              selectLogs({ ...query, afterId: cursor.afterId }, Math.min(STREAM_PAGE_SIZE, cursor.remaining)),
+              selectLogs("LogStore.stream", { ...query, afterId: cursor.afterId }, Math.min(STREAM_PAGE_SIZE, cursor.remaining)),
               (rows) => {
                 const last = rows[rows.length - 1]
                 const remaining = cursor.remaining - rows.length
@@ -557,7 +564,7 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
           Effect.gen(function*() {
             // Take the signal before reading, so a commit between the read and the wait still wakes us.
             const woken = nextSignal()
-            const rows = yield* selectLogs({ ...query, afterId, order: "asc" }, STREAM_PAGE_SIZE)
+            const rows = yield* selectLogs("LogStore.follow", { ...query, afterId, order: "asc" }, STREAM_PAGE_SIZE)
             const last = rows[rows.length - 1]
             if (last !== undefined) return [rows, Option.some(last.id)] as const
             yield* Effect.raceFirst(Deferred.await(woken), Effect.sleep(Duration.millis(pollMs)))

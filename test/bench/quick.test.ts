@@ -28,6 +28,7 @@ const LOGSTORE_FIGURES = [
   "appendMany (1000 rows per transaction)",
   "64 fibers appending at once (group commit)",
   "query of 100 rows by refId",
+  "query of 100 rows vs raw SELECT returning arrays",
   "transition vs the same three statements",
   "threadRounds page of 50"
 ]

@@ -135,6 +135,58 @@ describe("SchemaGuard", () => {
       assert.deepStrictEqual(yield* decode({ before: 3, limit: 2 }), { before: 3, limit: 2 })
     }))
 
+  describe("Effect's numeric checks, written out as comparisons", () => {
+    const bounded = {
+      isInt: Schema.Number.pipe(Schema.check(Schema.isInt())),
+      isGreaterThan: Schema.Number.pipe(Schema.check(Schema.isGreaterThan(2))),
+      isGreaterThanOrEqualTo: Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(2))),
+      isLessThan: Schema.Number.pipe(Schema.check(Schema.isLessThan(2))),
+      isLessThanOrEqualTo: Schema.Number.pipe(Schema.check(Schema.isLessThanOrEqualTo(2))),
+      isBetween: Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: -1, maximum: 2 }))),
+      isBetweenExclusive: Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: -1, maximum: 2, exclusiveMinimum: true, exclusiveMaximum: true })))
+    }
+    const edges = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, -1, 2, 1.5, 2.0000001, -1.0000001, 2 ** 53, 3]
+    for (const [name, schema] of Object.entries(bounded)) {
+      it(`${name} agrees with the decoder at the edges (NaN, infinities, -0, bounds)`, () => {
+        for (const edge of edges) agree(schema)(edge)
+      })
+      it.prop(`${name} agrees with the decoder on arbitrary numbers`, { value: Schema.Number }, ({ value }) => {
+        agree(schema)(value)
+      }, options)
+    }
+  })
+
+  describe("rows read as column values", () => {
+    const columns = ["id", "source", "type", "refId", "payload", "timestamp"]
+    const decode = Schema.decodeUnknownResult(LogEntry)
+    const guard = SchemaGuard.makeColumns(LogEntry, columns)
+    const agreeOnValues = (values: ReadonlyArray<unknown>) => {
+      const guarded = guard(values)
+      const decoded = decode(SchemaGuard.toObject(columns, values))
+      if (Result.isSuccess(decoded)) assert.deepStrictEqual(guarded, decoded.success)
+      else assert.strictEqual(guarded, SchemaGuard.rejected)
+    }
+
+    it.prop("agree with the decoder on valid rows", { value: LogEntry }, ({ value }) => {
+      agreeOnValues(columns.map((column) => (value as Record<string, unknown>)[column]))
+    }, options)
+
+    it.prop("agree with the decoder on stray rows", { value: loose(LogEntry.fields) }, ({ value }) => {
+      agreeOnValues(columns.map((column) => (value as Record<string, unknown>)[column]))
+    }, options)
+
+    it("build the row in the schema's shape, and reject a row of the wrong length", () => {
+      assert.deepStrictEqual(guard([1, "s", "t", null, "p", 5]), { id: 1, source: "s", type: "t", refId: null, payload: "p", timestamp: 5 })
+      assert.strictEqual(guard([1, "s", "t", null, "p"]), SchemaGuard.rejected)
+      assert.strictEqual(guard([0, "s", "t", null, "p", 5]), SchemaGuard.rejected)
+    })
+
+    it("leave a column list that does not match the struct to the decoder", () => {
+      assert.strictEqual(SchemaGuard.makeColumns(LogEntry, ["source", "id", "type", "refId", "payload", "timestamp"])([1, "s", "t", null, null, 0]), SchemaGuard.rejected)
+      assert.strictEqual(SchemaGuard.makeColumns(LogEntry, columns.slice(1))(["s", "t", null, null, 0]), SchemaGuard.rejected)
+    })
+  })
+
   it("leaves unknown node kinds to the decoder", () => {
     assert.isFalse(SchemaGuard.isCompiled(Schema.Record(Schema.String, Schema.Number)))
     assert.isFalse(SchemaGuard.isCompiled(Schema.Union([Schema.String, Schema.Number], { mode: "oneOf" })))

@@ -152,6 +152,23 @@ export const migrations: ReadonlyArray<Migration> = [
     THEN json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__'
     ELSE 0 END), id)
         WHERE source = 'workflow' AND type IN ('thread_workflow_message', 'thread_command_event');`)
+  },
+  {
+    version: 7,
+    name: "run_leases keyed by run id alone (WITHOUT ROWID, no owner index): one b-tree per lease write",
+    // Every transition writes its lease; the owner index only served the rare renewal and release,
+    // which now scan the (small) table of active runs instead.
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE run_leases_by_run (
+          run_id TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          boot TEXT NOT NULL,
+          expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO run_leases_by_run (run_id, owner, boot, expires_at) SELECT run_id, owner, boot, expires_at FROM run_leases;
+        DROP TABLE run_leases;
+        ALTER TABLE run_leases_by_run RENAME TO run_leases;`)
   }
 ]
 

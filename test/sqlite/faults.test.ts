@@ -34,7 +34,8 @@ describe("SQLite faults", () => {
         yield* log.append({ source: "s", type: "before" })
         const pages = Number((yield* sql.get("PRAGMA page_count"))?.page_count)
         yield* sql.exec(`PRAGMA max_page_count = ${pages + 2}`)
-        const big = "x".repeat(16 * 1024)
+        // Larger than the pages the migrations left free (a dropped table leaves its pages for reuse).
+        const big = "x".repeat(256 * 1024)
         const single = yield* Effect.flip(log.append({ source: "s", type: "big", payload: big }))
         const many = yield* Effect.flip(log.appendMany(Array.from({ length: 8 }, () => ({ source: "s", type: "big", payload: big }))))
         assert.deepStrictEqual([reasonOf(single), reasonOf(many)], ["full", "full"])

@@ -203,18 +203,24 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
   // process-local shortcut: other processes' rows are found by polling.
   let signal: Deferred.Deferred<void> | undefined
   const nextSignal = (): Deferred.Deferred<void> => (signal ??= Deferred.makeUnsafe<void>())
-  const wakeFollowers = Effect.sync(() => {
+  const wake = () => {
     if (signal === undefined) return
     Deferred.doneUnsafe(signal, Exit.void)
     signal = undefined
-  })
+  }
+  const wakeFollowers = Effect.sync(wake)
+  /** The written value, after waking this stack's followers. */
+  const woken = <A>(written: A): A => {
+    wake()
+    return written
+  }
   // A single INSERT is atomic on its own; autocommit spares the BEGIN/COMMIT round trip.
   const commitAppends = GroupCommit.make((rows: ReadonlyArray<NewLogRow>) =>
-    Effect.tap(
+    Effect.map(
       rows.length === 1
         ? sql.sync("LogStore.append", (connection) => insertRows(connection, rows))
         : sql.syncTransaction("LogStore.append", (connection) => insertRows(connection, rows)),
-      wakeFollowers
+      woken
     )
   )
 
@@ -326,13 +332,18 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
    * A `transition` request as one synchronous step, in its own transaction unless the fiber holds
    * one. The time is read in the step, so a step repeated after a lock wait judges leases afresh.
    */
-  const checkedTransition = (request: RunTransitionInput, row: NewLogRow) =>
+  const checkedTransition = (request: RunTransitionInput, entry: AppendInput) =>
     Effect.clockWith((clock) =>
       Effect.flatMap(
-        sql.syncTransaction("LogStore.transition", (connection) => transitionOn(connection, request, row, clock.currentTimeMillisUnsafe())),
+        sql.syncTransaction("LogStore.transition", (connection) => {
+          const now = clock.currentTimeMillisUnsafe()
+          const row = toNewRow({ ...entry, refId: entry.refId === undefined ? request.runId : entry.refId }, now)
+          return transitionOn(connection, request, row, now)
+        }),
         (result) => {
-          if (Result.isSuccess(result) && Lease.holdsLease(result.success.run.status)) leases.taken()
-          return Effect.fromResult(result)
+          if (Result.isFailure(result)) return Effect.fail(result.failure)
+          if (Lease.holdsLease(result.success.run.status)) leases.taken()
+          return Effect.succeed(result.success)
         }
       ))
 
@@ -433,9 +444,7 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
       if (entries.length === 0) return []
       const now = yield* Clock.currentTimeMillis
       const rows = entries.map((entry) => toNewRow(entry, now))
-      return yield* sql.syncTransaction("LogStore.appendMany", (connection) => insertRows(connection, rows)).pipe(
-        Effect.tap(wakeFollowers)
-      )
+      return yield* Effect.map(sql.syncTransaction("LogStore.appendMany", (connection) => insertRows(connection, rows)), woken)
     })),
 
     query: withoutCallSite(Effect.fn("LogStore.query")(function*(input) {
@@ -479,13 +488,11 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
       const request = yield* decodeRunInput(runInput)
       const key = optionsInput === undefined ? undefined : (yield* decodeWriteOptions(optionsInput)).idempotencyKey
       yield* Effect.annotateCurrentSpan({ "nerve.run.id": request.runId, "nerve.run.workflow": request.workflow, "nerve.run.to": request.status })
-      const row = toNewRow({ ...entry, refId: entry.refId === undefined ? request.runId : entry.refId }, entry.timestamp ?? (yield* Clock.currentTimeMillis))
       const result: TransitionResult = key === undefined
-        ? yield* checkedTransition(request, row)
-        : yield* once(key, "LogStore.transition", { entry, run: request }, decodeStoredTransition, checkedTransition(request, row))
+        ? yield* checkedTransition(request, entry)
+        : yield* once(key, "LogStore.transition", { entry, run: request }, decodeStoredTransition, checkedTransition(request, entry))
       yield* Effect.annotateCurrentSpan({ "nerve.run.from": result.transition.from ?? "(new)", "nerve.log.id": result.entry.id })
-      yield* wakeFollowers
-      return result
+      return woken(result)
     })),
 
     getRun: Effect.fn("LogStore.getRun")(function*(runId) {

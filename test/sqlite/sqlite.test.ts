@@ -13,6 +13,16 @@ const withTable = Effect.gen(function*() {
 const count = (sql: Sqlite["Service"]) => Effect.map(sql.get("SELECT count(*) AS n FROM t"), (row) => Number(row?.n))
 
 describe("Sqlite", () => {
+  it.effect("values reads rows as arrays in select-list order, beside object rows of the same statement", () =>
+    Effect.gen(function*() {
+      const sql = yield* withTable
+      yield* sql.run("INSERT INTO t VALUES (1), (2)")
+      const query = "SELECT x, x * 10 AS y FROM t ORDER BY x"
+      const arrays = yield* sql.sync("test", (connection) => connection.values(query))
+      assert.deepStrictEqual(arrays, [[1, 10], [2, 20]])
+      assert.deepStrictEqual(yield* sql.all(query), [{ x: 1, y: 10 }, { x: 2, y: 20 }], "the object statement is a separate one")
+    }).pipe(Effect.provide(Sqlite.layer({ filename: ":memory:" }))))
+
   it.effect("a transaction that fails rolls back and reports the failure", () =>
     Effect.gen(function*() {
       const sql = yield* withTable

@@ -1,9 +1,12 @@
 // Shared by the archive and event-loop benchmarks: a migrated nerve.db holding `rows` thread
-// messages spread over one old UTC day, written with raw node:sqlite in one transaction.
+// messages spread over one old UTC day, written with raw node:sqlite in one transaction (then the
+// runs' round counts are recounted, as `db upgrade` would, so the archive finds them kept).
 import { Effect } from "effect"
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { DatabaseFile } from "../layers/index.ts"
+import * as ThreadRoundCounts from "../src/logstore/ThreadRoundCounts.ts"
+import { Database } from "../src/sqlite/Database.ts"
 
 /** The day the rows are dated in. */
 export const SEEDED_DAY = Date.UTC(2024, 0, 1)
@@ -20,6 +23,9 @@ export const seedDay = async (dataDir: string, rows: number): Promise<void> => {
     insert.run("workflow", "thread_workflow_message", `run-${i % 1000}`, payload, SEEDED_DAY + Math.floor(i * (86_400_000 / rows)))
   }
   db.exec("COMMIT")
-  db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
   db.close()
+  await Effect.runPromise(Effect.provide(Database.use((database) => ThreadRoundCounts.rebuild(database.sql)), DatabaseFile({ filename })))
+  const checkpoint = new DatabaseSync(filename, { timeout: 10_000 })
+  checkpoint.exec("PRAGMA wal_checkpoint(TRUNCATE)")
+  checkpoint.close()
 }

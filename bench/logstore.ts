@@ -16,6 +16,7 @@ import { LogStoreFile } from "../layers/index.ts"
 import type { LogStore } from "../src/LogStore.ts"
 import { LogStore as LogStoreTag } from "../src/LogStore.ts"
 import { BatchObserver } from "../src/sqlite/GroupCommit.ts"
+import * as ThreadRoundCounts from "../src/logstore/ThreadRoundCounts.ts"
 import { migrate } from "../src/sqlite/Migrations.ts"
 import { make as makeSqlite } from "../src/sqlite/Sqlite.ts"
 import { type Figure, note, quick, report } from "./_report.ts"
@@ -319,6 +320,7 @@ type GrowthOp = typeof GROWTH_OPS[number]
 /**
  * Seeds `rows` log rows the way a daemon writes them: runs of 20 rows (a `started` row, thread
  * messages, a final row), one `workflow_runs` row per run, most runs finished, 20 still active.
+ * Written raw, so the runs' round counts are recounted after (as `db upgrade` does).
  */
 const seedGrowth = async (rows: number) => {
   const filename = freshFile()
@@ -342,6 +344,7 @@ const seedGrowth = async (rows: number) => {
   }
   db.exec("COMMIT")
   db.close()
+  await Effect.runPromise(Effect.scoped(Effect.flatMap(makeSqlite({ filename }), ThreadRoundCounts.rebuild)))
   return { filename, runs }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The archive's SQL against the `logs` and `meta` tables: finding the days with rows, reading a
- * day page by page by id, deleting exactly what was exported, and putting rows back.
+ * day page by page by id, deleting exactly what was exported, and putting rows back (with the
+ * runs' role-round counts, `ThreadRoundCounts.ts`, in the same transactions).
  *
  * @since 0.6.0
  */
@@ -8,6 +9,7 @@ import { Effect } from "effect"
 import type { PlannedDay } from "../../schema/Archive.ts"
 import { CorruptRow, type DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
+import * as ThreadRoundCounts from "../logstore/ThreadRoundCounts.ts"
 import type { SqliteShape } from "../sqlite/Sqlite.ts"
 import { isUtcDay, LOG_ARCHIVE_META_KEY, type UtcDay, utcDateStringFromMs, utcDayEndExclusiveMs, utcDayStartMs } from "../domain/UtcDay.ts"
 
@@ -177,17 +179,16 @@ export const makeLogRows = (sql: SqliteShape) => {
       )
     )
 
-  /** Deletes the rows of `day` with `firstId <= id <= lastId`; returns how many went. */
+  /**
+   * Deletes the rows of `day` with `firstId <= id <= lastId`, taking their role rounds off their
+   * runs' counts first (inside the caller's transaction); returns how many rows went.
+   */
   const deleteRange = (day: string, firstId: number, lastId: number): Effect.Effect<number, DatabaseError> =>
-    Effect.map(
-      sql.run("DELETE FROM logs WHERE id >= ? AND id <= ? AND timestamp >= ? AND timestamp < ?", [
-        firstId,
-        lastId,
-        utcDayStartMs(day),
-        utcDayEndExclusiveMs(day)
-      ]),
-      (result) => result.changes
-    )
+    sql.syncTransaction("archive delete", (c) => {
+      const [startMs, endMs] = [utcDayStartMs(day), utcDayEndExclusiveMs(day)]
+      ThreadRoundCounts.uncountDay(c, firstId, lastId, startMs, endMs)
+      return c.run("DELETE FROM logs WHERE id >= ? AND id <= ? AND timestamp >= ? AND timestamp < ?", [firstId, lastId, startMs, endMs]).changes
+    })
 
   /** How many rows of `day` have `firstId <= id <= lastId` now (the rows `deleteRange` would take). */
   const countRange = (day: string, firstId: number, lastId: number): Effect.Effect<number, DatabaseError> =>
@@ -201,16 +202,23 @@ export const makeLogRows = (sql: SqliteShape) => {
       (row) => (typeof row?.n === "number" ? row.n : 0)
     )
 
-  /** Inserts rows with their own ids in one transaction, skipping ids already present; returns how many went in. */
+  /**
+   * Inserts rows with their own ids in one transaction, skipping ids already present, and adds the
+   * role rounds of the thread rows it did insert to their runs' counts; returns how many went in.
+   */
   const insertIgnoringPresent = (entries: ReadonlyArray<LogEntry>): Effect.Effect<number, DatabaseError> =>
     sql.transaction(sql.sync("archive restore", (c) => {
       let inserted = 0
+      const threadIds: Array<number> = []
       for (const e of entries) {
-        inserted += c.run(
+        const changes = c.run(
           "INSERT OR IGNORE INTO logs (id, source, type, ref_id, payload, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
           [e.id, e.source, e.type, e.refId, e.payload, e.timestamp]
         ).changes
+        inserted += changes
+        if (changes > 0 && ThreadRoundCounts.isThreadRow(e)) threadIds.push(e.id)
       }
+      ThreadRoundCounts.countRestored(c, threadIds)
       return inserted
     }))
 

@@ -1,6 +1,7 @@
 /**
- * `nerve-store db check|stats`: the database as it is on disk, opened without migrating it (a
- * 0.5 file is reported as such, not upgraded), and the data directory around it.
+ * `nerve-store db check|stats|upgrade`: the database as it is on disk, opened without migrating it
+ * (a 0.5 file is reported as such, not upgraded), and the data directory around it; `upgrade`
+ * migrates the file and recounts the runs' role rounds when another program left them behind.
  *
  * @since 0.6.0
  */
@@ -11,6 +12,7 @@ import { CorruptRow } from "../../schema/Errors.ts"
 import { rowDecoder } from "../domain/Validate.ts"
 import { LOG_ARCHIVE_META_KEY, utcDateStringFromMs } from "../domain/UtcDay.ts"
 import { LogArchive } from "../LogArchive.ts"
+import * as ThreadRoundCounts from "../logstore/ThreadRoundCounts.ts"
 import { Database } from "../sqlite/Database.ts"
 import { Sqlite, type SqliteShape, type SqlRow } from "../sqlite/Sqlite.ts"
 import * as DataDir from "./DataDir.ts"
@@ -60,6 +62,9 @@ const inspect = Effect.fnUntraced(function*(root: string, path: string, kind: "f
   } satisfies CliOutput.LayoutEntry
 })
 
+/** How many runs with a wrong round count `db check` lists. */
+const SHOWN_ROUND_COUNTS = 100
+
 /** Archived days `db check` reports: every status but `ok` and `unrecorded` (a 0.5 file). */
 const needsAttention = (day: ArchivedDay) => day.status !== "ok" && day.status !== "unrecorded"
 
@@ -85,7 +90,11 @@ const problemsOf = (c: Omit<CliOutput.DbCheck, "ok" | "problems" | "warnings">):
   ...c.integrity.filter((line) => line !== "ok").map((line) => `integrity: ${line}`),
   ...(c.schemaVersion > c.latestSchemaVersion ? [`schema version ${c.schemaVersion} is newer than this nerve-store (${c.latestSchemaVersion})`] : []),
   ...c.layout.filter((e) => e.found === "wrongKind").map((e) => `${e.path} is not a ${e.kind}`),
-  ...c.archiveDays.filter((d) => d.status !== "pending").map((d) => `archived day ${d.day} is ${d.status}: ${dayAdvice[d.status]}`)
+  ...c.archiveDays.filter((d) => d.status !== "pending").map((d) => `archived day ${d.day} is ${d.status}: ${dayAdvice[d.status]}`),
+  ...c.roundCounts.map((r) =>
+    `run ${r.runId}: stored round count ${r.stored}, its rows hold ${r.actual} rounds ` +
+    "(written by a program that does not keep the counts); `nerve-store db upgrade` recounts them"
+  )
 ]
 
 /** `db check` for people. */
@@ -109,6 +118,11 @@ export const formatCheck = (c: CliOutput.DbCheck): string =>
       c.archiveDays.map((d) => [d.day, d.status, d.file, dayAdvice[d.status]])
     ),
     "",
+    c.roundCounts.length === 0 ? "round counts: all match their rows" : table(
+      [{ header: "RUN" }, { header: "STORED", align: "right" }, { header: "ROUNDS IN ROWS", align: "right" }],
+      c.roundCounts.map((r) => [r.runId, String(r.stored), String(r.actual)])
+    ),
+    "",
     ...(c.warnings.length === 0 ? [] : [["warnings:", ...c.warnings.map((line) => `  ${line}`)].join("\n")]),
     c.ok ? "ok" : ["PROBLEMS FOUND:", ...c.problems.map((line) => `  ${line}`)].join("\n")
   ].join("\n")
@@ -125,6 +139,8 @@ const check = Command.make("check", {}, Effect.fn("cli.db.check")(function*() {
     )).value
     // A 0.5 file has no manifest: its day files are all `unrecorded`, nothing to report.
     const archiveDays = legacy05 ? [] : (yield* (yield* LogArchive).days()).filter(needsAttention)
+    // A file older than the counts (not upgraded yet) has none to check: the upgrade counts them.
+    const roundCounts = (yield* hasTable(db.sql, "thread_round_counts")) ? yield* ThreadRoundCounts.mismatches(db.sql, SHOWN_ROUND_COUNTS) : []
     return {
       dataDir: p.root,
       integrity: integrity.ok ? ["ok"] : integrity.problems,
@@ -138,14 +154,15 @@ const check = Command.make("check", {}, Effect.fn("cli.db.check")(function*() {
         yield* inspect(p.root, p.archive, "folder"),
         yield* inspect(p.root, p.blobs, "folder")
       ],
-      archiveDays
+      archiveDays,
+      roundCounts
     }
   }).pipe(Effect.provide(DataDir.checking(dataDir)))
   const problems = problemsOf(found)
   const result: CliOutput.DbCheck = { ok: problems.length === 0, problems, warnings: warningsOf(found.layout), ...found }
   yield* json ? Print.json(CliOutput.DbCheck, result) : Print.line(formatCheck(result))
   if (!result.ok) return yield* new CheckFailed({ summary: `database check found ${problems.length} problem(s) in ${p.root}` })
-})).pipe(Command.withDescription("SQLite integrity check, schema version, 0.5 file or not, data-directory layout and modes, archived days that are not ok"))
+})).pipe(Command.withDescription("SQLite integrity check, schema version, 0.5 file or not, data-directory layout and modes, archived days that are not ok, round counts that differ from their rows"))
 
 /** Total size and count of the files under `folder` (0 when it is missing), skipping `skip` names. */
 const folderUsage = Effect.fnUntraced(function*(folder: string, keep: (relative: string) => boolean) {
@@ -254,12 +271,22 @@ const upgrade = Command.make("upgrade", {}, Effect.fn("cli.db.upgrade")(function
   const { dataDir, json } = yield* Root
   const p = yield* DataDir.requireDatabase(dataDir)
   const from = yield* DataDir.fileSchemaVersion(p.database)
-  // Opening the writing stack migrates the file (one BEGIN IMMEDIATE; a no-op when current).
-  const to = yield* Database.use((db) => Effect.succeed(db.schemaVersion)).pipe(Effect.provide(DataDir.updating(dataDir)))
+  // Opening the writing stack migrates the file (one BEGIN IMMEDIATE; a no-op when current). Then
+  // the round counts are checked against the rows and recounted if another program wrote any.
+  const { to, roundCountsRepaired } = yield* Database.use((db) =>
+    Effect.map(ThreadRoundCounts.rebuild(db.sql), (repaired) => ({ to: db.schemaVersion, roundCountsRepaired: repaired }))
+  ).pipe(Effect.provide(DataDir.updating(dataDir)))
+  const repaired = roundCountsRepaired === 0 ? "" : `; recounted the role rounds of ${roundCountsRepaired} run(s)`
   yield* json
-    ? Print.json(CliOutput.DbUpgrade, { from, to })
-    : Print.line(from === to ? `${p.database} is at schema version ${to}: nothing to do` : `${p.database}: schema version ${from} -> ${to}`)
-})).pipe(Command.withDescription("Brings nerve.db's schema up to date in place (additive; a 0.5 file stays readable by 0.5)"))
+    ? Print.json(CliOutput.DbUpgrade, { from, to, roundCountsRepaired })
+    : Print.line(
+      from === to
+        ? `${p.database} is at schema version ${to}${repaired === "" ? ": nothing to do" : repaired}`
+        : `${p.database}: schema version ${from} -> ${to}${repaired}`
+    )
+})).pipe(Command.withDescription(
+  "Brings nerve.db's schema up to date in place (additive; a 0.5 file stays readable by 0.5) and recounts role rounds that other programs left behind"
+))
 
 /** `nerve-store db`. */
 export const command = Command.make("db").pipe(

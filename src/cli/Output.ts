@@ -101,9 +101,18 @@ export const LayoutEntry = Schema.Struct({
 })
 export type LayoutEntry = typeof LayoutEntry.Type
 
+/** A run whose stored role-round count (`thread_round_counts`) differs from the rounds its rows hold. */
+export const RoundCountMismatch = Schema.Struct({
+  runId: Schema.String,
+  stored: Schema.Int,
+  actual: Schema.Int
+})
+export type RoundCountMismatch = typeof RoundCountMismatch.Type
+
 /**
  * `db check`: SQLite's `integrity_check`, the schema version, whether it is a 0.5 file, the layout
- * and its modes, and the archived days that are not ok. `ok` is false when `problems` is not empty.
+ * and its modes, the archived days that are not ok, and the runs whose stored round count is off.
+ * `ok` is false when `problems` is not empty.
  */
 export const DbCheck = Schema.Struct({
   ok: Schema.Boolean,
@@ -121,7 +130,12 @@ export const DbCheck = Schema.Struct({
   journalMode: Schema.String,
   layout: Schema.Array(LayoutEntry),
   /** Archived days whose status is `pending`, `missing`, `mismatch` or `quarantined`. */
-  archiveDays: Schema.Array(ArchivedDay)
+  archiveDays: Schema.Array(ArchivedDay),
+  /**
+   * Runs (at most 100, by id) whose stored round count differs from their rows: rows written by
+   * a program that does not keep the counts. `db upgrade` recounts them.
+   */
+  roundCounts: Schema.Array(RoundCountMismatch)
 })
 export type DbCheck = typeof DbCheck.Type
 
@@ -157,6 +171,6 @@ export const DbStats = Schema.Struct({
 })
 export type DbStats = typeof DbStats.Type
 
-/** `db upgrade`: the schema version before and after. */
-export const DbUpgrade = Schema.Struct({ from: Schema.Int, to: Schema.Int })
+/** `db upgrade`: the schema version before and after, and how many runs' round counts it recounted. */
+export const DbUpgrade = Schema.Struct({ from: Schema.Int, to: Schema.Int, roundCountsRepaired: Schema.Int })
 export type DbUpgrade = typeof DbUpgrade.Type

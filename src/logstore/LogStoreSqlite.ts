@@ -39,6 +39,7 @@ import { Database } from "../sqlite/Database.ts"
 import type { SqlParam, SqlRow, SyncConnection } from "../sqlite/Sqlite.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
 import { columnsDecoder, inputDecoder, rowDecoder } from "../domain/Validate.ts"
+import * as ThreadRoundCounts from "./ThreadRoundCounts.ts"
 import * as ThreadRoundsSql from "./ThreadRoundsSql.ts"
 
 const LOG_COLUMNS = "id, source, type, ref_id AS refId, payload, timestamp"
@@ -121,13 +122,24 @@ const decodeRunListing = (rows: ReadonlyArray<SqlRow>): Effect.Effect<ReadonlyAr
     return runs
   })
 
-const insertRow = (connection: SyncConnection, row: NewLogRow): LogEntry => ({
+const insertLog = (connection: SyncConnection, row: NewLogRow): LogEntry => ({
   id: connection.run(INSERT_LOG, [row.source, row.type, row.refId, row.payload, row.timestamp]).lastInsertRowid,
   ...row
 })
 
-const insertRows = (connection: SyncConnection, rows: ReadonlyArray<NewLogRow>): ReadonlyArray<LogEntry> =>
-  rows.map((row) => insertRow(connection, row))
+// A thread row's round is counted by a second statement, so callers hold a transaction whenever a
+// row may be one (every path but the lone non-thread append of `commitAppends`).
+const insertRow = (connection: SyncConnection, row: NewLogRow): LogEntry => {
+  const entry = insertLog(connection, row)
+  ThreadRoundCounts.countInsertedRow(connection, entry)
+  return entry
+}
+
+const insertRows = (connection: SyncConnection, rows: ReadonlyArray<NewLogRow>): ReadonlyArray<LogEntry> => {
+  const entries = rows.map((row) => insertLog(connection, row))
+  ThreadRoundCounts.countInserted(connection, entries)
+  return entries
+}
 
 const toNewRow = (input: AppendInput, now: number): NewLogRow => ({
   source: input.source,
@@ -194,8 +206,10 @@ export const make = Effect.suspend(() => Effect.flatMap(defaultLeaseConfig, make
 
 /** Builds the LogStore over the migrated database in context, as owner `config.owner`. */
 export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
-  const { sql } = yield* Database
+  const { sql, schemaVersion } = yield* Database
   const me = config.owner
+  // A file older than the stored counts is only ever opened read-only (never migrated): count its index.
+  const rounds = ThreadRoundsSql.queries(schemaVersion >= ThreadRoundsSql.STORED_COUNTS_SINCE_VERSION ? "stored" : "index")
   const leases = yield* LeaseKeeper.make(sql, config)
   const once = Idempotency.make(sql)
 
@@ -214,10 +228,11 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     wake()
     return written
   }
-  // A single INSERT is atomic on its own; autocommit spares the BEGIN/COMMIT round trip.
+  // A single INSERT is atomic on its own; autocommit spares the BEGIN/COMMIT round trip. A thread
+  // row is two statements (the row and its run's round count), so it takes a transaction.
   const commitAppends = GroupCommit.make((rows: ReadonlyArray<NewLogRow>) =>
     Effect.map(
-      rows.length === 1
+      rows.length === 1 && !rows.some(ThreadRoundCounts.isThreadRow)
         ? sql.sync("LogStore.append", (connection) => insertRows(connection, rows))
         : sql.syncTransaction("LogStore.append", (connection) => insertRows(connection, rows)),
       woken
@@ -613,27 +628,36 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     }),
 
     threadRoundCount: Effect.fn("LogStore.threadRoundCount")(function*(runId) {
-      const row = yield* sql.get(ThreadRoundsSql.COUNT_SQL, [runId])
+      const row = yield* sql.get(rounds.count, [runId])
       return Number(row?.n ?? 0)
     }),
 
     threadRounds: Effect.fn("LogStore.threadRounds")(function*(runId, input) {
       const params = yield* decodeRoundsParams(input ?? {})
       const result: Array<ThreadRoundRow> = []
-      // Rounds that yield no row do not use up the page: read on until it is full or rounds run out.
-      let before = params.before
-      while (result.length < params.limit && before !== 1) {
-        const page = ThreadRoundsSql.pageQuery(runId, before, params.limit - result.length)
-        const rows = yield* decodeAll(yield* sql.all(page.sql, page.params), decodeRoundRow, byId)
+      // Rounds that yield no row do not use up the page: read on until it is full or rounds run
+      // out. The first read finds its place from the count and `before`; the next ones continue
+      // below the last row read, numbering on from it.
+      let page = { before: params.before, belowId: ThreadRoundsSql.NO_ID_BOUND }
+      let next: number | undefined
+      while (result.length < params.limit) {
+        const wanted = params.limit - result.length
+        const query = ThreadRoundsSql.pageQuery(rounds, runId, page, wanted)
+        const rows = yield* decodeAll(yield* sql.all(query.sql, query.params), decodeRoundRow, byId)
         const first = rows[0]
         if (first === undefined) break
-        let round = ThreadRoundsSql.roundOf(first.total, before, 0)
+        let round = next ?? ThreadRoundsSql.firstRound(first.total, page.before)
+        // A count behind its rows (written by a program that does not keep it, see `db check`)
+        // never numbers a round below 1.
         for (const row of rows) {
+          if (round < 1) break
           const roundRow = ThreadRoundsSql.toRoundRow(row, round)
           if (Option.isSome(roundRow)) result.push(roundRow.value)
           round--
         }
-        before = round + 1
+        if (round < 1 || rows.length < wanted) break
+        next = round
+        page = { before: 0, belowId: rows[rows.length - 1]!.id }
       }
       return result
     })

@@ -1,9 +1,9 @@
 /**
  * Role rounds numbered by SQLite (SPEC §Log conventions): the run's thread rows whose payload is
  * valid JSON and not a thread-start marker, numbered by id. An expression index holds, per run,
- * whether each row is a round, so `threadRoundCount` is a `count(*)` over index entries (no
- * payload is parsed) and `threadRounds` reads and decodes only the rows of its page, newest
- * first, numbering them down from the count.
+ * whether each row is a round, and `thread_round_counts` holds each run's count (kept by
+ * `ThreadRoundCounts.ts`), so `threadRoundCount` reads one row and `threadRounds` reads and
+ * decodes only the rows of its page, newest first, numbering them down from the count.
  *
  * The rule lives here as SQL and in `domain/ThreadLog.ts` as JavaScript (for a backend without
  * JSON functions); the contract suite runs the same cases against this one.
@@ -33,29 +33,64 @@ export const IS_ROUND = `(CASE WHEN json_valid(payload)
 
 const ROUND_ROWS = `ref_id = ?1 AND ${THREAD_ROW} AND ${IS_ROUND} = 1`
 
-/** `count(*)` of the run's rounds: index entries only, no payload is parsed. One parameter, the run id. */
-export const COUNT_SQL = `SELECT count(*) AS n FROM logs WHERE ${ROUND_ROWS}`
+/** Where a run's round count comes from: `thread_round_counts` (O(1)), or its index entries. */
+export type CountSource = "stored" | "index"
+
+/** The schema version that brings `thread_round_counts` (migration 7). */
+export const STORED_COUNTS_SINCE_VERSION = 7
 
 /**
- * The run's round rows newest first, skipping the rounds `>= before` (0 = none), with the run's
- * round count beside each (one statement: the count and the rows come from one snapshot). Round
- * `total - skipped - k` is the k-th row returned. Parameters: run id, how many rows, `before`.
+ * The stored count (migration 7 on; kept by `ThreadRoundCounts.ts`, a run without a row has 0),
+ * or, on an older file opened read-only (never migrated), a `count(*)` over the index entries.
  */
-const PAGE_SQL = `SELECT (${COUNT_SQL.replace("AS n ", "")}) AS total,
+const totalOf = (source: CountSource) =>
+  source === "stored"
+    ? "ifnull((SELECT rounds FROM thread_round_counts WHERE ref_id = ?1), 0)"
+    : `(SELECT count(*) FROM logs WHERE ${ROUND_ROWS})`
+
+/** The statements of one count source: `count` takes the run id. */
+export interface RoundQueries {
+  readonly count: string
+  readonly page: string
+}
+
+/**
+ * The statements that read a run's round count and its pages.
+ *
+ * A page: the run's round rows newest first, below the id `belowId`, skipping the rounds
+ * `>= before` (0 = none), with the run's round count beside each (one statement: the count and
+ * the rows come from one snapshot). Skipping walks index entries only (no row is read, no payload
+ * parsed); a page that continues the previous one passes its last id and `before` 0, so it skips
+ * nothing. Parameters: run id, how many rows, `before`, `belowId`.
+ */
+export const queries = (source: CountSource): RoundQueries => {
+  const total = totalOf(source)
+  return {
+    count: `SELECT ${total} AS n`,
+    page: `SELECT ${total} AS total,
     id, source, type, ref_id AS refId, payload, timestamp
-  FROM logs WHERE ${ROUND_ROWS}
+  FROM logs WHERE ${ROUND_ROWS} AND id < ?4
   ORDER BY id DESC
-  LIMIT ?2 OFFSET (CASE WHEN ?3 > 0 THEN max(0, (${COUNT_SQL.replace("AS n ", "")}) - ?3 + 1) ELSE 0 END)`
+  LIMIT ?2 OFFSET (CASE WHEN ?3 > 0 THEN max(0, ${total} - ?3 + 1) ELSE 0 END)`
+  }
+}
+
+/** No id is this high: the `belowId` of a first page. */
+export const NO_ID_BOUND = Number.MAX_SAFE_INTEGER
 
 /** A page query: the statement and its parameters. */
-export const pageQuery = (runId: string, before: number, rows: number): { readonly sql: string; readonly params: Array<SqlParam> } => ({
-  sql: PAGE_SQL,
-  params: [runId, rows, before]
+export const pageQuery = (
+  statements: RoundQueries,
+  runId: string,
+  page: { readonly before: number; readonly belowId: number },
+  rows: number
+): { readonly sql: string; readonly params: Array<SqlParam> } => ({
+  sql: statements.page,
+  params: [runId, rows, page.before, page.belowId]
 })
 
-/** The round number of the k-th row of a page read with `before`, given the run's round count. */
-export const roundOf = (total: number, before: number, k: number): number =>
-  (before > 0 ? Math.min(total, before - 1) : total) - k
+/** The round number of the first row of a first page read with `before`, given the run's round count. */
+export const firstRound = (total: number, before: number): number => (before > 0 ? Math.min(total, before - 1) : total)
 
 /** A stored log row with its run's round count. */
 export const RoundLogRow = Schema.Struct({ ...LogEntry.fields, total: Schema.Int })

@@ -169,6 +169,26 @@ export const migrations: ReadonlyArray<Migration> = [
         INSERT INTO run_leases_by_run (run_id, owner, boot, expires_at) SELECT run_id, owner, boot, expires_at FROM run_leases;
         DROP TABLE run_leases;
         ALTER TABLE run_leases_by_run RENAME TO run_leases;`)
+  },
+  {
+    version: 8,
+    name: "thread_round_counts: each run's role-round count, counted from the rows already there",
+    // Kept by our own writes (src/logstore/ThreadRoundCounts.ts), not by triggers. The count is
+    // ThreadRoundCounts' rebuild, written out like migration 6 (it reads idx_logs_thread_rounds).
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS thread_round_counts (
+          ref_id TEXT PRIMARY KEY,
+          rounds INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        DELETE FROM thread_round_counts;
+        INSERT INTO thread_round_counts (ref_id, rounds)
+          SELECT ref_id, count(*) FROM logs INDEXED BY idx_logs_thread_rounds
+          WHERE ref_id IS NOT NULL AND source = 'workflow' AND type IN ('thread_workflow_message', 'thread_command_event')
+            AND (CASE WHEN json_valid(payload)
+    THEN json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__'
+    ELSE 0 END) = 1
+          GROUP BY ref_id;`)
   }
 ]
 

@@ -7,6 +7,8 @@ import { MAX_TIMESTAMP_MS } from "../../schema/Primitives.ts"
 import { DayFiles } from "../../src/archive/DayFileStore.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
 import { LogStore } from "../../src/LogStore.ts"
+import * as ThreadLog from "../../src/domain/ThreadLog.ts"
+import * as ThreadRoundCounts from "../../src/logstore/ThreadRoundCounts.ts"
 import { Sqlite } from "../../src/sqlite/Sqlite.ts"
 import { LOG_ARCHIVE_META_KEY, parseUtcDay, utcDayEndExclusiveMs, utcDayStartMs } from "../../src/domain/UtcDay.ts"
 import { type ArchiveStack, liveArchiveStack, memoryArchiveStack } from "../support/archiveStack.ts"
@@ -276,6 +278,65 @@ export const archiveContract = (name: string, makeLayer: () => Layer.Layer<Archi
         assert.deepStrictEqual(result.days.map((d) => d.day), ["2024-01-01", "9999-12-30"])
         assert.deepStrictEqual(yield* readIds("9999-12-30"), [rows[1]?.id])
         assert.strictEqual(yield* watermark, "9999-12-31")
+      }))
+
+    test("role-round counts and round numbers follow the rows through the archive and restore of days", () =>
+      Effect.gen(function*() {
+        const archive = yield* LogArchive
+        const log = yield* LogStore
+        const sql = yield* Sqlite
+        const thread = (refId: string, timestamp: number, payload: unknown, type = ThreadLog.THREAD_MESSAGE_TYPE) => ({
+          source: "workflow",
+          type,
+          refId,
+          payload: typeof payload === "string" ? payload : JSON.stringify(payload),
+          timestamp
+        })
+        const say = (content: string) => ({ role: "user", content })
+        yield* log.appendMany([
+          thread("a", at("2024-01-01", 1), { type: "thread_start" }, ThreadLog.THREAD_EVENT_TYPE),
+          thread("a", at("2024-01-01", 2), say("a1")),
+          thread("b", at("2024-01-01", 3), say("b1")),
+          thread("a", at("2024-01-01", 4), "{bad json"),
+          thread("a", at("2024-01-01", 5), { type: "tool" }, ThreadLog.THREAD_EVENT_TYPE),
+          { source: "daemon", type: "tick", refId: "a", payload: "{}", timestamp: at("2024-01-01", 6) },
+          thread("a", at("2024-01-02", 1), say("a3")),
+          thread("a", at("2024-01-02", 2), say("a4")),
+          // Back-dated: inside the id range of 2024-01-01's rows, but of 2024-01-02.
+          thread("b", at("2024-01-02", 3), say("b2")),
+          thread("b", at("2024-01-01", 7), say("b3")),
+          thread("a", at("2024-03-30", 1), say("a5"))
+        ])
+        /** Each run's count and pages against the SPEC's rule over the rows SQLite holds now. */
+        const expectCounts = (expected: Record<string, number>) =>
+          Effect.gen(function*() {
+            for (const [runId, count] of Object.entries(expected)) {
+              const rows = yield* log.query({ refId: runId, source: "workflow", limit: 1_000 })
+              assert.strictEqual(ThreadLog.numberRounds(rows).length, count, `the model's count of ${runId}`)
+              assert.strictEqual(yield* log.threadRoundCount(runId), count, `count of ${runId}`)
+              for (const params of [{ before: 0, limit: 10 }, { before: 0, limit: 1 }, { before: 2, limit: 10 }, { before: count, limit: 1 }]) {
+                assert.deepStrictEqual(yield* log.threadRounds(runId, params), ThreadLog.threadRounds(rows, params), `${runId} ${JSON.stringify(params)}`)
+              }
+            }
+            assert.deepStrictEqual(yield* ThreadRoundCounts.mismatches(sql), [])
+          })
+        yield* expectCounts({ a: 5, b: 3 })
+        const first = yield* archive.archive({ now: NOW, maxDays: 1 })
+        assert.deepStrictEqual(first.days.map((d) => [d.day, d.rowCount]), [["2024-01-01", 7]])
+        yield* expectCounts({ a: 3, b: 1 })
+        yield* archive.archive({ now: NOW })
+        yield* expectCounts({ a: 1, b: 0 })
+        yield* archive.restore("2024-01-02")
+        yield* expectCounts({ a: 3, b: 1 })
+        yield* archive.restore("2024-01-01")
+        yield* expectCounts({ a: 5, b: 3 })
+        // Every row is there already: the restore inserts nothing and counts nothing.
+        const again = yield* archive.restore("2024-01-01")
+        assert.deepStrictEqual([again.restored, again.skipped], [0, 7])
+        yield* expectCounts({ a: 5, b: 3 })
+        const forced = yield* archive.archive({ now: NOW, includeRestored: true })
+        assert.deepStrictEqual(forced.days.map((d) => d.day), ["2024-01-01", "2024-01-02"])
+        yield* expectCounts({ a: 1, b: 0 })
       }))
 
     test("a manifest row that does not fit its schema fails with CorruptRow naming the table, the day and the field", () =>

@@ -8,6 +8,7 @@ import { BlobStat, GcResult } from "../../schema/Blob.ts"
 import { VERSION } from "../../src/cli/Version.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 import { spawn } from "node:child_process"
+import { DatabaseSync } from "node:sqlite"
 import { waitForLine } from "../support/child.ts"
 import { cli, decodeJson, decodeJsonLines, lines, ROOT } from "./run.ts"
 import { appendLate, OLD_ROWS, seed, type Seeded } from "./seed.ts"
@@ -204,6 +205,36 @@ describe("nerve-store, changing a data directory", () => {
       const failedRun = decodeJson(CliOutput.ArchiveRun, failingJson.stdout)
       assert.deepStrictEqual([failedRun.result, failedRun.failed.map((f) => f.day)], [null, [day1]])
       assert.strictEqual(decodeJson(CliOutput.DbStats, (yield* cli(["--data-dir", dir, "--json", "db", "stats"])).stdout).rows, 11)
+    }))
+
+  it.live("db check lists runs whose stored round count differs from their rows; db upgrade recounts them", () =>
+    Effect.gen(function*() {
+      const dir = makeTempDir("nerve-cli-rounds-")
+      yield* Effect.promise(() => seed(dir))
+      // Another program (nerve-store 0.5, the sqlite3 shell) writes rows and counts behind our back.
+      yield* Effect.sync(() => {
+        const db = new DatabaseSync(join(dir, "nerve.db"))
+        db.prepare("UPDATE thread_round_counts SET rounds = 7 WHERE ref_id = 'r-done'").run()
+        db.prepare("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES ('workflow', 'thread_workflow_message', 'r-new', ?, 1)")
+          .run(JSON.stringify({ role: "user", content: "hi" }))
+        db.close()
+      })
+      const checked = yield* cli(["--data-dir", dir, "--json", "db", "check"])
+      assert.strictEqual(checked.code, 1, checked.stderr)
+      const report = decodeJson(CliOutput.DbCheck, checked.stdout)
+      assert.isFalse(report.ok)
+      assert.deepStrictEqual(report.roundCounts, [{ runId: "r-done", stored: 7, actual: 3 }, { runId: "r-new", stored: 0, actual: 1 }])
+      assert.strictEqual(report.problems.filter((line) => line.includes("`nerve-store db upgrade` recounts them")).length, 2)
+      const human = yield* cli(["--data-dir", dir, "db", "check"])
+      assert.match(human.stdout, /\nRUN\s+STORED\s+ROUNDS IN ROWS\nr-done\s+7\s+3\nr-new\s+0\s+1\n/)
+      assert.match(human.stdout, /run r-done: stored round count 7, its rows hold 3 rounds/)
+
+      const upgraded = decodeJson(CliOutput.DbUpgrade, (yield* cli(["--data-dir", dir, "--json", "db", "upgrade"])).stdout)
+      assert.deepStrictEqual(upgraded, { from: report.latestSchemaVersion, to: report.latestSchemaVersion, roundCountsRepaired: 2 })
+      const after = decodeJson(CliOutput.DbCheck, (yield* cli(["--data-dir", dir, "--json", "db", "check"])).stdout)
+      assert.deepStrictEqual([after.ok, after.roundCounts], [true, []])
+      assert.match((yield* cli(["--data-dir", dir, "db", "check"])).stdout, /\nround counts: all match their rows\n/)
+      assert.match((yield* cli(["--data-dir", dir, "db", "upgrade"])).stdout, /is at schema version \d+: nothing to do\n$/)
     }))
 
   it.live("blobs put streams a file or stdin and prints the digest; get -o writes a file; gc --live removes the rest", () =>

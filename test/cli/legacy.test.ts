@@ -33,7 +33,7 @@ describe("a nerve-store 0.5 data directory", () => {
       assert.strictEqual(hashOf(database), before, "reading commands left the 0.5 file as it was")
 
       const upgraded = decodeJson(CliOutput.DbUpgrade, (yield* cli(["--data-dir", dir, "--json", "db", "upgrade"])).stdout)
-      assert.deepStrictEqual(upgraded, { from: 0, to: found.latestSchemaVersion })
+      assert.deepStrictEqual(upgraded, { from: 0, to: found.latestSchemaVersion, roundCountsRepaired: 0 })
       const runs = decodeJson(CliOutput.RunsList, (yield* cli(["--data-dir", dir, "--json", "runs", "list"])).stdout)
       assert.includeMembers(runs.runs.map((r) => r.runId), ["good", "done"])
       assert.strictEqual(decodeJsonLines(LogEntry, (yield* cli(["--data-dir", dir, "--json", "logs", "query"])).stdout).length, 4)

@@ -4,6 +4,7 @@ import { TestClock } from "effect/testing"
 import { join } from "node:path"
 import type { WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 import { LogStoreFile, LogStoreMemory, NerveStoreLive, NerveStoreMemory } from "../../layers/index.ts"
+import * as ThreadLog from "../../src/domain/ThreadLog.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { ALLOWED } from "../support/specStateMachine.ts"
 import { makeTempDir } from "../support/tempDir.ts"
@@ -376,6 +377,7 @@ export const logStoreContract = <E>(name: string, makeLayer: () => Layer.Layer<L
           }))))
       const msg = (m: unknown) => ({ type: "thread_workflow_message", payload: JSON.stringify(m) })
       const evt = (e: unknown) => ({ type: "thread_command_event", payload: JSON.stringify(e) })
+      const threadEntry = (m: unknown) => ({ source: "workflow", ...msg(m) })
 
       it.effect("rounds exclude thread_start, __start__ and invalid JSON, and number the rest by id", () =>
         run(Effect.gen(function*() {
@@ -426,6 +428,97 @@ export const logStoreContract = <E>(name: string, makeLayer: () => Layer.Layer<L
           assert.deepStrictEqual(yield* page(1, 10), [])
           assert.deepStrictEqual(yield* page(0, 0), [])
           assert.deepStrictEqual(yield* page(0, -3), [])
+        })))
+
+      /** The run's count and every page of 2 agree with the SPEC's rule over the rows now stored. */
+      const roundsMatchRows = (runId: string) =>
+        Effect.gen(function*() {
+          const log = yield* LogStore
+          const rows = (yield* log.query({ refId: runId, source: "workflow", limit: 100_000 }))
+          const expected = ThreadLog.numberRounds(rows).length
+          assert.strictEqual(yield* log.threadRoundCount(runId), expected, `count of ${runId}`)
+          assert.deepStrictEqual(yield* log.threadRounds(runId, { before: 0, limit: 1_000 }), ThreadLog.threadRounds(rows, { before: 0, limit: 1_000 }))
+          for (let before = 1; before <= expected + 1; before++) {
+            const params = { before, limit: 2 }
+            assert.deepStrictEqual(yield* log.threadRounds(runId, params), ThreadLog.threadRounds(rows, params), `${runId} ${JSON.stringify(params)}`)
+          }
+          return expected
+        })
+
+      it.effect("appends one at a time count round rows only: not bad JSON, thread_start markers, other sources or other types", () =>
+        run(Effect.gen(function*() {
+          const log = yield* LogStore
+          const append = (row: { type: string; payload: string | null; source?: string; refId?: string | null }) =>
+            log.append({ source: row.source ?? "workflow", type: row.type, refId: row.refId === undefined ? "run" : row.refId, payload: row.payload })
+          yield* append(evt({ type: "thread_start" }))
+          yield* append(msg({ role: "__start__", content: "begin" }))
+          yield* append(msg({ role: "user", content: "hi" }))
+          yield* append({ type: "thread_workflow_message", payload: "{not json" })
+          yield* append({ type: "thread_command_event", payload: null })
+          yield* append(evt({ type: "tool", content: "ran" }))
+          yield* append(msg("just a string"))
+          yield* append({ ...msg({ role: "user", content: "daemon" }), source: "daemon" })
+          yield* append({ type: "note", payload: JSON.stringify({ role: "user", content: "not a thread type" }) })
+          yield* append({ ...msg({ role: "user", content: "no run" }), refId: null })
+          yield* log.appendThreadMessage("run", { role: "assistant", content: "bye" })
+          assert.strictEqual(yield* roundsMatchRows("run"), 4)
+          assert.deepStrictEqual((yield* log.threadRounds("run")).map((r) => [r.round, r.message.content]), [[4, "bye"], [2, "ran"], [1, "hi"]])
+        })))
+
+      it.effect("appendMany, concurrent appends and transitions count each run's rounds", () =>
+        run(Effect.gen(function*() {
+          const log = yield* LogStore
+          yield* seed([
+            msg({ role: "user", content: "a1" }),
+            { ...msg({ role: "user", content: "b1" }), refId: "b" },
+            { type: "tick", payload: "{}" },
+            evt({ type: "thread_start" }),
+            { ...evt({ type: "tool" }), refId: "b" },
+            msg({ role: "user", content: "a2" })
+          ])
+          yield* Effect.forEach(
+            Array.from({ length: 20 }, (_, i) => i),
+            (i) => log.append({ source: "workflow", type: "thread_workflow_message", refId: i % 2 === 0 ? "run" : "b", payload: JSON.stringify({ role: "user", content: `c${i}` }) }),
+            { concurrency: "unbounded" }
+          )
+          // A transition's own log row is a round when it is a thread row of the run.
+          yield* log.transition({ source: "workflow", type: "started" }, { runId: "run", workflow: "w", status: "started" })
+          yield* log.transition(threadEntry({ role: "assistant", content: "done" }), { runId: "run", workflow: "w", status: "completed", exitCode: 0 })
+          assert.strictEqual(yield* roundsMatchRows("run"), 13)
+          assert.strictEqual(yield* roundsMatchRows("b"), 12)
+          assert.strictEqual(yield* log.threadRoundCount("nobody"), 0)
+        })))
+
+      it.effect("a rolled-back transaction or a refused transition leaves the counts as they were", () =>
+        run(Effect.gen(function*() {
+          const log = yield* LogStore
+          yield* seed([msg({ role: "user", content: "kept" })])
+          const inside = yield* log.transaction(Effect.gen(function*() {
+            yield* log.appendMany([1, 2].map((i) => ({ source: "workflow", type: "thread_workflow_message", refId: "run", payload: JSON.stringify({ role: "user", content: `gone${i}` }) })))
+            yield* log.appendThreadMessage("run", { role: "user", content: "gone too" })
+            const seen = yield* log.threadRoundCount("run")
+            return yield* Effect.fail({ _tag: "Abort" as const, seen })
+          })).pipe(Effect.flip)
+          assert.strictEqual(inside._tag === "Abort" && inside.seen, 4, "the transaction sees its own rounds")
+          assert.strictEqual(yield* roundsMatchRows("run"), 1)
+          yield* log.transition({ source: "workflow", type: "started" }, { runId: "run", workflow: "w", status: "started" })
+          yield* log.transition({ source: "workflow", type: "completed" }, { runId: "run", workflow: "w", status: "completed", exitCode: 0 })
+          const refused = yield* Effect.flip(log.transition(threadEntry({ role: "user", content: "late" }), { runId: "run", workflow: "w", status: "started" }))
+          assert.strictEqual(refused._tag, "IllegalTransition")
+          assert.strictEqual(yield* roundsMatchRows("run"), 1)
+        })))
+
+      it.effect("a retry with the same idempotency key counts its round once", () =>
+        run(Effect.gen(function*() {
+          const log = yield* LogStore
+          const row = { source: "workflow", type: "thread_workflow_message", refId: "run", payload: JSON.stringify({ role: "user", content: "once" }) }
+          const first = yield* log.append(row, { idempotencyKey: "k-append" })
+          assert.deepStrictEqual(yield* log.append(row, { idempotencyKey: "k-append" }), first)
+          yield* log.appendThreadMessage("run", { role: "assistant", content: "reply" }, { idempotencyKey: "k-message" })
+          yield* log.appendThreadMessage("run", { role: "assistant", content: "reply" }, { idempotencyKey: "k-message" })
+          const moves = [1, 2].map(() => log.transition(threadEntry({ role: "system", content: "go" }), { runId: "run", workflow: "w", status: "started" }, { idempotencyKey: "k-move" }))
+          yield* Effect.all(moves)
+          assert.strictEqual(yield* roundsMatchRows("run"), 3)
         })))
 
       it.effect("threadMessages keeps string role and content, oldest first, timestamp 0 when missing", () =>

@@ -1,15 +1,18 @@
 // Role rounds are numbered by SQL (src/logstore/ThreadRoundsSql.ts) and, for backends without
 // JSON functions, by the JavaScript rules of src/domain/ThreadLog.ts. These tests hold the two to
-// one rule, and the SQL to the index migration 6 builds for it.
+// one rule, the SQL to the index migration 6 builds for it, and the stored counts
+// (src/logstore/ThreadRoundCounts.ts, migration 7) to the rows.
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, Layer, Schema } from "effect"
 import { DatabaseSync } from "node:sqlite"
 import { join } from "node:path"
-import { DatabaseMemory, LogStoreFile } from "../../layers/index.ts"
+import { DatabaseFile, DatabaseMemory, LogStoreFile } from "../../layers/index.ts"
 import * as ThreadLog from "../../src/domain/ThreadLog.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import * as LogStoreSqlite from "../../src/logstore/LogStoreSqlite.ts"
+import * as ThreadRoundCounts from "../../src/logstore/ThreadRoundCounts.ts"
 import * as ThreadRoundsSql from "../../src/logstore/ThreadRoundsSql.ts"
+import { migrations } from "../../src/sqlite/Migrations.ts"
 import { Sqlite } from "../../src/sqlite/Sqlite.ts"
 import { RawSql } from "../support/rawSql.ts"
 import { makeTempDir } from "../support/tempDir.ts"
@@ -53,37 +56,56 @@ const payloads = Arbitrary.array(
 )
 
 describe("thread rounds in SQL", () => {
-  it.effect("the count and page queries read logs through idx_logs_thread_rounds", () =>
+  it.effect("the count reads one stored row, pages read logs through idx_logs_thread_rounds, the batch counts read rows by id", () =>
     Effect.gen(function*() {
       const sql = yield* Sqlite
-      const detailsOf = (rows: ReadonlyArray<Record<string, unknown>>) => rows.map((row) => String(row.detail))
-      const count = detailsOf(yield* sql.all(`EXPLAIN QUERY PLAN ${ThreadRoundsSql.COUNT_SQL}`, ["run"]))
-      assert.strictEqual(count.length, 1)
-      assert.match(count[0]!, /^SEARCH logs USING (COVERING )?INDEX idx_logs_thread_rounds \(ref_id=\? AND <expr>=\?\)$/)
-      const page = detailsOf(yield* sql.all(`EXPLAIN QUERY PLAN ${ThreadRoundsSql.pageQuery("run", 0, 50).sql}`, ["run", 50, 0]))
-      const onLogs = page.filter((detail) => /\blogs\b/.test(detail))
-      assert.isNotEmpty(onLogs)
-      for (const detail of onLogs) assert.include(detail, "idx_logs_thread_rounds", detail)
+      const plan = (statement: string, params: ReadonlyArray<string | number>) =>
+        Effect.map(sql.all(`EXPLAIN QUERY PLAN ${statement}`, params), (rows) => rows.map((row) => String(row.detail)))
+      const stored = ThreadRoundsSql.queries("stored")
+      const count = yield* plan(stored.count, ["run"])
+      assert.deepStrictEqual(count.filter((detail) => /^(SEARCH|SCAN) /.test(detail)), [
+        "SCAN CONSTANT ROW",
+        "SEARCH thread_round_counts USING PRIMARY KEY (ref_id=?)"
+      ])
+      // The count of a file older than the stored counts (opened read-only) walks index entries only.
+      const legacy = yield* plan(ThreadRoundsSql.queries("index").count, ["run"])
+      assert.isTrue(legacy.some((detail) => /^SEARCH logs USING (COVERING )?INDEX idx_logs_thread_rounds \(ref_id=\? AND <expr>=\?\)$/.test(detail)), legacy.join("; "))
+      for (const belowId of [ThreadRoundsSql.NO_ID_BOUND, 1_000]) {
+        const page = ThreadRoundsSql.pageQuery(stored, "run", { before: 0, belowId }, 50)
+        const details = yield* plan(page.sql, page.params as Array<number | string>)
+        const onLogs = details.filter((detail) => /\blogs\b/.test(detail))
+        assert.deepStrictEqual(onLogs, ["SEARCH logs USING INDEX idx_logs_thread_rounds (ref_id=? AND <expr>=? AND id<?)"])
+        assert.isFalse(details.some((detail) => detail.includes("TEMP B-TREE FOR ORDER BY")), details.join("; "))
+      }
     }).pipe(Effect.provide(stack())))
 
-  it.effect("counts stay exact when another writer inserts rows and the archive deletes them", () =>
+  it.effect("rows another program writes leave the stored count behind; mismatches finds the run and rebuild recounts it", () =>
     Effect.gen(function*() {
       const log = yield* LogStore
       const sql = yield* Sqlite
       const message = (content: string) => JSON.stringify({ role: "user", content })
       yield* log.appendMany(["a", "b", "c"].map((content) => ({ source: "workflow", type: ThreadLog.THREAD_MESSAGE_TYPE, refId: "run", payload: message(content) })))
-      // A nerve-store 0.5 process writes with plain SQL; the archive deletes old rows the same way.
+      assert.deepStrictEqual(yield* ThreadRoundCounts.mismatches(sql), [])
+      // A nerve-store 0.5 process (or the sqlite3 shell) writes with plain SQL and keeps no counts.
       yield* sql.run("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES ('workflow', ?, 'run', ?, 5)", [ThreadLog.THREAD_EVENT_TYPE, JSON.stringify({ type: "tool" })])
+      yield* sql.run("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES ('workflow', ?, 'new', ?, 6)", [ThreadLog.THREAD_MESSAGE_TYPE, message("d")])
       yield* sql.run("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES ('workflow', ?, 'run', 'oops', 6)", [ThreadLog.THREAD_MESSAGE_TYPE])
-      assert.strictEqual(yield* log.threadRoundCount("run"), 4)
-      const first = yield* sql.get("SELECT min(id) AS id FROM logs")
-      yield* sql.run("DELETE FROM logs WHERE id = ?", [Number(first?.id)])
-      assert.strictEqual(yield* log.threadRoundCount("run"), 3)
+      assert.deepStrictEqual([yield* log.threadRoundCount("run"), yield* log.threadRoundCount("new")], [3, 0])
+      // A page never numbers below round 1, however far behind the count is.
+      assert.deepStrictEqual((yield* log.threadRounds("new")).map((r) => r.round), [])
+      assert.deepStrictEqual(yield* ThreadRoundCounts.mismatches(sql), [{ runId: "new", stored: 0, actual: 1 }, { runId: "run", stored: 3, actual: 4 }])
+      assert.deepStrictEqual(yield* ThreadRoundCounts.mismatches(sql, 1), [{ runId: "new", stored: 0, actual: 1 }])
+      assert.strictEqual(yield* ThreadRoundCounts.rebuild(sql), 2)
+      assert.deepStrictEqual(yield* ThreadRoundCounts.mismatches(sql), [])
+      assert.strictEqual(yield* ThreadRoundCounts.rebuild(sql), 0)
       const rows = yield* log.query({ refId: "run" })
+      assert.strictEqual(yield* log.threadRoundCount("run"), 4)
       assert.deepStrictEqual(yield* log.threadRounds("run", { before: 0, limit: 10 }), ThreadLog.threadRounds(rows, { before: 0, limit: 10 }))
+      // Deleting rows behind the store's back: a stored count above its rows is found the same way.
       yield* sql.run("DELETE FROM logs")
-      assert.strictEqual(yield* log.threadRoundCount("run"), 0)
-      assert.deepStrictEqual(yield* log.threadRounds("run", { before: 0, limit: 10 }), [])
+      assert.deepStrictEqual(yield* ThreadRoundCounts.mismatches(sql), [{ runId: "new", stored: 1, actual: 0 }, { runId: "run", stored: 4, actual: 0 }])
+      assert.strictEqual(yield* ThreadRoundCounts.rebuild(sql), 2)
+      assert.deepStrictEqual([yield* log.threadRoundCount("run"), yield* log.threadRounds("run")], [0, []])
     }).pipe(Effect.provide(stack())))
 
   it.effect.prop("SQL numbers, counts and pages rounds exactly as the JavaScript rules do", { rows: payloads }, ({ rows }) =>
@@ -133,5 +155,60 @@ describe("thread rounds in SQL", () => {
         Effect.all([log.threadRoundCount("old"), log.threadRoundCount("other"), log.threadRounds("old", { before: 0, limit: 5 })])
       ).pipe(Effect.provide(LogStoreFile({ filename })))
       assert.deepStrictEqual([old, other, rounds.map((r) => [r.round, r.message.content])], [2, 1, [[2, "b"], [1, "a"]]])
+    }))
+
+  it.effect("upgrading a file of schema version 6 counts the rounds its rows already hold", () =>
+    Effect.gen(function*() {
+      const filename = join(makeTempDir(), "v6.db")
+      // Schema 6 exactly as its migrations made it, then rows written by a 0.7 build of that schema.
+      yield* Effect.scoped(Effect.gen(function*() {
+        const sql = yield* Sqlite
+        yield* sql.transaction(Effect.forEach(migrations.filter((m) => m.version <= 6), (m) => m.up(sql)))
+        yield* sql.exec("PRAGMA user_version = 6")
+      })).pipe(Effect.provide(Sqlite.layer({ filename })))
+      const db = new DatabaseSync(filename)
+      const insert = db.prepare("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES (?, ?, ?, ?, 1)")
+      const rows: Array<[string, string, string | null, string | null]> = [
+        ["workflow", ThreadLog.THREAD_MESSAGE_TYPE, "a", JSON.stringify({ role: "user", content: "1" })],
+        ["workflow", ThreadLog.THREAD_EVENT_TYPE, "a", JSON.stringify({ type: "thread_start" })],
+        ["workflow", ThreadLog.THREAD_EVENT_TYPE, "a", JSON.stringify({ type: "tool" })],
+        ["workflow", ThreadLog.THREAD_MESSAGE_TYPE, "a", "{bad"],
+        ["workflow", ThreadLog.THREAD_MESSAGE_TYPE, "b", JSON.stringify({ role: "__start__", content: "x" })],
+        ["workflow", ThreadLog.THREAD_MESSAGE_TYPE, null, JSON.stringify({ role: "user", content: "no run" })],
+        ["daemon", ThreadLog.THREAD_MESSAGE_TYPE, "c", JSON.stringify({ role: "user", content: "other source" })],
+        ["workflow", "started", "c", JSON.stringify({ prompt: "p", maxRounds: 1 })]
+      ]
+      for (const row of rows) insert.run(...row)
+      db.close()
+      const counts = yield* Effect.gen(function*() {
+        const log = yield* LogStore
+        const sql = yield* Sqlite
+        assert.deepStrictEqual(yield* ThreadRoundCounts.mismatches(sql), [])
+        return [yield* log.threadRoundCount("a"), yield* log.threadRoundCount("b"), yield* log.threadRoundCount("c")]
+      }).pipe(Effect.provide(Layer.mergeAll(LogStoreSqlite.layer, RawSql).pipe(Layer.provideMerge(DatabaseFile({ filename })))))
+      assert.deepStrictEqual(counts, [2, 0, 0])
+      const upgraded = new DatabaseSync(filename)
+      assert.deepStrictEqual(upgraded.prepare("SELECT ref_id, rounds FROM thread_round_counts ORDER BY ref_id").all().map((r) => ({ ...r })), [{ ref_id: "a", rounds: 2 }])
+      upgraded.close()
+    }))
+
+  it.effect("a file of schema version 6 opened read-only (never migrated) counts and pages its rounds from the index", () =>
+    Effect.gen(function*() {
+      const filename = join(makeTempDir(), "v6-readonly.db")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const sql = yield* Sqlite
+        yield* sql.transaction(Effect.forEach(migrations.filter((m) => m.version <= 6), (m) => m.up(sql)))
+        yield* sql.exec("PRAGMA user_version = 6")
+        for (const content of ["a", "b", "c"]) {
+          yield* sql.run("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES ('workflow', ?, 'run', ?, 1)", [
+            ThreadLog.THREAD_MESSAGE_TYPE,
+            JSON.stringify({ role: "user", content })
+          ])
+        }
+      })).pipe(Effect.provide(Sqlite.layer({ filename })))
+      const [count, rounds] = yield* LogStore.use((log) => Effect.all([log.threadRoundCount("run"), log.threadRounds("run", { before: 3, limit: 5 })])).pipe(
+        Effect.provide(LogStoreSqlite.layer.pipe(Layer.provideMerge(DatabaseFile({ filename, readonly: true }))))
+      )
+      assert.deepStrictEqual([count, rounds.map((r) => [r.round, r.message.content])], [3, [[2, "b"], [1, "a"]]])
     }))
 })

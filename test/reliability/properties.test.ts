@@ -1,7 +1,7 @@
 // Property tests against models, on the in-memory stack (the same SQLite code as the live one),
 // with fixed seeds so a failure replays: random transition sequences against a model of the state
-// machine, random queries against a filtered array, random archive/restore round trips, and random
-// bytes through the blob store.
+// machine, random queries against a filtered array, random archive/restore round trips, role-round
+// counts through random appends, archives and restores, and random bytes through the blob store.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema, Stream } from "effect"
 import { createHash } from "node:crypto"
@@ -12,6 +12,7 @@ import { WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 import { BlobStore } from "../../src/BlobStore.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
 import { LogStore } from "../../src/LogStore.ts"
+import * as ThreadLog from "../../src/domain/ThreadLog.ts"
 import { ALLOWED } from "../support/specStateMachine.ts"
 
 const checks = (seed: number, runs = 40) => ({ timeout: 120_000, arbitrary: { seed, runs } })
@@ -43,6 +44,31 @@ const ArchivedRow = Schema.Struct({
   offset: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: DAY_MS - 1 }))),
   payload: Schema.NullOr(WellFormedText)
 })
+
+/** Thread payloads around the round rule: rounds with and without a row, markers, bad JSON. */
+const THREAD_PAYLOADS: ReadonlyArray<string | null> = [
+  JSON.stringify({ role: "user", content: "hi" }),
+  JSON.stringify({ role: "assistant", content: "yes", meta: { n: 1 } }),
+  JSON.stringify({ type: "tool", content: "ran" }),
+  JSON.stringify({ type: "thread_start" }),
+  JSON.stringify({ role: "__start__", content: "begin" }),
+  "42",
+  "{not json",
+  null
+]
+const ThreadRowInput = Schema.Struct({
+  run: Schema.Literals(["a", "b"]),
+  day: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 3 }))),
+  offset: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: DAY_MS - 1 }))),
+  payload: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: THREAD_PAYLOADS.length - 1 }))),
+  type: Schema.Literals([ThreadLog.THREAD_MESSAGE_TYPE, ThreadLog.THREAD_EVENT_TYPE, "note"]),
+  source: Schema.Literals(["workflow", "workflow", "daemon"])
+})
+const RoundsOp = Schema.Union([
+  Schema.Struct({ op: Schema.Literal("append"), rows: Schema.Array(ThreadRowInput) }),
+  Schema.Struct({ op: Schema.Literal("archive"), maxDays: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 4 }))), includeRestored: Schema.Boolean }),
+  Schema.Struct({ op: Schema.Literal("restore"), pick: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 3 }))) })
+])
 
 /** What `query` must return for `q` over `rows` (ids ascending), by the SPEC's filter rules. */
 const modelQuery = (rows: ReadonlyArray<LogEntry>, q: typeof Query.Type): ReadonlyArray<number> => {
@@ -115,6 +141,46 @@ describe("properties (fixed seeds)", () => {
       assert.deepStrictEqual([...archived].sort(byId), [...stored].sort(byId))
       assert.deepStrictEqual(yield* log.query({ limit: 100_000 }), [...stored].sort(byId))
     }).pipe(Effect.provide(NerveStoreMemory)), checks(3, 25))
+
+  it.effect.prop("role-round counts and pages match the rule over the rows present through random appends, archives and restores", [Schema.Array(RoundsOp)], ([ops]) =>
+    Effect.gen(function*() {
+      const log = yield* LogStore
+      const archive = yield* LogArchive
+      const expectRules = (after: unknown) =>
+        Effect.gen(function*() {
+          for (const runId of ["a", "b"]) {
+            const rows = yield* log.query({ refId: runId, source: "workflow", limit: 100_000 })
+            const count = ThreadLog.numberRounds(rows).length
+            assert.strictEqual(yield* log.threadRoundCount(runId), count, `${runId} after ${JSON.stringify(after)}`)
+            for (const params of [{ before: 0, limit: 1_000 }, { before: 0, limit: 2 }, { before: Math.ceil(count / 2), limit: 3 }]) {
+              assert.deepStrictEqual(yield* log.threadRounds(runId, params), ThreadLog.threadRounds(rows, params), `${runId} ${JSON.stringify(params)}`)
+            }
+          }
+        })
+      for (const step of ops) {
+        if (step.op === "append") {
+          yield* log.appendMany(step.rows.map((r) => ({
+            source: r.source,
+            type: r.type,
+            refId: r.run,
+            payload: THREAD_PAYLOADS[r.payload] ?? null,
+            timestamp: BASE + r.day * DAY_MS + r.offset
+          })))
+        } else if (step.op === "archive") {
+          yield* archive.archive({ now: BASE + 40 * DAY_MS, maxDays: step.maxDays, includeRestored: step.includeRestored })
+        } else {
+          const days = yield* archive.days()
+          const day = days[step.pick % Math.max(1, days.length)]
+          if (day !== undefined) yield* archive.restore(day.day)
+        }
+        yield* expectRules(step)
+      }
+      // Then every archived day back, newest first (restores fill in below rows already there).
+      for (const day of [...(yield* archive.days())].reverse()) {
+        yield* archive.restore(day.day)
+        yield* expectRules({ restored: day.day })
+      }
+    }).pipe(Effect.provide(NerveStoreMemory)), checks(5, 25))
 
   it.effect.prop("any bytes go through the blob store unchanged, named by their sha256", [Schema.Uint8Array], ([bytes]) =>
     Effect.gen(function*() {

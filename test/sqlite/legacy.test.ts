@@ -15,8 +15,10 @@ const inspect = (filename: string) => {
   const schema = db.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY name").all()
   const logIndexes = db.prepare("PRAGMA index_list(logs)").all().filter((index) => index.name !== "idx_logs_thread_rounds").length
   const journal = String(db.prepare("PRAGMA journal_mode").get()?.journal_mode)
+  const hasCounts = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'thread_round_counts'").get() !== undefined
+  const roundCounts = hasCounts ? db.prepare("SELECT ref_id, rounds FROM thread_round_counts ORDER BY ref_id").all().map((row) => ({ ...row })) : null
   db.close()
-  return { version, schema, logIndexes, journal }
+  return { version, schema, logIndexes, journal, roundCounts }
 }
 
 describe("nerve-store 0.5 databases", () => {
@@ -54,6 +56,8 @@ describe("nerve-store 0.5 databases", () => {
         assert.strictEqual(upgraded.version, LATEST_SCHEMA_VERSION)
         assert.strictEqual(upgraded.logIndexes, 3, "0.5's indexes are adopted, not duplicated")
         assert.strictEqual(upgraded.journal, "wal")
+        // Migration 7 counted the rounds the 0.5 rows already held (threadRoundCount above read it).
+        assert.deepStrictEqual(upgraded.roundCounts, [{ ref_id: "good", rounds: 1 }])
 
         yield* Effect.gen(function*() {
           const log = yield* LogStore

@@ -2,13 +2,17 @@
 // shard folders already exist:
 //
 // - 4 KiB durable writes: BlobStore.write vs raw node:crypto + node:fs doing the same durable
-//   steps (sha256, open `wx` temp in the shard folder, write, fsync, close, link, unlink temp,
-//   fsync folder) vs cacache.put (which does not fsync: not durable, so a kinder baseline).
-//   The store unlinks the temp name while the folder is fsynced (DurableFile.publish); the raw
-//   baseline does the steps one after another, as the SPEC's baseline. For transparency a second
-//   raw writer that overlaps the same two steps is timed too and printed on its own line.
+//   steps one after another (sha256, open `wx` temp in the shard folder, write, fsync, close,
+//   link, unlink temp, fsync folder) vs cacache.put (which does not fsync: not durable, so a
+//   kinder baseline).
 // - 4 KiB verified reads: BlobStore.read vs raw fs.promises.readFile + sha256 + compare vs
-//   cacache.get (index lookup + content read + integrity check), taking turns op by op too.
+//   cacache.get (index lookup + content read + integrity check).
+//
+// The contenders take turns op by op, each op in an order taken in turn from every permutation
+// of them, so within an op each one follows each other one equally often: a write's fsync also
+// commits what the previous writer left in the journal (cacache leaves its files unsynced), and a
+// read runs on whatever caches the previous reader left (a fixed rotation had the store always
+// follow the same contender).
 //
 //   node --conditions=source bench/blobs.ts
 import { NodeServices } from "@effect/platform-node"
@@ -44,8 +48,8 @@ const withStore = <A, E>(body: (blobs: BlobStoreShape) => Effect.Effect<A, E>): 
 // ---- raw durable write: the same steps as the store, written out by hand ----
 const rawShards = new Set<string>()
 
-/** The steps both raw writers share: hash, write and fsync a temp file, link it under its name. */
-const rawWriteAndLink = async (data: Uint8Array) => {
+/** The durable steps of a blob write, one after another, as the SPEC's baseline. */
+const rawWrite = async (data: Uint8Array): Promise<string> => {
   const digest = createHash("sha256").update(data).digest("hex")
   const shard = join(rawRoot, digest.slice(0, 2))
   if (!rawShards.has(shard)) {
@@ -65,29 +69,13 @@ const rawWriteAndLink = async (data: Uint8Array) => {
   } catch (error) {
     if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error
   }
-  return { digest, shard, temp }
-}
-
-const syncFolder = async (folderPath: string) => {
-  const folder = await fsp.open(folderPath, "r")
+  await fsp.unlink(temp)
+  const folder = await fsp.open(shard, "r")
   try {
     await folder.sync()
   } finally {
     await folder.close()
   }
-}
-
-const rawWrite = async (data: Uint8Array): Promise<string> => {
-  const { digest, shard, temp } = await rawWriteAndLink(data)
-  await fsp.unlink(temp)
-  await syncFolder(shard)
-  return digest
-}
-
-/** `rawWrite` with the unlink of the temp name beside the folder fsync, as the store does it. */
-const rawWriteOverlapped = async (data: Uint8Array): Promise<string> => {
-  const { digest, shard, temp } = await rawWriteAndLink(data)
-  await Promise.all([fsp.unlink(temp), syncFolder(shard)])
   return digest
 }
 
@@ -102,51 +90,52 @@ interface Figure {
   readonly ours: number
   readonly raw: number
   readonly cacache: number
-  /** Writes only: the raw writer that overlaps the unlink with the folder fsync, like the store. */
-  readonly rawOverlapped?: number
 }
 
 const opsPerSecond = (ops: number, ms: number) => (ops * 1000) / ms
 
-// Durable writes wait on the disk, whose fsync latency drifts from second to second; so the
-// writers take turns op by op, in a rotating order, and each sums only its own time.
-const writes = async (): Promise<Figure> => {
-  const best = { ours: 0, raw: 0, cacache: 0, rawOverlapped: 0 }
-  for (let round = 0; round < ROUNDS; round++) {
-    const data = {
-      ours: payloads(WRITES_PER_ROUND),
-      raw: payloads(WRITES_PER_ROUND),
-      cacache: payloads(WRITES_PER_ROUND),
-      rawOverlapped: payloads(WRITES_PER_ROUND)
+/** Every order of `items` (3 contenders: 6 orders). */
+const permutations = <A>(items: ReadonlyArray<A>): Array<Array<A>> =>
+  items.length <= 1
+    ? [items.slice()]
+    : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]))
+
+type Contender = readonly ["ours" | "raw" | "cacache", (i: number) => Effect.Effect<unknown>]
+
+/**
+ * Runs op `i` of every contender, `ops` times, each time in the next of their orders (see the top
+ * of this file); each contender sums only its own time (ms).
+ */
+const takeTurns = (contenders: ReadonlyArray<Contender>, ops: number) =>
+  Effect.gen(function*() {
+    const ms = { ours: 0, raw: 0, cacache: 0 }
+    const orders = permutations(contenders)
+    for (let i = 0; i < ops; i++) {
+      for (const [name, op] of orders[i % orders.length] ?? []) {
+        const start = performance.now()
+        yield* op(i)
+        ms[name] += performance.now() - start
+      }
     }
+    return ms
+  })
+
+// Durable writes wait on the disk, whose fsync latency drifts from second to second: hence turns
+// op by op rather than one contender after another.
+const writes = async (): Promise<Figure> => {
+  const best = { ours: 0, raw: 0, cacache: 0 }
+  for (let round = 0; round < ROUNDS; round++) {
+    const data = { ours: payloads(WRITES_PER_ROUND), raw: payloads(WRITES_PER_ROUND), cacache: payloads(WRITES_PER_ROUND) }
     const spent = await withStore((blobs) =>
-      Effect.gen(function*() {
-        const ms = { ours: 0, raw: 0, cacache: 0, rawOverlapped: 0 }
-        const writers: ReadonlyArray<readonly [keyof typeof ms, (i: number) => Effect.Effect<unknown>]> = [
-          ["ours", (i) => Effect.orDie(blobs.write(data.ours[i] ?? new Uint8Array(0)))],
-          ["raw", (i) => Effect.promise(() => rawWrite(data.raw[i] ?? new Uint8Array(0)))],
-          ["cacache", (i) => Effect.promise(() => cacache.put(cacacheRoot, `w-${round}-${i}`, Buffer.from(data.cacache[i] ?? new Uint8Array(0))))],
-          ["rawOverlapped", (i) => Effect.promise(() => rawWriteOverlapped(data.rawOverlapped[i] ?? new Uint8Array(0)))]
-        ]
-        for (let i = 0; i < WRITES_PER_ROUND; i++) {
-          // Each writer's fsync also commits what the previous one left in the journal, so the
-          // order rotates: no writer always follows the same one.
-          for (let turn = 0; turn < writers.length; turn++) {
-            const writer = writers[(i + turn) % writers.length]
-            if (writer === undefined) continue
-            const [name, write] = writer
-            const start = performance.now()
-            yield* write(i)
-            ms[name] += performance.now() - start
-          }
-        }
-        return ms
-      })
+      takeTurns([
+        ["ours", (i) => Effect.orDie(blobs.write(data.ours[i] ?? new Uint8Array(0)))],
+        ["raw", (i) => Effect.promise(() => rawWrite(data.raw[i] ?? new Uint8Array(0)))],
+        ["cacache", (i) => Effect.promise(() => cacache.put(cacacheRoot, `w-${round}-${i}`, Buffer.from(data.cacache[i] ?? new Uint8Array(0))))]
+      ], WRITES_PER_ROUND)
     )
     best.ours = Math.max(best.ours, opsPerSecond(WRITES_PER_ROUND, spent.ours))
     best.raw = Math.max(best.raw, opsPerSecond(WRITES_PER_ROUND, spent.raw))
     best.cacache = Math.max(best.cacache, opsPerSecond(WRITES_PER_ROUND, spent.cacache))
-    best.rawOverlapped = Math.max(best.rawOverlapped, opsPerSecond(WRITES_PER_ROUND, spent.rawOverlapped))
   }
   return { name: "4 KiB durable write", ...best }
 }
@@ -158,26 +147,11 @@ const reads = async (): Promise<Figure> => {
   const best = { ours: 0, raw: 0, cacache: 0 }
   for (let round = 0; round < ROUNDS; round++) {
     const spent = await withStore((blobs) =>
-      Effect.gen(function*() {
-        const ms = { ours: 0, raw: 0, cacache: 0 }
-        const readers: ReadonlyArray<readonly [keyof typeof ms, (i: number) => Effect.Effect<unknown>]> = [
-          ["ours", (i) => Effect.orDie(blobs.read(digests[i % READ_SET] ?? ""))],
-          ["raw", (i) => Effect.promise(() => rawRead(digests[i % READ_SET] ?? ""))],
-          ["cacache", (i) => Effect.promise(() => cacache.get(cacacheRoot, `r-${i % READ_SET}`))]
-        ]
-        // As for writes: op by op, in a rotating order, so load from elsewhere hits all alike.
-        for (let i = 0; i < READS_PER_ROUND; i++) {
-          for (let turn = 0; turn < readers.length; turn++) {
-            const reader = readers[(i + turn) % readers.length]
-            if (reader === undefined) continue
-            const [name, read] = reader
-            const start = performance.now()
-            yield* read(i)
-            ms[name] += performance.now() - start
-          }
-        }
-        return ms
-      })
+      takeTurns([
+        ["ours", (i) => Effect.orDie(blobs.read(digests[i % READ_SET] ?? ""))],
+        ["raw", (i) => Effect.promise(() => rawRead(digests[i % READ_SET] ?? ""))],
+        ["cacache", (i) => Effect.promise(() => cacache.get(cacacheRoot, `r-${i % READ_SET}`))]
+      ], READS_PER_ROUND)
     )
     best.ours = Math.max(best.ours, opsPerSecond(READS_PER_ROUND, spent.ours))
     best.raw = Math.max(best.raw, opsPerSecond(READS_PER_ROUND, spent.raw))
@@ -209,13 +183,6 @@ if (import.meta.main) {
           vsCacache >= TARGET ? "ok" : "MISS"
         }`
       )
-      if (f.rawOverlapped !== undefined) {
-        console.log(
-          `  ${"".padEnd(22)} raw with the unlink beside the folder fsync ${format(f.rawOverlapped).padStart(8)}  ratio ${
-            (f.ours / f.rawOverlapped).toFixed(2)
-          }x (information, no target)`
-        )
-      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })

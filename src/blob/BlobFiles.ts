@@ -126,32 +126,45 @@ const readFailure = (operation: string, digest: BlobDigest, file: string, cause:
   return isAbsent(error) ? new BlobNotFound({ digest }) : classifyPlatformError(operation, file, error)
 }
 
+/** Receives the blob's bytes, or the typed error of reading them. */
+export type BlobFileCallback = (result: Uint8Array | BlobNotFound | BlobStoreError) => void
+
 /**
- * The whole blob file, opened without following links (`O_NOFOLLOW`), while the shard folder is
- * checked beside it: one `readFile` plus one `lstat`, side by side.
+ * Reads the whole blob file, opened without following links (`O_NOFOLLOW`), and hands the bytes
+ * (or the typed error) to `done`: one `readFile` (open, fstat, read, close). The first read under
+ * a shard folder this store has not checked yet `lstat`s the folder beside it (see
+ * `BlobEnv.checkedShards`); a linked folder is refused even if the read found a file. Callback
+ * style, so a verified read is one `Effect.callback` whose fiber resumes straight from the file
+ * system's callback (`BlobRead.readVerified`).
  */
-export const readBlobFile = (env: BlobEnv, digest: BlobDigest, operation: string): Effect.Effect<Uint8Array, BlobNotFound | BlobStoreError> => {
+export const readBlobFile = (env: BlobEnv, digest: BlobDigest, operation: string, done: BlobFileCallback): void => {
   const shard = env.paths.shardDir(digest)
   const file = env.paths.blobPath(digest)
-  const readFile = Effect.callback<Uint8Array, BlobNotFound | BlobStoreError>((resume) =>
-    env.files.readFile(file, { flag: readFlags }, (error, bytes) =>
-      resume(bytes !== undefined && (error === null || error === undefined) ? Effect.succeed(bytes) : Effect.fail(readFailure(operation, digest, file, error))))
-  )
-  // The common case: one call, no shard check (see `BlobEnv.checkedShards`).
-  if (env.checkedShards.has(shard)) return readFile
-  return Effect.tryPromise({
-    try: async () => {
-      const [kind, read] = await Promise.allSettled([
-        shardKindAsync(env, shard),
-        new Promise<Uint8Array>((resolve, reject) =>
-          env.files.readFile(file, { flag: readFlags }, (error, bytes) => bytes !== undefined && (error === null || error === undefined) ? resolve(bytes) : reject(error))
-        )
-      ])
-      if (kind.status === "fulfilled" && kind.value === "symlink") throw new Typed(symbolicLinkRefused(operation, shard))
-      if (kind.status === "rejected") throw new Typed(classifyPlatformError(operation, shard, fromNodeError("stat", shard, kind.reason)))
-      if (read.status === "fulfilled") return read.value
-      throw new Typed(readFailure(operation, digest, file, read.reason))
+  const readResult = (error: unknown, bytes: Uint8Array | undefined): Uint8Array | BlobNotFound | BlobStoreError =>
+    bytes !== undefined && (error === null || error === undefined) ? bytes : readFailure(operation, digest, file, error)
+  // The common case: one call, no shard check.
+  if (env.checkedShards.has(shard)) {
+    env.files.readFile(file, { flag: readFlags }, (error, bytes) => done(readResult(error, bytes)))
+    return
+  }
+  // The lstat and the read run side by side; whichever finishes second decides.
+  let shardCheck: { readonly refused: BlobStoreError | undefined } | undefined
+  let read: Uint8Array | BlobNotFound | BlobStoreError | undefined
+  const settle = () => {
+    if (shardCheck !== undefined && read !== undefined) done(shardCheck.refused ?? read)
+  }
+  shardKindAsync(env, shard).then(
+    (kind) => {
+      shardCheck = { refused: kind === "symlink" ? symbolicLinkRefused(operation, shard) : undefined }
+      settle()
     },
-    catch: toTyped(operation, file)
+    (error: unknown) => {
+      shardCheck = { refused: classifyPlatformError(operation, shard, fromNodeError("stat", shard, error)) }
+      settle()
+    }
+  )
+  env.files.readFile(file, { flag: readFlags }, (error, bytes) => {
+    read = readResult(error, bytes)
+    settle()
   })
 }

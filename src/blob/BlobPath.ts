@@ -46,10 +46,22 @@ export interface BlobPaths {
 export const makeBlobPaths = (path: Path.Path, root: string): BlobPaths => {
   const resolvedRoot = path.resolve(root)
   const quarantineDir = path.join(resolvedRoot, QUARANTINE_DIR)
+  // The 256 shard folders' paths, joined once each: a read or a write builds its paths by
+  // concatenation (a digest is 64 hex characters, so there is nothing to normalise).
+  const shardDirs = new Map<string, string>()
+  const shardDir = (digest: BlobDigest): string => {
+    const shard = digest.slice(0, 2)
+    let dir = shardDirs.get(shard)
+    if (dir === undefined) {
+      dir = path.join(resolvedRoot, shard)
+      shardDirs.set(shard, dir)
+    }
+    return dir
+  }
   return {
     root: resolvedRoot,
-    shardDir: (digest) => path.join(resolvedRoot, digest.slice(0, 2)),
-    blobPath: (digest) => path.join(resolvedRoot, digest.slice(0, 2), digest.slice(2)),
+    shardDir,
+    blobPath: (digest) => shardDir(digest) + path.sep + digest.slice(2),
     quarantineDir,
     quarantinePath: (digest, nowMs) =>
       path.join(quarantineDir, `${digest}.${nowMs}.${randomBytes(4).toString("hex")}`),

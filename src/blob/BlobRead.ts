@@ -12,22 +12,24 @@ import type { BlobStoreError } from "../../schema/Errors.ts"
 import { type BlobNotFound, DigestMismatch } from "../../schema/Errors.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { openBlob, readBlobFile, readChunk } from "./BlobFiles.ts"
-import { CHUNK_SIZE, digestOf } from "./BlobHash.ts"
+import { CHUNK_SIZE, sha256Hex } from "./BlobHash.ts"
 
-/** The blob's bytes, after checking that they hash to `digest`. */
+/**
+ * The blob's bytes, after checking that they hash to `digest`: one `Effect.callback` around the
+ * whole read (`readBlobFile`), hashed in one call when the bytes arrive.
+ */
 export const readVerified = (
   env: BlobEnv,
   digest: BlobDigest,
   operation: string
-): Effect.Effect<Uint8Array, BlobNotFound | DigestMismatch | BlobStoreError> => {
-  const file = env.paths.blobPath(digest)
-  return readBlobFile(env, digest, operation).pipe(
-    Effect.flatMap((bytes) => {
-      const actual = digestOf(bytes)
-      return actual === digest ? Effect.succeed(bytes) : Effect.fail(new DigestMismatch({ digest, actual, path: file }))
+): Effect.Effect<Uint8Array, BlobNotFound | DigestMismatch | BlobStoreError> =>
+  Effect.callback((resume) =>
+    readBlobFile(env, digest, operation, (result) => {
+      if (!(result instanceof Uint8Array)) return resume(Effect.fail(result))
+      const actual = sha256Hex(result)
+      resume(actual === digest ? Effect.succeed(result) : Effect.fail(new DigestMismatch({ digest, actual, path: env.paths.blobPath(digest) })))
     })
   )
-}
 
 /**
  * The blob's bytes as a stream, hashed as they pass; after the last chunk the stream fails with

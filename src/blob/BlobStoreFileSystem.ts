@@ -8,6 +8,7 @@ import { Clock, Duration, Effect, type FileSystem, Layer, type Path, Stream } fr
 import type { BlobDigest, BlobStat, GcOptionsInput } from "../../schema/Blob.ts"
 import { DEFAULT_TEMP_MAX_AGE, parseDigest } from "../../schema/Blob.ts"
 import { BlobNotFound } from "../../schema/Errors.ts"
+import { withoutCallSite } from "../domain/Operation.ts"
 import { removeFile } from "../fs/DurableFile.ts"
 import { fromNodeError } from "../fs/PlatformErrors.ts"
 import { BlobStore, type BlobStoreShape } from "../BlobStore.ts"
@@ -46,37 +47,39 @@ export const make = (
     })
 
     return {
-      write: Effect.fn("BlobStore.write")(function*(content: string | Uint8Array) {
-        const bytes = typeof content === "string" ? utf8.encode(content) : content
-        const digest = yield* writeBytes(env, bytes, "BlobStore.write")
+      write: withoutCallSite(Effect.fn("BlobStore.write")(function*(content: string | Uint8Array) {
+        // A string is encoded into bytes nobody else holds (`owned`: written without a copy).
+        const owned = typeof content === "string"
+        const bytes = owned ? utf8.encode(content) : content
+        const digest = yield* writeBytes(env, bytes, "BlobStore.write", { owned })
         yield* Effect.annotateCurrentSpan({ digest, bytes: bytes.byteLength })
         return digest
-      }),
+      })),
       writeStream: (content) =>
         writeStream(env, content, "BlobStore.writeStream").pipe(
           Effect.tap((digest) => Effect.annotateCurrentSpan({ digest })),
           Effect.withSpan("BlobStore.writeStream")
         ),
-      read: Effect.fn("BlobStore.read")(function*(input: string) {
+      read: withoutCallSite(Effect.fn("BlobStore.read")(function*(input: string) {
         const digest = yield* parseDigest(input)
         const bytes = yield* readVerified(env, digest, "BlobStore.read")
         yield* Effect.annotateCurrentSpan({ digest, bytes: bytes.byteLength })
         return bytes
-      }),
+      })),
       stream: (input) =>
         Stream.unwrap(Effect.map(parseDigest(input), (digest) =>
           streamVerified(env, digest, "BlobStore.stream").pipe(Stream.withSpan("BlobStore.stream", { attributes: { digest } })))),
-      exists: Effect.fn("BlobStore.exists")(function*(input: string) {
+      exists: withoutCallSite(Effect.fn("BlobStore.exists")(function*(input: string) {
         const digest = yield* parseDigest(input)
         yield* Effect.annotateCurrentSpan({ digest })
         return (yield* lookup(digest, "BlobStore.exists")) !== "missing"
-      }),
-      verify: Effect.fn("BlobStore.verify")(function*(input: string) {
+      })),
+      verify: withoutCallSite(Effect.fn("BlobStore.verify")(function*(input: string) {
         const digest = yield* parseDigest(input)
         yield* Effect.annotateCurrentSpan({ digest })
         return yield* checkBlob(env, digest, "BlobStore.verify")
-      }),
-      stat: Effect.fn("BlobStore.stat")(function*(input: string) {
+      })),
+      stat: withoutCallSite(Effect.fn("BlobStore.stat")(function*(input: string) {
         const digest = yield* parseDigest(input)
         yield* Effect.annotateCurrentSpan({ digest })
         const file = paths.blobPath(digest)
@@ -87,8 +90,8 @@ export const make = (
         })
         const stat: BlobStat = { digest, size: info.size, mtime: new Date(info.mtimeMs) }
         return stat
-      }),
-      delete: Effect.fn("BlobStore.delete")(function*(input: string) {
+      })),
+      delete: withoutCallSite(Effect.fn("BlobStore.delete")(function*(input: string) {
         const digest = yield* parseDigest(input)
         yield* Effect.annotateCurrentSpan({ digest })
         // A linked shard folder is refused; a blob name that is itself a link is removed as a link.
@@ -98,7 +101,7 @@ export const make = (
           Effect.catchIf(isAbsent, () => Effect.succeed(false)),
           Effect.mapError(ioError("BlobStore.delete", file))
         )
-      }),
+      })),
       list: () => listDigests(env, "BlobStore.list").pipe(Stream.withSpan("BlobStore.list")),
       verifyAll: Effect.fn("BlobStore.verifyAll")(function*() {
         const report = yield* verifyAll(env, "BlobStore.verifyAll")

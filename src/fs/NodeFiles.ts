@@ -62,10 +62,54 @@ export interface NodeFilesShape {
  */
 export class NodeFiles extends Context.Service<NodeFiles, NodeFilesShape>()("@uncaged/nerve-store/fs/NodeFiles") {}
 
+/** The largest file `readFile` reads with one `read`; larger ones go through `fs.readFile` (512 KiB chunks). */
+const ONE_READ_LIMIT = 512 * 1024
+
+/**
+ * `fs.readFile`'s steps (open, fstat, read) for a small regular file, handing the bytes over as
+ * soon as they are read: the descriptor is closed in the background instead of before the
+ * callback, which saves one of the four thread-pool round trips of a 4 KiB read (~15%). A read
+ * descriptor has nothing to flush, so its close cannot fail in a way that matters to the reader.
+ * Anything else — not a regular file (a folder, a FIFO), empty, or larger than `ONE_READ_LIMIT` —
+ * is read by `fs.readFile` itself, so its behaviour (and errors) stay Node's.
+ */
+const readFileEarlyClose: NodeFilesShape["readFile"] = (path, options, callback) =>
+  fs.open(path, options.flag, (openError, fd) => {
+    if (openError !== null) return callback(openError)
+    const closeInBackground = () => fs.close(fd, () => undefined)
+    fs.fstat(fd, (statError, stats) => {
+      if (statError !== null) {
+        closeInBackground()
+        return callback(statError)
+      }
+      const size = stats.size
+      if (!stats.isFile() || size === 0 || size > ONE_READ_LIMIT) {
+        closeInBackground()
+        return fs.readFile(path, { flag: options.flag }, (error, bytes) => callback(error, bytes))
+      }
+      // Not from Buffer's shared pool: the caller gets the whole ArrayBuffer, and nothing else in it.
+      const buffer = Buffer.allocUnsafeSlow(size)
+      const fill = (offset: number): void =>
+        void fs.read(fd, buffer, offset, size - offset, offset, (readError, bytesRead) => {
+          if (readError !== null) {
+            closeInBackground()
+            return callback(readError)
+          }
+          const end = offset + bytesRead
+          if (bytesRead > 0 && end < size) return fill(end)
+          closeInBackground()
+          // A file that shrank since the fstat: what was there (the digest check will say so).
+          callback(null, end === size ? buffer : buffer.subarray(0, end))
+        })
+      fill(0)
+    })
+  })
+
 /**
  * `node:fs/promises`, except `lstat` and `readFile`, which use the callback API: a verified
  * 4 KiB read is mostly `readFile`, and the callback API skips the promise machinery (measured
- * ~10–15% faster per read).
+ * ~10–15% faster per read). `readFile` also returns before its descriptor is closed
+ * (`readFileEarlyClose`).
  */
 export const nodeFiles: NodeFilesShape = {
   open: (path, flags, mode) => fsp.open(path, flags, mode),
@@ -75,5 +119,5 @@ export const nodeFiles: NodeFilesShape = {
   mkdir: (path, options) => fsp.mkdir(path, options),
   readdir: (path, options) => fsp.readdir(path, options),
   lstat: (path) => new Promise((resolve, reject) => fs.lstat(path, (error, stats) => error === null ? resolve(stats) : reject(error))),
-  readFile: (path, options, callback) => fs.readFile(path, { flag: options.flag }, (error, bytes) => callback(error, bytes))
+  readFile: readFileEarlyClose
 }

@@ -34,6 +34,7 @@ import * as LeaseKeeper from "./LeaseKeeper.ts"
 import { compileRunsFilter, NEWEST_FIRST, type RunFilter, type RunKey } from "./RunListing.ts"
 import { LogStore, type LogStoreOptions, type LogStoreShape, type TransitionResult } from "../LogStore.ts"
 import * as Lease from "../domain/Lease.ts"
+import { withoutCallSite } from "../domain/Operation.ts"
 import { classifyTransition, conflictOf, nextExitCode } from "../domain/RunStateMachine.ts"
 import { Database } from "../sqlite/Database.ts"
 import type { SqlParam, SqlRow, SyncConnection } from "../sqlite/Sqlite.ts"
@@ -148,28 +149,6 @@ const toNewRow = (input: AppendInput, now: number): NewLogRow => ({
   payload: input.payload ?? null,
   timestamp: input.timestamp ?? now
 })
-
-const stackTraceLimitWritable = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit")?.writable === true
-
-/**
- * Calls an `Effect.fn` operation without capturing its call site. `Effect.fn` records where it
- * was called by constructing an `Error` on every call unless `Error.stackTraceLimit` is 0; that
- * capture costs more than the rest of an append's overhead together. The span and the definition
- * site stay; only the caller's file and line are missing from a failure's trace. The limit is
- * restored before any other code runs (the call only builds the Effect, synchronously).
- */
-const withoutCallSite = <Args extends ReadonlyArray<unknown>, R>(operation: (...args: Args) => R): (...args: Args) => R => {
-  if (!stackTraceLimitWritable) return operation
-  return (...args) => {
-    const limit = Error.stackTraceLimit
-    Error.stackTraceLimit = 0
-    try {
-      return operation(...args)
-    } finally {
-      Error.stackTraceLimit = limit
-    }
-  }
-}
 
 /** The SQL of a log query: filters, cursor, order and limit. */
 const compileQuery = (query: LogQuery, limit: number): { readonly sql: string; readonly params: Array<SqlParam> } => {

@@ -4,7 +4,8 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FileSystem, Path, Stream } from "effect"
+import { Effect, Fiber, FileSystem, Path, Stream } from "effect"
+import { execFileSync } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
 import { BlobStore } from "../../src/BlobStore.ts"
 import { BlobStoreFileSystem } from "../../layers/index.ts"
@@ -117,6 +118,22 @@ describe("BlobStore on the file system", () => {
         for (const name of quarantined) assert.strictEqual(yield* fs.readFileString(path.join(root, "quarantine", name)), "garbage")
         const verify = yield* blobs.verify(sha256("repair me true"))
         assert.strictEqual(verify._tag, "Ok")
+      })
+    ))
+
+  it.effect("a caller changing its buffer while write runs does not change what is stored under the returned digest", () =>
+    withStore(() =>
+      Effect.gen(function*() {
+        const blobs = yield* BlobStore
+        const bytes = new Uint8Array(randomBytes(4096))
+        const original = bytes.slice()
+        const writing = yield* Effect.forkChild(blobs.write(bytes))
+        // The write has hashed its copy and is waiting on the disk when the caller reuses its buffer.
+        yield* Effect.yieldNow
+        bytes.fill(0)
+        const digest = yield* Fiber.join(writing)
+        assert.strictEqual(digest, sha256(original))
+        assert.isTrue(Buffer.from(yield* blobs.read(digest)).equals(original))
       })
     ))
 
@@ -236,6 +253,19 @@ describe("BlobStore on the file system", () => {
         const readError = yield* Effect.flip(blobs.read(digest))
         assert.strictEqual(readError._tag, "BlobStoreError")
         if (readError._tag === "BlobStoreError") assert.strictEqual(readError.reason, "isADirectory")
+      })
+    ))
+
+  it.effect.skipIf(process.platform === "win32")("a FIFO planted under a blob name fails read with DigestMismatch instead of hanging it", () =>
+    withStore(({ root, fs, path }) =>
+      Effect.gen(function*() {
+        const blobs = yield* BlobStore
+        const digest = sha256("a fifo")
+        yield* fs.makeDirectory(path.join(root, digest.slice(0, 2)), { recursive: true })
+        execFileSync("mkfifo", [path.join(root, digest.slice(0, 2), digest.slice(2))])
+        const readError = yield* Effect.flip(blobs.read(digest))
+        assert.strictEqual(readError._tag, "DigestMismatch")
+        if (readError._tag === "DigestMismatch") assert.strictEqual(readError.actual, sha256(""))
       })
     ))
 })

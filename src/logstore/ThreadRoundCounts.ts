@@ -1,5 +1,5 @@
 /**
- * Each run's role-round count in `thread_round_counts` (migration 7), so that `threadRoundCount`
+ * Each run's role-round count in `thread_round_counts` (migration 8), so that `threadRoundCount`
  * reads one row and a `threadRounds` page numbers its rows without counting the run.
  *
  * Kept by our own writes, in the transaction that changes the rows, one statement per batch (not

@@ -36,11 +36,11 @@ const ROUND_ROWS = `ref_id = ?1 AND ${THREAD_ROW} AND ${IS_ROUND} = 1`
 /** Where a run's round count comes from: `thread_round_counts` (O(1)), or its index entries. */
 export type CountSource = "stored" | "index"
 
-/** The schema version that brings `thread_round_counts` (migration 7). */
-export const STORED_COUNTS_SINCE_VERSION = 7
+/** The schema version that brings `thread_round_counts` (migration 8). */
+export const STORED_COUNTS_SINCE_VERSION = 8
 
 /**
- * The stored count (migration 7 on; kept by `ThreadRoundCounts.ts`, a run without a row has 0),
+ * The stored count (migration 8 on; kept by `ThreadRoundCounts.ts`, a run without a row has 0),
  * or, on an older file opened read-only (never migrated), a `count(*)` over the index entries.
  */
 const totalOf = (source: CountSource) =>

@@ -56,7 +56,7 @@ describe("nerve-store 0.5 databases", () => {
         assert.strictEqual(upgraded.version, LATEST_SCHEMA_VERSION)
         assert.strictEqual(upgraded.logIndexes, 3, "0.5's indexes are adopted, not duplicated")
         assert.strictEqual(upgraded.journal, "wal")
-        // Migration 7 counted the rounds the 0.5 rows already held (threadRoundCount above read it).
+        // Migration 8 counted the rounds the 0.5 rows already held (threadRoundCount above read it).
         assert.deepStrictEqual(upgraded.roundCounts, [{ ref_id: "good", rounds: 1 }])
 
         yield* Effect.gen(function*() {

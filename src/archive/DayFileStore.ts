@@ -177,7 +177,7 @@ export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileSt
       ),
       writeTemp: (content) =>
         Effect.gen(function*() {
-          yield* fs.makeDirectory(archiveDir, { recursive: true }).pipe(Effect.mapError(fail(archiveDir)))
+          yield* fs.makeDirectory(archiveDir, { recursive: true, mode: DurableFile.DIRECTORY_MODE }).pipe(Effect.mapError(fail(archiveDir)))
           const temp = yield* DurableFile.writeTemp(archiveDir, content).pipe(
             Effect.mapError((error) => isPlatformError(error) ? fail(archiveDir)(error) : error)
           )

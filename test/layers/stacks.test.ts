@@ -169,4 +169,16 @@ describe("opening the live stack", () => {
       yield* LogStore.use((log) => log.query()).pipe(Effect.provide(NerveStoreLive({ dataDir })))
       assert.strictEqual(statSync(dataDir).mode & 0o777, 0o700)
     }))
+
+  it.effect("the archive's folders are created owner-only (0700) by the first archived day", () =>
+    Effect.gen(function*() {
+      const dataDir = join(makeTempDir(), "fresh")
+      yield* Effect.gen(function*() {
+        yield* LogStore.use((log) => log.append({ source: "s", type: "t", timestamp: Date.UTC(2020, 0, 1) }))
+        const result = yield* LogArchive.use((archive) => archive.archive({ now: Date.UTC(2021, 0, 1) }))
+        assert.deepStrictEqual(result.days.map((day) => day.rowCount), [1])
+      }).pipe(Effect.provide(NerveStoreLive({ dataDir })))
+      assert.strictEqual(statSync(join(dataDir, "archive")).mode & 0o777, 0o700)
+      assert.strictEqual(statSync(join(dataDir, "archive", "logs")).mode & 0o777, 0o700)
+    }))
 })

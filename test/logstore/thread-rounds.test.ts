@@ -12,9 +12,9 @@ import { LogStore } from "../../src/LogStore.ts"
 import * as LogStoreSqlite from "../../src/logstore/LogStoreSqlite.ts"
 import * as ThreadRoundCounts from "../../src/logstore/ThreadRoundCounts.ts"
 import * as ThreadRoundsSql from "../../src/logstore/ThreadRoundsSql.ts"
-import { migrations } from "../../src/sqlite/Migrations.ts"
 import { Sqlite } from "../../src/sqlite/Sqlite.ts"
 import { RawSql } from "../support/rawSql.ts"
+import { createAtSchemaVersion } from "../support/olderSchema.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 const stack = () => Layer.mergeAll(LogStoreSqlite.layer, RawSql).pipe(Layer.provideMerge(DatabaseMemory))
@@ -161,11 +161,7 @@ describe("thread rounds in SQL", () => {
     Effect.gen(function*() {
       const filename = join(makeTempDir(), "v6.db")
       // Schema 6 exactly as its migrations made it, then rows written by a 0.7 build of that schema.
-      yield* Effect.scoped(Effect.gen(function*() {
-        const sql = yield* Sqlite
-        yield* sql.transaction(Effect.forEach(migrations.filter((m) => m.version <= 6), (m) => m.up(sql)))
-        yield* sql.exec("PRAGMA user_version = 6")
-      })).pipe(Effect.provide(Sqlite.layer({ filename })))
+      yield* createAtSchemaVersion(filename, 6)
       const db = new DatabaseSync(filename)
       const insert = db.prepare("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES (?, ?, ?, ?, 1)")
       const rows: Array<[string, string, string | null, string | null]> = [
@@ -195,17 +191,12 @@ describe("thread rounds in SQL", () => {
   it.effect("a file of schema version 6 opened read-only (never migrated) counts and pages its rounds from the index", () =>
     Effect.gen(function*() {
       const filename = join(makeTempDir(), "v6-readonly.db")
-      yield* Effect.scoped(Effect.gen(function*() {
-        const sql = yield* Sqlite
-        yield* sql.transaction(Effect.forEach(migrations.filter((m) => m.version <= 6), (m) => m.up(sql)))
-        yield* sql.exec("PRAGMA user_version = 6")
-        for (const content of ["a", "b", "c"]) {
-          yield* sql.run("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES ('workflow', ?, 'run', ?, 1)", [
+      yield* createAtSchemaVersion(filename, 6, (sql) =>
+        Effect.forEach(["a", "b", "c"], (content) =>
+          sql.run("INSERT INTO logs (source, type, ref_id, payload, timestamp) VALUES ('workflow', ?, 'run', ?, 1)", [
             ThreadLog.THREAD_MESSAGE_TYPE,
             JSON.stringify({ role: "user", content })
-          ])
-        }
-      })).pipe(Effect.provide(Sqlite.layer({ filename })))
+          ])))
       const [count, rounds] = yield* LogStore.use((log) => Effect.all([log.threadRoundCount("run"), log.threadRounds("run", { before: 3, limit: 5 })])).pipe(
         Effect.provide(LogStoreSqlite.layer.pipe(Layer.provideMerge(DatabaseFile({ filename, readonly: true }))))
       )

@@ -4,9 +4,9 @@ import { DatabaseSync } from "node:sqlite"
 import { join } from "node:path"
 import { LogStoreFile } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
-import { LATEST_SCHEMA_VERSION, migrations } from "../../src/sqlite/Migrations.ts"
-import { Sqlite } from "../../src/sqlite/Sqlite.ts"
+import { LATEST_SCHEMA_VERSION } from "../../src/sqlite/Migrations.ts"
 import { create05Database } from "../fixtures/sqlite-legacy05.ts"
+import { createAtSchemaVersion } from "../support/olderSchema.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 const inspect = (filename: string) => {
@@ -70,13 +70,11 @@ describe("nerve-store 0.5 databases", () => {
   it.effect("leases written at schema 6 survive the move of run_leases to a WITHOUT ROWID table (migration 7)", () =>
     Effect.gen(function*() {
       const filename = join(makeTempDir(), "nerve.db")
-      yield* Effect.gen(function*() {
-        const sql = yield* Sqlite
-        for (const migration of migrations.filter((m) => m.version <= 6)) yield* migration.up(sql)
-        yield* sql.exec("PRAGMA user_version = 6")
-        yield* sql.run("INSERT INTO workflow_runs (run_id, workflow, status, timestamp) VALUES ('r1', 'w', 'started', 1)")
-        yield* sql.run("INSERT INTO run_leases (run_id, owner, boot, expires_at) VALUES ('r1', 'other', 'b1', ?)", [4_000_000_000_000])
-      }).pipe(Effect.provide(Sqlite.layer({ filename })))
+      yield* createAtSchemaVersion(filename, 6, (sql) =>
+        Effect.andThen(
+          sql.run("INSERT INTO workflow_runs (run_id, workflow, status, timestamp) VALUES ('r1', 'w', 'started', 1)"),
+          sql.run("INSERT INTO run_leases (run_id, owner, boot, expires_at) VALUES ('r1', 'other', 'b1', ?)", [4_000_000_000_000])
+        ))
       yield* Effect.gen(function*() {
         const log = yield* LogStore
         assert.deepStrictEqual(yield* log.getLease("r1"), Option.some({ runId: "r1", owner: "other", boot: "b1", expiresAt: 4_000_000_000_000 }))

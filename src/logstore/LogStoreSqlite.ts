@@ -239,8 +239,8 @@ export const makeWith = Effect.fnUntraced(function*(config: LeaseConfig) {
     Effect.flatMap(sql.sync(operation, (connection) => connection.get(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE run_id = ?`, [runId])), (row) =>
       row === undefined ? Effect.succeedNone : Effect.map(Effect.fromResult(decodeRunRow(row, () => runId)), Option.some))
 
-  const findLease = (runId: string, operation = "LogStore.getLease") =>
-    Effect.flatMap(sql.sync(operation, (connection) => connection.get(`SELECT ${LEASE_COLUMNS} FROM run_leases WHERE run_id = ?`, [runId])), (row) =>
+  const findLease = (runId: string) =>
+    Effect.flatMap(sql.sync("LogStore.getLease", (connection) => connection.get(`SELECT ${LEASE_COLUMNS} FROM run_leases WHERE run_id = ?`, [runId])), (row) =>
       row === undefined ? Effect.succeedNone : Effect.map(Effect.fromResult(decodeLeaseRow(row, () => runId)), Option.some))
 
   /**

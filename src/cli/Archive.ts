@@ -16,13 +16,12 @@ import {
   type DaySkipped,
   RestoreResult
 } from "../../schema/Archive.ts"
-import { LogEntry } from "../../schema/LogEntry.ts"
 import { parseUtcDay } from "../domain/UtcDay.ts"
 import { LogArchive } from "../LogArchive.ts"
 import * as DataDir from "./DataDir.ts"
 import { CheckFailed } from "./Errors.ts"
 import { humanBytes, humanTime, orDash, table, truncate } from "./Format.ts"
-import { formatRow } from "./Logs.ts"
+import { rowPrinter } from "./Logs.ts"
 import * as CliOutput from "./Output.ts"
 import { atLeast, parseDuration } from "./Parse.ts"
 import * as Print from "./Print.ts"
@@ -165,12 +164,11 @@ const days = Command.make("days", {}, Effect.fn("cli.archive.days")(function*() 
 })).pipe(Command.withDescription("The archived days on disk, oldest first"))
 
 const read = Command.make("read", { day: dayArgument }, Effect.fn("cli.archive.read")(function*({ day }) {
-  const { dataDir, json } = yield* Root
+  const { dataDir } = yield* Root
   const valid = yield* parseUtcDay(day)
+  const print = yield* rowPrinter
   yield* Effect.gen(function*() {
-    yield* (yield* LogArchive).readDay(valid).pipe(
-      Stream.runForEach((row) => json ? Print.json(LogEntry, row) : Print.line(formatRow(row)))
-    )
+    yield* (yield* LogArchive).readDay(valid).pipe(Stream.runForEach(print))
   }).pipe(Effect.provide(DataDir.reading(dataDir)))
 })).pipe(Command.withDescription("The rows of an archived day (checked against the manifest)"))
 

@@ -35,6 +35,34 @@ export class SchemaBehind extends Schema.TaggedError<SchemaBehind>()("SchemaBehi
   }
 }
 
+/**
+ * A bad value on the command line (a flag or an argument): exit 2, one line naming it. The CLI's
+ * own readings of flags fail with it; the store's `InvalidInput`, `InvalidDigest` and
+ * `InvalidUtcDay` are treated the same way (they only ever come from what the user typed).
+ */
+export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
+  field: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `invalid ${this.field}: ${this.reason}`
+  }
+}
+
+/** The error tags that mean "the command line was wrong" (exit 2). */
+const USAGE_TAGS: ReadonlySet<string> = new Set(["UsageError", "InvalidInput", "InvalidDigest", "InvalidUtcDay"])
+
+/** Whether `error` (or one of its causes) is a write to a closed pipe (`| head`). */
+export const isBrokenPipe = (error: unknown): boolean => {
+  let current: unknown = error
+  for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
+    if ("code" in current && current.code === "EPIPE") return true
+    if ("syscall" in current && current.syscall === "write" && "errno" in current && current.errno === -32) return true
+    current = "cause" in current ? current.cause : undefined
+  }
+  return false
+}
+
 /** Exit codes: 1 a failure of the command, 2 a bad command line, 70 a bug (EX_SOFTWARE). */
 export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2
@@ -53,16 +81,33 @@ const messageOf = (error: unknown): string => {
  * What to print and which exit code to use for a failed run, or `null` when there is nothing to
  * print (a bad command line was already reported by the presenter; Ctrl-C).
  */
-export const report = (cause: Cause.Cause<unknown>): { readonly line: string | null; readonly exitCode: number } => {
-  if (Cause.hasInterruptsOnly(cause)) return { line: null, exitCode: 130 }
+export const report = (cause: Cause.Cause<unknown>): Report => {
+  if (Cause.hasInterruptsOnly(cause)) return { line: null, exitCode: 130, tag: "Interrupted" }
   const failure = cause.reasons.find(Cause.isFailReason)
   if (failure !== undefined) {
     const error = failure.error
+    // `| head` closed the pipe: the reader has what it wanted; end quietly, as `cat` does.
+    if (isBrokenPipe(error)) return { line: null, exitCode: 0, tag: "BrokenPipe" }
     if (CliError.isCliError(error)) {
-      return error._tag === "ShowHelp" ? { line: null, exitCode: error.errors.length === 0 ? 0 : EXIT_USAGE } : { line: oneLine(error.message), exitCode: EXIT_USAGE }
+      return error._tag === "ShowHelp"
+        ? { line: null, exitCode: error.errors.length === 0 ? 0 : EXIT_USAGE, tag: error._tag }
+        : { line: oneLine(error.message), exitCode: EXIT_USAGE, tag: error._tag }
     }
-    return { line: oneLine(messageOf(error)), exitCode: EXIT_FAILURE }
+    const tag = typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" ? error._tag : "Error"
+    return { line: oneLine(messageOf(error)), exitCode: USAGE_TAGS.has(tag) ? EXIT_USAGE : EXIT_FAILURE, tag }
   }
   const defect = cause.reasons.find(Cause.isDieReason)
-  return { line: `internal error: ${oneLine(messageOf(defect?.defect))}`, exitCode: EXIT_BUG }
+  if (defect !== undefined && isBrokenPipe(defect.defect)) return { line: null, exitCode: 0, tag: "BrokenPipe" }
+  return { line: `internal error: ${oneLine(messageOf(defect?.defect))}`, exitCode: EXIT_BUG, tag: "Defect" }
 }
+
+/** What a failed run prints (null: nothing), its exit code, and the error's tag (for `--json`). */
+export interface Report {
+  readonly line: string | null
+  readonly exitCode: number
+  readonly tag: string
+}
+
+/** The `--json` form of an error on stderr: `{"error":{"tag":…,"message":…,"exitCode":…}}`. */
+export const jsonLine = (tag: string, message: string, exitCode: number): string =>
+  JSON.stringify({ error: { tag, message, exitCode } })

@@ -4,16 +4,54 @@
  *
  * @since 0.6.0
  */
+import { cell, cut, displayWidth, pad } from "./Text.ts"
 
-/** A column of {@link table}: its header, and whether its cells line up on the right (numbers). */
+/**
+ * A column of {@link table}: its header, whether its cells line up on the right (numbers), and
+ * whether it may be cut (with `…`) so the table fits the terminal.
+ */
 export interface Column {
   readonly header: string
   readonly align?: "left" | "right"
+  readonly shrink?: boolean
+}
+
+/** How wide a table may be: `width` cells (undefined: no limit), and `full` (never cut). */
+export interface Fit {
+  readonly width?: number | undefined
+  readonly full?: boolean | undefined
+}
+
+/** The narrowest a shrinkable column is cut to. */
+const MIN_SHRUNK = 6
+
+/**
+ * The widths of the columns: each as wide as its widest cell; when the line is wider than
+ * `width`, the shrinkable columns share what is left (the narrow ones keep their width).
+ */
+const columnWidths = (natural: ReadonlyArray<number>, columns: ReadonlyArray<Column>, fit: Fit): ReadonlyArray<number> => {
+  const total = natural.reduce((sum, w) => sum + w, 0) + 2 * Math.max(0, natural.length - 1)
+  if (fit.full === true || fit.width === undefined || total <= fit.width) return natural
+  const shrinkable = columns.flatMap((column, i) => (column.shrink === true ? [i] : []))
+  const fixed = natural.reduce((sum, w, i) => sum + (columns[i]?.shrink === true ? 0 : w), 0) + 2 * Math.max(0, natural.length - 1)
+  let budget = Math.max(0, fit.width - fixed)
+  const widths = [...natural]
+  // Narrowest first: a column that needs less than an even share keeps its width, the rest is shared.
+  const order = [...shrinkable].sort((a, b) => (natural[a] ?? 0) - (natural[b] ?? 0))
+  order.forEach((i, k) => {
+    const share = Math.floor(budget / (order.length - k))
+    const width = Math.max(Math.min(MIN_SHRUNK, natural[i] ?? 0), Math.min(natural[i] ?? 0, share))
+    widths[i] = width
+    budget -= width
+  })
+  return widths
 }
 
 /**
- * Rows under a header, each column as wide as its widest cell, two spaces apart, no trailing
- * blanks. An empty table is its header alone.
+ * Rows under a header, each column as wide as its widest cell (in terminal cells: wide
+ * characters count two), two spaces apart, no trailing blanks. Cells are stored text made safe:
+ * one line, control characters escaped. With `fit.width`, shrinkable columns are cut with `…`
+ * so a line fits; `fit.full` never cuts.
  *
  * @example
  * ```ts
@@ -23,21 +61,22 @@ export interface Column {
  * // bb     3
  * ```
  */
-export const table = (columns: ReadonlyArray<Column>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  const widths = columns.map((column, i) => Math.max(column.header.length, ...rows.map((row) => (row[i] ?? "").length)))
+export const table = (columns: ReadonlyArray<Column>, rows: ReadonlyArray<ReadonlyArray<string>>, fit: Fit = {}): string => {
+  const safe = rows.map((row) => columns.map((_, i) => cell(row[i] ?? "")))
+  const natural = columns.map((column, i) => Math.max(displayWidth(column.header), ...safe.map((row) => displayWidth(row[i] ?? ""))))
+  const widths = columnWidths(natural, columns, fit)
   const line = (cells: ReadonlyArray<string>) =>
     columns.map((column, i) => {
-      const cell = cells[i] ?? ""
       const width = widths[i] ?? 0
-      return column.align === "right" ? cell.padStart(width) : cell.padEnd(width)
+      return pad(cut(cells[i] ?? "", width), width, column.align)
     }).join("  ").trimEnd()
-  return [line(columns.map((column) => column.header)), ...rows.map(line)].join("\n")
+  return [line(columns.map((column) => column.header)), ...safe.map(line)].join("\n")
 }
 
-/** `label: value` lines with the values lined up. */
+/** `label: value` lines with the values lined up; values are stored text made safe (one line, escaped). */
 export const fields = (pairs: ReadonlyArray<readonly [string, string]>): string => {
   const width = Math.max(0, ...pairs.map(([label]) => label.length + 1))
-  return pairs.map(([label, value]) => `${(label + ":").padEnd(width)}  ${value}`).join("\n")
+  return pairs.map(([label, value]) => `${(label + ":").padEnd(width)}  ${cell(value)}`).join("\n")
 }
 
 const units = ["B", "KiB", "MiB", "GiB", "TiB"] as const
@@ -54,8 +93,18 @@ export const humanBytes = (bytes: number): string => {
   return `${shown} ${units[unit]}`
 }
 
-/** An epoch-ms time in UTC, to the second: `2026-11-27 17:02:34Z`. */
-export const humanTime = (ms: number): string => new Date(ms).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "Z")
+/**
+ * An epoch-ms time to the second: in UTC with `Z` (`2026-11-27 17:02:34Z`), or with `local` in
+ * the local time zone with its offset (`2026-11-27 12:02:34-05:00`).
+ */
+export const humanTime = (ms: number, local = false): string => {
+  if (!local) return new Date(ms).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "Z")
+  const d = new Date(ms)
+  const two = (n: number) => String(n).padStart(2, "0")
+  const offset = -d.getTimezoneOffset()
+  const zone = `${offset < 0 ? "-" : "+"}${two(Math.floor(Math.abs(offset) / 60))}:${two(Math.abs(offset) % 60)}`
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}${zone}`
+}
 
 /** A duration for people: `850ms`, `12s`, `4m 10s`, `3h 5m`, `2d 4h`. */
 export const humanDuration = (ms: number): string => {
@@ -75,11 +124,8 @@ export const humanDuration = (ms: number): string => {
 export const humanAgo = (ms: number, now: number): string =>
   ms <= now ? `${humanDuration(now - ms)} ago` : `in ${humanDuration(ms - now)}`
 
-/** `value` cut to `max` characters (with `…`), on one line. */
-export const truncate = (value: string, max: number): string => {
-  const flat = value.replace(/\s+/g, " ")
-  return flat.length <= max ? flat : flat.slice(0, Math.max(0, max - 1)) + "…"
-}
+/** `value` on one line, control characters escaped, cut to `max` cells (with `…`). */
+export const truncate = (value: string, max: number): string => cut(cell(value), max)
 
 /** `-` for a missing value. */
 export const orDash = (value: string | number | null | undefined): string =>

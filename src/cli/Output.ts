@@ -13,7 +13,7 @@ import { ArchivedDay, ArchiveDayResult, ArchivePlan, ArchiveResult, DayFailed, D
 import { BlobDigest, VerifyReport } from "../../schema/Blob.ts"
 import { TimestampMs } from "../../schema/Primitives.ts"
 import { ThreadMessage, ThreadRoundRow, TriggerPayload } from "../../schema/Thread.ts"
-import { RunTransition, WorkflowRun } from "../../schema/WorkflowRun.ts"
+import { RunTransition, WorkflowRun, WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 
 /** Who holds a run, and until when (null when no lease is stored); `expired`: its owner is gone. */
 export const RunLease = Schema.Struct({
@@ -24,8 +24,20 @@ export const RunLease = Schema.Struct({
 })
 export type RunLease = typeof RunLease.Type
 
-/** `runs list`: newest first. */
-export const RunsList = Schema.Struct({ runs: Schema.Array(WorkflowRun) })
+/** A run of `runs list` with who holds it (null: no lease stored). */
+export const RunHolder = Schema.Struct({ runId: Schema.String, lease: Schema.NullOr(RunLease) })
+export type RunHolder = typeof RunHolder.Type
+
+/**
+ * `runs list`: newest first. `total`: how many runs match (null with `--active`); `nextCursor`:
+ * pass it to `--cursor` for the next page (null when this page is the last).
+ */
+export const RunsList = Schema.Struct({
+  runs: Schema.Array(WorkflowRun),
+  leases: Schema.Array(RunHolder),
+  total: Schema.NullOr(Schema.Int),
+  nextCursor: Schema.NullOr(Schema.String)
+})
 export type RunsList = typeof RunsList.Type
 
 /** `runs show <runId>`: the run, its lease, every transition, its trigger and its last rounds. */
@@ -34,6 +46,8 @@ export const RunShow = Schema.Struct({
   lease: Schema.NullOr(RunLease),
   history: Schema.Array(RunTransition),
   trigger: Schema.NullOr(TriggerPayload),
+  /** The payload of the run's first `started` row as stored (the trigger rule applies to it). */
+  startedPayload: Schema.NullOr(Schema.String),
   roundCount: Schema.Int,
   /** The last rounds, newest first. */
   lastRounds: Schema.Array(ThreadRoundRow)
@@ -43,6 +57,10 @@ export type RunShow = typeof RunShow.Type
 /** `runs recover`: the orphaned runs now `crashed` (or `interrupted`, for queued ones). */
 export const RunsRecover = Schema.Struct({ recovered: Schema.Array(WorkflowRun) })
 export type RunsRecover = typeof RunsRecover.Type
+
+/** `runs cancel` / `runs retry`: the run after the move, and the status it left. */
+export const RunMoved = Schema.Struct({ run: WorkflowRun, from: Schema.NullOr(WorkflowRunStatus) })
+export type RunMoved = typeof RunMoved.Type
 
 /** `threads rounds <runId>`: a page of rounds, newest first. */
 export const ThreadRounds = Schema.Struct({

@@ -5,9 +5,26 @@
  * @since 0.6.0
  */
 import { Console, Effect, Schema, Stdio } from "effect"
+import { escapeControlKeepLines } from "./Text.ts"
 
-/** Prints one line (or a block of lines) to stdout. */
-export const line = (text: string): Effect.Effect<void> => Console.log(text)
+/**
+ * Prints one line (or a block of lines) to stdout. The last line of defence for people's
+ * output: any control character that reached it (from stored text) is escaped; line feeds stay.
+ */
+export const line = (text: string): Effect.Effect<void> => Console.log(escapeControlKeepLines(text))
+
+/** Prints one line to stderr (summaries that must not mix with data on stdout), escaped as {@link line}. */
+export const note = (text: string): Effect.Effect<void> => Console.error(escapeControlKeepLines(text))
+
+/**
+ * How many cells a line of a table may take: the terminal's width when stdout is a terminal,
+ * else `$COLUMNS` when set, else no limit (a pipe or a file gets whole lines).
+ */
+export const terminalWidth: Effect.Effect<number | undefined> = Effect.sync(() => {
+  if (process.stdout.isTTY && process.stdout.columns > 0) return process.stdout.columns
+  const env = Number(process.env.COLUMNS)
+  return Number.isSafeInteger(env) && env > 0 ? env : undefined
+})
 
 /**
  * Prints `value` as one JSON document, encoded with `schema` (dates become ISO strings). Our
@@ -30,3 +47,14 @@ export const raw = (text: string): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
     process.stdout.write(text, () => resume(Effect.void))
   })
+
+/**
+ * A reader that closes the pipe early (`nerve-store logs query | head -1`) has what it wanted:
+ * the next write to stdout fails with EPIPE, and the command ends quietly with exit 0, as `cat`
+ * does, instead of an unhandled 'error' event. Installed once, at the process edge (`main.ts`).
+ */
+export const endQuietlyOnBrokenPipe = (): void => {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0)
+  })
+}

@@ -20,8 +20,25 @@ export const jsonFlag = Flag.Boolean("json").pipe(
   Flag.withDefault(false)
 )
 
+/** `--full`: whole text in tables, never cut to the terminal's width. */
+export const fullFlag = Flag.Boolean("full").pipe(
+  Flag.withDescription("show whole text; do not cut table cells to the terminal's width"),
+  Flag.withDefault(false)
+)
+
+/** `--local-time`: times shown in the local time zone (with their offset) instead of UTC. */
+export const localTimeFlag = Flag.Boolean("local-time").pipe(
+  Flag.withDescription("show times in the local time zone (default: UTC, marked Z)"),
+  Flag.withDefault(false)
+)
+
 /** The root command; subcommands read its flags with `const { dataDir, json } = yield* Root`. */
 export const Root = Command.make("nerve-store").pipe(
-  Command.withSharedFlags({ dataDir: dataDirFlag, json: jsonFlag }),
+  Command.withSharedFlags({ dataDir: dataDirFlag, json: jsonFlag, full: fullFlag, localTime: localTimeFlag }),
+  Command.withExamples([
+    { command: "nerve-store runs list --status failed", description: "the failed runs, newest first" },
+    { command: "nerve-store logs tail -f --ref run-42", description: "follow one run's rows" },
+    { command: "nerve-store blobs gc --from-logs --dry-run", description: "what a blob sweep would remove" }
+  ]),
   Command.withDescription("Look at and maintain a nerve-store data directory: logs, runs, threads, archive, blobs, database.")
 )

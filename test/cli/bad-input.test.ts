@@ -24,7 +24,7 @@ beforeAll(async () => {
 const cases = (): ReadonlyArray<readonly [ReadonlyArray<string>, string]> => [
   [["frobnicate"], `Unknown subcommand "frobnicate"`],
   [["runs", "list", "--bogus"], "Unrecognized flag: --bogus"],
-  [["runs", "list", "--status", "running"], "invalid --status.0"],
+  [["runs", "list", "--status", "running"], `invalid --status: "running" is not one of queued, started,`],
   [["runs", "list", "--limit", "0"], "invalid --limit: must be at least 1"],
   [["runs", "show"], "Missing required argument: runId"],
   [["logs", "query", "--since", "yesterday"], `invalid --since: "yesterday" is not epoch milliseconds or an ISO-8601 time`],

@@ -32,13 +32,13 @@ import { Root } from "./Root.ts"
 const KEEP_RESTORED_DAYS = DEFAULT_KEEP_RESTORED_MS / 86_400_000
 
 /** The plan for people (`--dry-run`). */
-export const formatPlan = (plan: ArchivePlan): string =>
+export const formatPlan = (plan: ArchivePlan, bare = false): string =>
   plan.days.length === 0
     ? `nothing to archive (days up to ${plan.lastEligibleDay} are eligible; archived up to ${plan.watermark ?? "never"})`
     : `${table(
       [{ header: "DAY" }, { header: "ROWS", align: "right" }, { header: "MIN ID", align: "right" }, { header: "MAX ID", align: "right" }],
       plan.days.map((d) => [d.day, String(d.rowCount), String(d.minId), String(d.maxId)])
-    )}\n(dry run: ${plan.days.length} day(s) would be archived; nothing was written)`
+    )}\n(${bare ? "preview" : "dry run"}: ${plan.days.length} day(s) would be archived; nothing was written${bare ? "; add --yes to archive them" : ""})`
 
 /** The summary after an archive run. */
 export const formatSummary = (run: CliOutput.ArchiveRun): string => {
@@ -78,7 +78,8 @@ export const formatDays = (days: ReadonlyArray<ArchivedDay>): string =>
   )
 
 const archive = Command.make("archive", {
-  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("show what would be archived; write nothing"), Flag.withDefault(false)),
+  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("show what would be archived; write nothing (what a bare archive does)"), Flag.withDefault(false)),
+  yes: Flag.Boolean("yes").pipe(Flag.withDescription("archive: without it, archive only previews what it would do"), Flag.withDefault(false)),
   maxDays: Flag.Int("max-days").pipe(Flag.withDescription("archive at most this many days"), Flag.optional),
   retention: Flag.String("retention").pipe(Flag.withDescription("keep this much in SQLite (default 30d; e.g. 7d, 12h)"), Flag.withDefault("30d")),
   vacuum: Flag.Boolean("vacuum").pipe(Flag.withDescription("VACUUM the database afterwards"), Flag.withDefault(false)),
@@ -105,9 +106,10 @@ const archive = Command.make("archive", {
     const archiver = yield* LogArchive
     const now = yield* Clock.currentTimeMillis
     const plan = yield* archiver.plan({ ...options, now })
-    if (flags.dryRun) {
+    // Nothing destructive without a preview: a bare `archive` (or --dry-run) only shows the plan.
+    if (flags.dryRun || !flags.yes) {
       const run = { dryRun: true, plan, result: null, archived: [], skipped: [], failed: [] }
-      return yield* json ? Print.json(CliOutput.ArchiveRun, run) : Print.line(formatPlan(plan))
+      return yield* json ? Print.json(CliOutput.ArchiveRun, run) : Print.line(formatPlan(plan, !flags.dryRun))
     }
     const events = yield* Ref.make<Outcomes>({ archived: [], skipped: [], failed: [] })
     const draw = json ? undefined : Progress.listener(yield* Print.stdoutIsTerminal)
@@ -131,7 +133,13 @@ const archive = Command.make("archive", {
       })
     }
   }).pipe(Effect.provide(DataDir.updating(dataDir)))
-})).pipe(Command.withDescription("Moves whole UTC days older than --retention out of SQLite into archive/logs/"))
+})).pipe(
+  Command.withDescription("Previews, and with --yes moves, whole UTC days older than --retention out of SQLite into archive/logs/"),
+  Command.withExamples([
+    { command: "nerve-store archive", description: "what would be archived (writes nothing)" },
+    { command: "nerve-store archive --yes --gzip --max-days 7", description: "archive up to 7 days, compressed" }
+  ])
+)
 
 /** What an archive run did to each day, from its progress events. */
 interface Outcomes {

@@ -5,28 +5,28 @@
  *
  * @since 0.6.0
  */
-import { Effect, FileSystem, Option, Stdio, Stream } from "effect"
+import { Clock, Effect, FileSystem, Option, Stdio, Stream } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import { Argument, Command, Flag } from "effect/cli"
-import { type BlobCheck, type BlobDigest, BlobStat, GcResult, parseDigest, type VerifyReport } from "../../schema/Blob.ts"
-import { InvalidInput } from "../../schema/Errors.ts"
-import { BlobStore } from "../BlobStore.ts"
-import { classify } from "../fs/PlatformErrors.ts"
+import { type BlobCheck, type BlobDigest, BlobStat, BlobStore, GcResult, parseDigest, type VerifyReport } from "../index.ts"
+import * as BlobRefs from "./BlobRefs.ts"
 import * as DataDir from "./DataDir.ts"
-import { CheckFailed } from "./Errors.ts"
-import { fields, humanBytes, humanTime, table } from "./Format.ts"
+import { CheckFailed, UsageError } from "./Errors.ts"
+import { fields, humanBytes, table } from "./Format.ts"
 import * as CliOutput from "./Output.ts"
-import { parseDuration } from "./Parse.ts"
+import { atLeast, parseDuration } from "./Parse.ts"
 import * as Print from "./Print.ts"
 import { Root } from "./Root.ts"
+import * as View from "./View.ts"
 
 const digestArgument = Argument.String("digest").pipe(Argument.withDescription("a blob's sha256 (64 hex characters)"))
 
-/** A file the user named could not be used: one line naming it. */
-const fileError = (flag: string, path: string) => (error: PlatformError) => {
-  const { reason, detail } = classify(error)
-  return new InvalidInput({ field: flag, reason: `${path}: ${reason === "notFound" ? "no such file" : detail}` })
-}
+/** A file the user named could not be used: one line naming it (exit 2). */
+const fileError = (flag: string, path: string) => (error: PlatformError) =>
+  new UsageError({
+    field: flag,
+    reason: `${path}: ${error.reason._tag === "NotFound" ? "no such file" : error.reason.description ?? error.reason._tag}`
+  })
 
 const put = Command.make("put", {
   file: Argument.String("file").pipe(Argument.withDescription("the file to store, or - for standard input"))
@@ -36,7 +36,7 @@ const put = Command.make("put", {
   const stdio = yield* Stdio.Stdio
   if (file !== "-") {
     const info = yield* fs.stat(file).pipe(Effect.mapError(fileError("file", file)))
-    if (info.type !== "File") return yield* new InvalidInput({ field: "file", reason: `${file}: not a file` })
+    if (info.type !== "File") return yield* new UsageError({ field: "file", reason: `${file}: not a file` })
   }
   const content = file === "-" ? stdio.stdin : fs.stream(file)
   yield* Effect.gen(function*() {
@@ -46,6 +46,18 @@ const put = Command.make("put", {
     yield* json ? Print.json(CliOutput.BlobPut, { digest, size }) : Print.line(digest)
   }).pipe(Effect.provide(DataDir.blobsWriting(dataDir)))
 })).pipe(Command.withDescription("Stores a file (or standard input), streaming; prints its digest"))
+
+/** Whether a chunk reads as text a terminal may show: UTF-8, and no control characters but tab and line ends. */
+const isText = (chunk: Uint8Array): boolean => {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b\u000e-\u001f\u007f]/.test(new TextDecoder("latin1").decode(chunk))) return false
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(chunk, { stream: true })
+    return true
+  } catch {
+    return false
+  }
+}
 
 const get = Command.make("get", {
   digest: digestArgument,
@@ -60,7 +72,19 @@ const get = Command.make("get", {
     // Fails before anything is written when the blob is missing.
     yield* blobs.stat(digest)
     const bytes = blobs.stream(digest)
-    if (Option.isNone(output)) return yield* Stream.run(bytes, stdio.stdout({ endOnDone: false }))
+    if (Option.isNone(output)) {
+      // A terminal gets text only: binary (or escape sequences) would garble or drive it.
+      if (yield* Print.stdoutIsTerminal) {
+        const head = yield* Stream.runCollect(Stream.take(bytes, 1))
+        if (head[0] !== undefined && !isText(head[0])) {
+          return yield* new UsageError({
+            field: "--output",
+            reason: `blob ${digest} is binary (or holds control characters): not written to a terminal; use -o FILE, or pipe it`
+          })
+        }
+      }
+      return yield* Stream.run(bytes, stdio.stdout({ endOnDone: false }))
+    }
     const file = output.value
     yield* Stream.run(bytes, fs.sink(file, { flag: "w", mode: 0o600 })).pipe(
       // A blob that fails its check (or a failed write) leaves no partial file behind.
@@ -68,18 +92,22 @@ const get = Command.make("get", {
       Effect.catchTag("PlatformError", (error) => Effect.fail(fileError("--output", file)(error)))
     )
   }).pipe(Effect.provide(DataDir.blobsReading(dataDir)))
-})).pipe(Command.withDescription("Writes a blob's bytes (verified) to standard output or -o FILE; fails on a digest mismatch"))
+})).pipe(
+  Command.withDescription("Writes a blob's bytes (verified) to standard output or -o FILE; fails on a digest mismatch; a terminal gets text only"),
+  Command.withExamples([{ command: "nerve-store blobs get 3a7b…e9 -o out.bin", description: "a blob into a file" }])
+)
 
 /** `blobs stat` for people. */
-export const formatStat = (stat: BlobStat): string =>
-  fields([["digest", stat.digest], ["size", `${humanBytes(stat.size)} (${stat.size} bytes)`], ["modified", humanTime(stat.mtime.getTime())]])
+export const formatStat = (stat: BlobStat, time: (ms: number) => string = View.utc): string =>
+  fields([["digest", stat.digest], ["size", `${humanBytes(stat.size)} (${stat.size} bytes)`], ["modified", time(stat.mtime.getTime())]])
 
 const stat = Command.make("stat", { digest: digestArgument }, Effect.fn("cli.blobs.stat")(function*({ digest: input }) {
   const { dataDir, json } = yield* Root
   const digest = yield* parseDigest(input)
+  const view = yield* View.current
   yield* Effect.gen(function*() {
     const found = yield* (yield* BlobStore).stat(digest)
-    yield* json ? Print.json(BlobStat, found) : Print.line(formatStat(found))
+    yield* json ? Print.json(BlobStat, found) : Print.line(formatStat(found, view.time))
   }).pipe(Effect.provide(DataDir.blobsReading(dataDir)))
 })).pipe(Command.withDescription("Size and modification time of a blob"))
 
@@ -128,7 +156,7 @@ const verify = Command.make("verify", {
 }, Effect.fn("cli.blobs.verify")(function*(flags) {
   const { dataDir, json } = yield* Root
   if (flags.all === (flags.digests.length > 0)) {
-    return yield* new InvalidInput({ field: "digest", reason: "give blob digests or --all (not both)" })
+    return yield* new UsageError({ field: "digest", reason: "give blob digests or --all (not both)" })
   }
   const named = yield* Effect.forEach(flags.digests, parseDigest)
   yield* Effect.gen(function*() {
@@ -155,7 +183,7 @@ const readLive = Effect.fnUntraced(function*(file: string) {
     const entry = raw.trim()
     if (entry === "" || entry.startsWith("#")) continue
     live.push(yield* parseDigest(entry).pipe(
-      Effect.mapError(() => new InvalidInput({ field: `--live ${file}`, reason: `line ${i + 1} is not a digest` }))
+      Effect.mapError(() => new UsageError({ field: `--live ${file}`, reason: `line ${i + 1} is not a digest` }))
     ))
   }
   return live
@@ -165,21 +193,190 @@ const readLive = Effect.fnUntraced(function*(file: string) {
 export const formatGc = (result: GcResult): string =>
   `removed ${result.removedTemps.length} temp file(s) and ${result.removedBlobs.length} blob(s), freed ${humanBytes(result.bytesFreed)}`
 
+/** A table of blobs: digest, size, modified. */
+const formatBlobs = (stats: ReadonlyArray<BlobStat>, view: View.View): string =>
+  table(
+    [{ header: "DIGEST", shrink: true }, { header: "SIZE", align: "right" }, { header: "MODIFIED" }],
+    stats.map((stat) => [stat.digest, humanBytes(stat.size), view.time(stat.mtime.getTime())]),
+    view
+  )
+
+/** `blobs gc --dry-run` for people. */
+export const formatGcPlan = (plan: CliOutput.BlobGcPlan, view: View.View): string =>
+  [
+    ...(plan.remove.length === 0 ? [] : [formatBlobs(plan.remove, view)]),
+    `dry run: would remove ${plan.remove.length.toLocaleString("en-US")} of ${plan.stored.toLocaleString("en-US")} blob(s) (${humanBytes(plan.bytes)}), ` +
+    `keep ${plan.keep.toLocaleString("en-US")}; nothing was removed` +
+    (plan.refused ? "\n(a real run would refuse: that is every blob or more than half of them; check the live set, then add --yes)" : "")
+  ].join("\n")
+
+/** Whether removing `remove` of `stored` blobs needs `--yes`: every blob, or more than half. */
+export const needsConfirmation = (remove: number, stored: number): boolean => remove > 0 && (remove === stored || remove * 2 > stored)
+
+/** The live set of `--from-logs`: every referenced digest, or a failure when part of the log cannot be read. */
+const liveFromLogs = Effect.gen(function*() {
+  const found = yield* BlobRefs.scan
+  if (found.unreadableDays.length > 0) {
+    return yield* new CheckFailed({
+      summary: `cannot build the live set: ${found.unreadableDays.length} archived day(s) could not be read (` +
+        `${found.unreadableDays.map((d) => `${d.day}: ${d.reason}`).join("; ")}); nothing was removed`
+    })
+  }
+  return found.digests
+})
+
 const gc = Command.make("gc", {
   tempOlderThan: Flag.String("temp-older-than").pipe(Flag.withDescription("remove temp files at least this old (default 1h)"), Flag.withDefault("1h")),
-  live: Flag.String("live").pipe(Flag.withDescription("a file of the digests to keep, one per line; every other blob is removed"), Flag.optional)
+  live: Flag.String("live").pipe(Flag.withDescription("a file of the digests to keep, one per line; every other blob is removed"), Flag.optional),
+  fromLogs: Flag.Boolean("from-logs").pipe(
+    Flag.withDescription("keep the blobs the log references (blobs refs: SQLite and archived days); remove the rest"),
+    Flag.withDefault(false)
+  ),
+  minAge: Flag.String("min-age").pipe(
+    Flag.withDescription("with --from-logs, keep blobs younger than this (default 1h: a blob written before its log row)"),
+    Flag.withDefault("1h")
+  ),
+  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("show what would be removed; remove nothing"), Flag.withDefault(false)),
+  yes: Flag.Boolean("yes").pipe(Flag.withDescription("remove even when that is every blob or more than half of them"), Flag.withDefault(false))
 }, Effect.fn("cli.blobs.gc")(function*(flags) {
   const { dataDir, json } = yield* Root
   const tempOlderThan = yield* parseDuration("temp-older-than", flags.tempOlderThan)
-  const live = yield* Option.match(flags.live, { onNone: () => Effect.succeed(undefined), onSome: readLive })
+  const minAge = yield* parseDuration("min-age", flags.minAge)
+  if (flags.fromLogs && Option.isSome(flags.live)) return yield* new UsageError({ field: "--from-logs", reason: "give --live FILE or --from-logs, not both" })
+  const liveFile = yield* Option.match(flags.live, { onNone: () => Effect.succeed(undefined), onSome: readLive })
+  const view = yield* View.current
+  // The live set is read before the blob store is listed: a blob written after this point is
+  // either referenced already or younger than --min-age.
+  const live = flags.fromLogs ? yield* Effect.provide(liveFromLogs, DataDir.reading(dataDir)) : liveFile
   yield* Effect.gen(function*() {
-    const result = yield* (yield* BlobStore).gc({ tempOlderThan, ...(live === undefined ? {} : { live }) })
+    const blobs = yield* BlobStore
+    if (live === undefined) {
+      // No live set: only stale temp files go; blobs are never removed without one.
+      if (flags.dryRun) {
+        return yield* Print.line(`dry run: no live set, so no blob would be removed (only temp files older than ${flags.tempOlderThan}); give --live FILE or --from-logs`)
+      }
+      const result = yield* blobs.gc({ tempOlderThan })
+      return yield* json ? Print.json(GcResult, result) : Print.line(formatGc(result))
+    }
+    const keep = new Set(live)
+    const stored = yield* Stream.runCollect(blobs.list())
+    const now = yield* Clock.currentTimeMillis
+    const candidates = yield* Effect.forEach(stored.filter((digest) => !keep.has(digest)), (digest) => blobs.stat(digest).pipe(Effect.option))
+    const remove = candidates.flatMap((stat) =>
+      Option.isSome(stat) && (!flags.fromLogs || stat.value.mtime.getTime() <= now - minAge) ? [stat.value] : []
+    )
+    const refused = needsConfirmation(remove.length, stored.length)
+    if (flags.dryRun) {
+      const plan: CliOutput.BlobGcPlan = {
+        dryRun: true,
+        stored: stored.length,
+        keep: stored.length - remove.length,
+        remove,
+        bytes: remove.reduce((sum, stat) => sum + stat.size, 0),
+        refused
+      }
+      return yield* json ? Print.json(CliOutput.BlobGcPlan, plan) : Print.line(formatGcPlan(plan, view))
+    }
+    if (refused && !flags.yes) {
+      return yield* new UsageError({
+        field: flags.fromLogs ? "--from-logs" : "--live",
+        reason: `the live set would remove ${remove.length.toLocaleString("en-US")} of ${stored.length.toLocaleString("en-US")} blobs` +
+          `${remove.length === stored.length ? " (every blob)" : " (more than half)"}: refused, nothing removed; preview with --dry-run, then add --yes if that is right`
+      })
+    }
+    // Exactly the blobs previewed are removed, one by one: a blob written since the listing is kept.
+    const removed = yield* Effect.forEach(remove, (stat) => Effect.map(blobs.delete(stat.digest), (gone) => (gone ? [stat] : [])))
+    const temps = yield* blobs.gc({ tempOlderThan })
+    const done = removed.flat()
+    const result: GcResult = {
+      removedTemps: temps.removedTemps,
+      removedBlobs: done.map((stat) => stat.digest),
+      bytesFreed: temps.bytesFreed + done.reduce((sum, stat) => sum + stat.size, 0),
+      suspicious: temps.suspicious
+    }
     yield* json ? Print.json(GcResult, result) : Print.line(formatGc(result))
   }).pipe(Effect.provide(DataDir.blobsReading(dataDir)))
-})).pipe(Command.withDescription("Removes stale temp files and, with --live, blobs not listed"))
+})).pipe(
+  Command.withDescription("Removes stale temp files and, with a live set (--live FILE or --from-logs), the blobs not in it; refuses to remove every blob or more than half without --yes"),
+  Command.withExamples([
+    { command: "nerve-store blobs gc --from-logs --dry-run", description: "what a sweep would remove (nothing is removed)" },
+    { command: "nerve-store blobs gc --from-logs", description: "remove the blobs no log row references" },
+    { command: "nerve-store blobs refs > live.txt && nerve-store blobs gc --live live.txt", description: "the same in two steps" }
+  ])
+)
+
+const list = Command.make("list", {
+  limit: Flag.Int("limit").pipe(Flag.withDescription("at most this many blobs (default 100)"), Flag.withDefault(100)),
+  cursor: Flag.String("cursor").pipe(Flag.withDescription("continue after this digest (printed when a list is cut)"), Flag.optional)
+}, Effect.fn("cli.blobs.list")(function*(flags) {
+  const { dataDir, json } = yield* Root
+  yield* atLeast("limit", flags.limit, 1)
+  const after = yield* Option.match(flags.cursor, {
+    onNone: () => Effect.succeed(""),
+    onSome: (text) => Effect.mapError(parseDigest(text), () => new UsageError({ field: "--cursor", reason: `${JSON.stringify(text)} is not a digest` }))
+  })
+  const view = yield* View.current
+  yield* Effect.gen(function*() {
+    const blobs = yield* BlobStore
+    // Digests come in ascending order: the page is the first `limit` after the cursor.
+    let total = 0
+    const page: Array<BlobDigest> = []
+    let more = false
+    yield* Stream.runForEach(blobs.list(), (digest) =>
+      Effect.sync(() => {
+        total++
+        if (digest <= after) return
+        if (page.length < flags.limit) page.push(digest)
+        else more = true
+      }))
+    const stats = yield* Effect.forEach(page, (digest) => blobs.stat(digest).pipe(Effect.option))
+    const shown = stats.flatMap((stat) => (Option.isSome(stat) ? [stat.value] : []))
+    const nextCursor = more ? page[page.length - 1] ?? null : null
+    if (json) return yield* Print.json(CliOutput.BlobList, { blobs: shown, total, nextCursor })
+    yield* Print.line(shown.length === 0 ? "no blobs" : formatBlobs(shown, view))
+    if (nextCursor !== null || (after !== "" && shown.length < total)) {
+      yield* Print.note(`${shown.length.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} blobs${after === "" ? "" : " (after the cursor)"}; ` +
+        (nextCursor === null ? "this is the last page" : `--limit or --cursor ${nextCursor} for more`))
+    }
+  }).pipe(Effect.provide(DataDir.blobsReading(dataDir)))
+})).pipe(
+  Command.withDescription("The stored blobs by digest: size and modification time (paged)"),
+  Command.withExamples([{ command: "nerve-store blobs list --limit 20", description: "the first 20 blobs" }])
+)
+
+const refs = Command.make("refs", {}, Effect.fn("cli.blobs.refs")(function*() {
+  const { dataDir, json } = yield* Root
+  yield* Effect.gen(function*() {
+    const blobs = yield* BlobStore
+    const found = yield* BlobRefs.scan
+    const missing = yield* Effect.filter(found.digests, (digest) => Effect.map(blobs.exists(digest), (there) => !there))
+    const result: CliOutput.BlobRefs = { ...found, missing }
+    if (json) yield* Print.json(CliOutput.BlobRefs, result)
+    else {
+      // One digest a line on stdout (a --live file as it is); the summary on stderr.
+      if (found.digests.length > 0) yield* Print.line(found.digests.join("\n"))
+      yield* Print.note(
+        `${found.digests.length.toLocaleString("en-US")} blob(s) referenced by ${found.referencingRows.toLocaleString("en-US")} row(s) ` +
+          `(read ${found.sqliteRows.toLocaleString("en-US")} rows in SQLite, ${found.archivedRows.toLocaleString("en-US")} in ${found.days} archived day(s))` +
+          (missing.length === 0 ? "" : `; ${missing.length} referenced but not stored`) +
+          (found.invalid === 0 ? "" : `; ${found.invalid} blob field value(s) are not digests`)
+      )
+    }
+    if (found.unreadableDays.length > 0) {
+      return yield* new CheckFailed({
+        summary: `${found.unreadableDays.length} archived day(s) could not be read, their references are not listed: ` +
+          found.unreadableDays.map((d) => `${d.day} (${d.reason})`).join("; ")
+      })
+    }
+  }).pipe(Effect.provide(DataDir.reading(dataDir)))
+})).pipe(
+  Command.withDescription("The digests the log references (a payload's blob/blobs, a message's meta.blob/meta.blobs), in SQLite and archived days; one a line"),
+  Command.withExamples([{ command: "nerve-store blobs refs > live.txt", description: "the live set, as a file for blobs gc --live" }])
+)
 
 /** `nerve-store blobs`. */
 export const command = Command.make("blobs").pipe(
   Command.withDescription("The content-addressed blob store"),
-  Command.withSubcommands([put, get, stat, verify, gc])
+  Command.withExamples([{ command: "nerve-store blobs gc --from-logs --dry-run", description: "preview a sweep of unreferenced blobs" }]),
+  Command.withSubcommands([put, get, stat, list, refs, verify, gc])
 )

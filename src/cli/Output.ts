@@ -10,7 +10,7 @@
  */
 import { Schema } from "effect"
 import { ArchivedDay, ArchiveDayResult, ArchivePlan, ArchiveResult, DayFailed, DaySkipped } from "../../schema/Archive.ts"
-import { BlobDigest, VerifyReport } from "../../schema/Blob.ts"
+import { BlobDigest, BlobStat, VerifyReport } from "../../schema/Blob.ts"
 import { TimestampMs } from "../../schema/Primitives.ts"
 import { ThreadMessage, ThreadRoundRow, TriggerPayload } from "../../schema/Thread.ts"
 import { RunTransition, WorkflowRun, WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
@@ -99,6 +99,47 @@ export type ArchiveDays = typeof ArchiveDays.Type
 /** `blobs put`: the digest the content is stored under, and its size. */
 export const BlobPut = Schema.Struct({ digest: BlobDigest, size: Schema.Int })
 export type BlobPut = typeof BlobPut.Type
+
+/** `blobs list`: stored blobs by digest, a page of them; `nextCursor` continues (null: last page). */
+export const BlobList = Schema.Struct({
+  blobs: Schema.Array(BlobStat),
+  total: Schema.Int,
+  nextCursor: Schema.NullOr(BlobDigest)
+})
+export type BlobList = typeof BlobList.Type
+
+/** An archived day whose references could not be read (so a live set built now is incomplete). */
+export const UnreadableDay = Schema.Struct({ day: Schema.String, reason: Schema.String })
+
+/**
+ * `blobs refs`: the digests the log references (SPEC reference convention), from SQLite and the
+ * archived days; `missing`: referenced but not stored.
+ */
+export const BlobRefs = Schema.Struct({
+  digests: Schema.Array(BlobDigest),
+  missing: Schema.Array(BlobDigest),
+  sqliteRows: Schema.Int,
+  archivedRows: Schema.Int,
+  referencingRows: Schema.Int,
+  invalid: Schema.Int,
+  days: Schema.Int,
+  unreadableDays: Schema.Array(UnreadableDay)
+})
+export type BlobRefs = typeof BlobRefs.Type
+
+/**
+ * `blobs gc --dry-run` (with a live set): what would be removed, out of how many stored blobs;
+ * `refused`: a real run would refuse without `--yes` (every blob, or more than half).
+ */
+export const BlobGcPlan = Schema.Struct({
+  dryRun: Schema.Boolean,
+  stored: Schema.Int,
+  keep: Schema.Int,
+  remove: Schema.Array(BlobStat),
+  bytes: Schema.Int,
+  refused: Schema.Boolean
+})
+export type BlobGcPlan = typeof BlobGcPlan.Type
 
 /** `blobs verify`: the report; with `dryRun` nothing was quarantined. */
 export const BlobVerify = Schema.Struct({ dryRun: Schema.Boolean, report: VerifyReport })

@@ -73,7 +73,7 @@ export const timeRange = Effect.fnUntraced(function*(since: Option.Option<string
 export const parseDuration = (flag: string, input: string): Effect.Effect<number, UsageError> => {
   const text = input.trim()
   const short = /^(\d+)(ms|s|m|h|d|w)$/.exec(text)
-  const ms = short !== null
+  const ms = text === "0" ? 0 : short !== null
     ? Number(short[1]) * (shortUnits[short[2] ?? ""] ?? Number.NaN)
     : Option.match(/^\d+(\.\d+)?\s+[a-z]+$/.test(text) ? Duration.fromInput(text as Duration.Input) : Option.none(), {
       onNone: () => Number.NaN,

@@ -160,13 +160,13 @@ describe("nerve-store, changing a data directory", () => {
       const stillThere = decodeJson(CliOutput.DbStats, (yield* cli(["--data-dir", dir, "--json", "db", "stats"])).stdout)
       assert.strictEqual(stillThere.rows, 2 * OLD_ROWS + 10)
 
-      const piped = yield* cli(["--data-dir", dir, "archive", "--max-days", "1", "--gzip"])
+      const piped = yield* cli(["--data-dir", dir, "archive", "--yes", "--max-days", "1", "--gzip"])
       assert.strictEqual(piped.code, 0, piped.stderr)
       assert.notInclude(piped.stdout, "\r")
       assert.match(piped.stdout, new RegExp(`^${oldDays[0]}: archiving ${OLD_ROWS} rows \\(day 1 of 1\\)\\n${oldDays[0]}: archived ${OLD_ROWS} rows -> .*\\.jsonl\\.gz \\(.*\\)\\nDAY\\s+ROWS\\s+LINES\\s+SIZE\\s+FILE\\n${oldDays[0]}\\s+${OLD_ROWS}\\s+${OLD_ROWS}\\s`))
       assert.match(piped.stdout, /1 day\(s\), 50 rows archived\n$/)
 
-      const rest = decodeJson(CliOutput.ArchiveRun, (yield* cli(["--data-dir", dir, "--json", "archive", "--retention", "30d"])).stdout)
+      const rest = decodeJson(CliOutput.ArchiveRun, (yield* cli(["--data-dir", dir, "--json", "archive", "--yes", "--retention", "30d"])).stdout)
       assert.deepStrictEqual(rest.result?.days.map((d) => d.day), [oldDays[1]])
       const days = decodeJson(CliOutput.ArchiveDays, (yield* cli(["--data-dir", dir, "--json", "archive", "days"])).stdout)
       assert.deepStrictEqual(days.days.map((d): ReadonlyArray<unknown> => [d.day, d.compressed, d.lineCount]), [[oldDays[0] ?? "", true, OLD_ROWS], [oldDays[1] ?? "", false, OLD_ROWS]])
@@ -181,9 +181,9 @@ describe("nerve-store, changing a data directory", () => {
       // A restored day is held back from the next archive run unless --include-restored.
       const again = yield* cli(["--data-dir", dir, "archive", "restore", oldDays[0] ?? ""])
       assert.match(again.stdout, /restored 0 rows .*; archive holds the day back for 7 days \(archive --include-restored takes it now\)\n$/)
-      const held = decodeJson(CliOutput.ArchiveRun, (yield* cli(["--data-dir", dir, "--json", "archive"])).stdout)
+      const held = decodeJson(CliOutput.ArchiveRun, (yield* cli(["--data-dir", dir, "--json", "archive", "--yes"])).stdout)
       assert.deepStrictEqual([held.skipped.map((d) => d.day), held.archived, held.failed], [[oldDays[0] ?? ""], [], []])
-      const forced = decodeJson(CliOutput.ArchiveRun, (yield* cli(["--data-dir", dir, "--json", "archive", "--include-restored"])).stdout)
+      const forced = decodeJson(CliOutput.ArchiveRun, (yield* cli(["--data-dir", dir, "--json", "archive", "--yes", "--include-restored"])).stdout)
       assert.deepStrictEqual(forced.archived.map((d) => d.day), [oldDays[0] ?? ""])
 
       // A day file changed outside nerve-store: db check reports it; archiving into it fails that day.
@@ -195,12 +195,12 @@ describe("nerve-store, changing a data directory", () => {
       assert.deepStrictEqual([report.ok, report.archiveDays.map((d) => [d.day, d.status])], [false, [[day1, "mismatch"]]])
       assert.match(report.problems.join("\n"), new RegExp(`archived day ${day1} is mismatch`))
       yield* Effect.promise(() => appendLate(dir, Date.parse(`${day1}T12:00:00Z`)))
-      const failing = yield* cli(["--data-dir", dir, "archive"])
+      const failing = yield* cli(["--data-dir", dir, "archive", "--yes"])
       assert.strictEqual(failing.code, 1)
       assert.match(failing.stdout, new RegExp(`^${day1}: archiving 1 rows \\(day 1 of 1\\)\\n${day1}: FAILED \\(.+\\)\\n`))
       assert.match(failing.stdout, new RegExp(`\\nFAILED DAY\\s+ERROR\\s+MESSAGE\\n${day1}\\s+\\w+\\s+.+\\n0 day\\(s\\), 0 rows archived; 1 day\\(s\\) FAILED`))
       assert.match(failing.stderr, new RegExp(`^nerve-store: 1 day\\(s\\) failed to archive \\(${day1}\\); first: [^\\n]+\\n$`))
-      const failingJson = yield* cli(["--data-dir", dir, "--json", "archive"])
+      const failingJson = yield* cli(["--data-dir", dir, "--json", "archive", "--yes"])
       assert.strictEqual(failingJson.code, 1)
       const failedRun = decodeJson(CliOutput.ArchiveRun, failingJson.stdout)
       assert.deepStrictEqual([failedRun.result, failedRun.failed.map((f) => f.day)], [null, [day1]])

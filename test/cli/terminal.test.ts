@@ -22,7 +22,7 @@ describe("on a terminal", () => {
     Effect.gen(function*() {
       const dir = makeTempDir("nerve-cli-tty-")
       const { oldDays } = yield* Effect.promise(() => seed(dir))
-      const { code, output } = yield* Effect.promise(() => inTerminal(`'${process.execPath}' --conditions=source '${MAIN}' --data-dir '${dir}' archive`))
+      const { code, output } = yield* Effect.promise(() => inTerminal(`'${process.execPath}' --conditions=source '${MAIN}' --data-dir '${dir}' archive --yes`))
       assert.strictEqual(code, 0, output)
       for (const day of oldDays) {
         // Drawn at 0% with \r, then redrawn in place at 100% on the same line.
@@ -36,7 +36,7 @@ describe("on a terminal", () => {
       const [day = ""] = oldDays
       yield* Effect.sync(() => appendFileSync(join(dir, "archive", "logs", `${day}.jsonl`), "tampered\n"))
       yield* Effect.promise(() => appendLate(dir, Date.parse(`${day}T12:00:00Z`)))
-      const failing = yield* Effect.promise(() => inTerminal(`'${process.execPath}' --conditions=source '${MAIN}' --data-dir '${dir}' archive`))
+      const failing = yield* Effect.promise(() => inTerminal(`'${process.execPath}' --conditions=source '${MAIN}' --data-dir '${dir}' archive --yes`))
       assert.strictEqual(failing.code, 1, failing.output)
       assert.include(failing.output, `\r\x1b[2K${day}: FAILED (`)
       assert.match(failing.output, new RegExp(`FAILED DAY\\s+ERROR\\s+MESSAGE\\r?\\n${day}\\s`))

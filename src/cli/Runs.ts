@@ -145,8 +145,7 @@ const formatTrigger = (shown: CliOutput.RunShow, width: number | undefined): str
   if (shown.trigger !== null) return JSON.stringify(shown.trigger, null, 2)
   if (shown.startedPayload === null) return "none (no started row with a payload)"
   const payload = width === undefined ? shown.startedPayload : cut(shown.startedPayload, Math.max(20, width - 10))
-  return `none: the started row's payload is not a trigger (SPEC §Log conventions: an object with string prompt and number maxRounds, or one under triggerPayload)\n` +
-    `  payload: ${payload}`
+  return `none: the started row's payload has no prompt and maxRounds (SPEC §Log conventions)\n  payload: ${payload}`
 }
 
 /** `runs show` for people. */

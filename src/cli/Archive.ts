@@ -116,8 +116,18 @@ const archive = Command.make("archive", {
     // A failing day does not stop the run: `archive` reports it (DayFailed), goes on with the next
     // day and fails at the end with the first error. The events say what happened to every day,
     // so the summary is printed either way and the error only sets the exit code.
+    const terminal = draw !== undefined && (yield* Print.stdoutIsTerminal)
+    // Ctrl-C: the day in progress is rolled back by the archive; what was done is printed.
+    const partial = Effect.gen(function*() {
+      const seen = yield* Ref.get(events)
+      const run: CliOutput.ArchiveRun = { dryRun: false, plan, result: null, ...seen }
+      if (terminal) yield* Print.raw("\r\x1b[2K")
+      yield* json ? Print.json(CliOutput.ArchiveRun, run) : Print.line(`${formatSummary(run)}\ninterrupted: the day in progress stays in SQLite`)
+    })
     const outcome = yield* Effect.result(archiver.archive({ ...options, now }, (event) =>
-      Effect.andThen(Ref.update(events, (o) => record(o, event)), draw === undefined ? Effect.void : draw(event))))
+      Effect.andThen(Ref.update(events, (o) => record(o, event)), draw === undefined ? Effect.void : draw(event)))).pipe(
+        Effect.onInterrupt(() => partial)
+      )
     const seen = yield* Ref.get(events)
     const run: CliOutput.ArchiveRun = {
       dryRun: false,

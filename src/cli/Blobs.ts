@@ -163,12 +163,22 @@ const verify = Command.make("verify", {
     const blobs = yield* BlobStore
     const digests = flags.all ? yield* Stream.runCollect(blobs.list()) : named
     const terminal = !json && (yield* Print.stdoutIsTerminal)
-    const entries = yield* Effect.forEach(digests, (digest, i) =>
-      Effect.tap(check(blobs, digest, flags.dryRun), () =>
-        terminal ? Print.raw(`\rverifying ${i + 1}/${digests.length}`) : Effect.void))
-    if (terminal && digests.length > 0) yield* Print.raw("\r\x1b[2K")
-    const result: CliOutput.BlobVerify = { dryRun: flags.dryRun, report: { entries, totals: totals(entries) } }
-    yield* json ? Print.json(CliOutput.BlobVerify, result) : Print.line(formatVerify(result))
+    const entries: Array<BlobCheck> = []
+    const print = (interrupted: boolean) => {
+      const result: CliOutput.BlobVerify = { dryRun: flags.dryRun, report: { entries, totals: totals(entries) } }
+      return Effect.andThen(
+        terminal && digests.length > 0 ? Print.raw("\r\x1b[2K") : Effect.void,
+        json ? Print.json(CliOutput.BlobVerify, result) : Print.line(formatVerify(result) + (interrupted ? ` (interrupted: ${digests.length - entries.length} not checked)` : ""))
+      )
+    }
+    // Ctrl-C prints the report of the blobs checked so far.
+    yield* Effect.forEach(digests, (digest, i) =>
+      Effect.flatMap(check(blobs, digest, flags.dryRun), (entry) => {
+        entries.push(entry)
+        return terminal ? Print.raw(`\rverifying ${i + 1}/${digests.length}`) : Effect.void
+      }), { discard: true }).pipe(Effect.onInterrupt(() => print(true)))
+    yield* print(false)
+    const result = { report: { totals: totals(entries) } }
     const bad = result.report.totals.mismatch + result.report.totals.unreadable
     if (bad > 0) return yield* new CheckFailed({ summary: `${bad} of ${entries.length} blob(s) failed verification` })
   }).pipe(Effect.provide(DataDir.blobsReading(dataDir)))

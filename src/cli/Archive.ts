@@ -14,10 +14,10 @@ import {
   DEFAULT_KEEP_RESTORED_MS,
   type DayFailed,
   type DaySkipped,
+  LogArchive,
+  parseUtcDay,
   RestoreResult
-} from "../../schema/Archive.ts"
-import { parseUtcDay } from "../domain/UtcDay.ts"
-import { LogArchive } from "../LogArchive.ts"
+} from "../index.ts"
 import * as DataDir from "./DataDir.ts"
 import { CheckFailed } from "./Errors.ts"
 import { humanBytes, humanTime, orDash, table, truncate } from "./Format.ts"

@@ -7,7 +7,7 @@
  */
 import { Effect } from "effect"
 import type { ArchiveProgress } from "../../schema/Archive.ts"
-import type { ArchiveProgressListener } from "../LogArchive.ts"
+import type { ArchiveProgressListener } from "../index.ts"
 import { bar, humanBytes } from "./Format.ts"
 import * as Print from "./Print.ts"
 

@@ -179,7 +179,10 @@ const days = Command.make("days", {}, Effect.fn("cli.archive.days")(function*() 
     const found = yield* (yield* LogArchive).days()
     yield* json ? Print.json(CliOutput.ArchiveDays, { days: found }) : Print.line(found.length === 0 ? "no archived days" : formatDays(found))
   }).pipe(Effect.provide(DataDir.reading(dataDir)))
-})).pipe(Command.withDescription("The archived days on disk, oldest first"))
+})).pipe(
+  Command.withDescription("The archived days on disk, oldest first"),
+  Command.withExamples([{ command: "nerve-store archive days", description: "every archived day and its status" }])
+)
 
 const read = Command.make("read", { day: dayArgument }, Effect.fn("cli.archive.read")(function*({ day }) {
   const { dataDir } = yield* Root
@@ -188,7 +191,10 @@ const read = Command.make("read", { day: dayArgument }, Effect.fn("cli.archive.r
   yield* Effect.gen(function*() {
     yield* (yield* LogArchive).readDay(valid).pipe(Stream.runForEach(print))
   }).pipe(Effect.provide(DataDir.reading(dataDir)))
-})).pipe(Command.withDescription("The rows of an archived day (checked against the manifest)"))
+})).pipe(
+  Command.withDescription("The rows of an archived day (checked against the manifest)"),
+  Command.withExamples([{ command: "nerve-store archive read 2026-11-01 | head", description: "the first rows of a day" }])
+)
 
 const restore = Command.make("restore", { day: dayArgument }, Effect.fn("cli.archive.restore")(function*({ day }) {
   const { dataDir, json } = yield* Root
@@ -202,7 +208,10 @@ const restore = Command.make("restore", { day: dayArgument }, Effect.fn("cli.arc
           `archive holds the day back for ${KEEP_RESTORED_DAYS} days (archive --include-restored takes it now)`
       )
   }).pipe(Effect.provide(DataDir.updating(dataDir)))
-})).pipe(Command.withDescription("Puts an archived day's rows back into SQLite (ids already present are skipped)"))
+})).pipe(
+  Command.withDescription("Puts an archived day's rows back into SQLite (ids already present are skipped)"),
+  Command.withExamples([{ command: "nerve-store archive restore 2026-11-01", description: "a day back into SQLite" }])
+)
 
 /** `nerve-store archive`. */
 export const command = archive.pipe(Command.withSubcommands([days, read, restore]))

@@ -6,6 +6,7 @@
  * @since 0.6.0
  */
 import { Cause, Schema } from "effect"
+import type { PlatformError } from "effect/PlatformError"
 import { CliError } from "effect/cli"
 
 /**
@@ -111,3 +112,10 @@ export interface Report {
 /** The `--json` form of an error on stderr: `{"error":{"tag":…,"message":…,"exitCode":…}}`. */
 export const jsonLine = (tag: string, message: string, exitCode: number): string =>
   JSON.stringify({ error: { tag, message, exitCode } })
+
+/** A file the user named could not be used: one line naming it (exit 2). */
+export const fileError = (flag: string, path: string) => (error: PlatformError) =>
+  new UsageError({
+    field: flag,
+    reason: `${path}: ${error.reason._tag === "NotFound" ? "no such file" : error.reason.description ?? error.reason._tag}`
+  })

@@ -53,7 +53,7 @@ export const parseTime = (flag: string, input: string): Effect.Effect<number, Us
     : parseIso(text) ?? Number.NaN
   return Number.isSafeInteger(ms) && ms >= 0 && ms <= MAX_TIMESTAMP_MS
     ? Effect.succeed(ms)
-    : Effect.fail(new UsageError({ field: `--${flag}`, reason: `${JSON.stringify(input)} is not a time: give ${TIME_HELP}` }))
+    : Effect.fail(new UsageError({ field: `--${flag}`, reason: `${JSON.stringify(input)} is not epoch milliseconds or an ISO-8601 time (or relative: 30m, 1h, 2d; no zone = local time)` }))
 })
 
 /** `--since` and `--until` read together: each optional, and `since` not after `until`. */

@@ -21,9 +21,9 @@ const usage: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
   [["runs", "list", "--cursor", "nonsense"], "invalid --cursor:"],
   [["threads", "rounds", "r-done", "--limit", "0"], "invalid --limit: must be at least 1"],
   [["logs", "query", "--limit", "0"], "invalid --limit: must be at least 1"],
-  [["logs", "query", "--until", "2024-01-01junk"], `invalid --until: "2024-01-01junk" is not a time`],
-  [["logs", "query", "--since", "2024-02-30"], `invalid --since: "2024-02-30" is not a time`],
-  [["logs", "query", "--since", "2024-13-01T00:00:00Z"], `invalid --since: "2024-13-01T00:00:00Z" is not a time`],
+  [["logs", "query", "--until", "2024-01-01junk"], `invalid --until: "2024-01-01junk" is not epoch milliseconds or an ISO-8601 time`],
+  [["logs", "query", "--since", "2024-02-30"], `invalid --since: "2024-02-30" is not epoch milliseconds or an ISO-8601 time`],
+  [["logs", "query", "--since", "2024-13-01T00:00:00Z"], `invalid --since: "2024-13-01T00:00:00Z" is not epoch milliseconds or an ISO-8601 time`],
   [["logs", "query", "--since", "2024-01-01T24:00:00"], "invalid --since"],
   [["logs", "query", "--since", "2026-12-02", "--until", "2026-12-01"], "invalid --since: 2026-12-02 is after --until 2026-12-01: nothing can match"],
   [["logs", "tail", "--since", "yesterday"], "invalid --since"],
@@ -82,7 +82,8 @@ describe("mistakes on the command line", () => {
       const commands = [
         [], ["logs"], ["logs", "query"], ["logs", "tail"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "cancel"], ["runs", "retry"],
         ["runs", "recover"], ["threads"], ["threads", "rounds"], ["threads", "messages"], ["archive"], ["blobs"], ["blobs", "gc"],
-        ["blobs", "list"], ["blobs", "refs"], ["blobs", "get"]
+        ["blobs", "list"], ["blobs", "refs"], ["blobs", "get"], ["blobs", "put"], ["blobs", "stat"], ["blobs", "verify"],
+        ["archive", "days"], ["archive", "read"], ["archive", "restore"]
       ]
       const helps = yield* Effect.forEach(commands, (command) => cli([...command, "--help"]), { concurrency: 3 })
       helps.forEach((help, i) => {

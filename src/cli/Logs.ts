@@ -57,7 +57,7 @@ const query = Command.make("query", {
     Flag.optional
   )
 }, Effect.fn("cli.logs.query")(function*(flags) {
-  const { dataDir } = yield* Root
+  const { dataDir, json } = yield* Root
   const order = yield* Option.match(flags.order, { onNone: () => Effect.succeed(undefined), onSome: readOrder })
   yield* atLeast("limit", flags.limit, 1)
   if (Option.isSome(flags.afterId) && Option.isSome(flags.cursor)) {
@@ -104,7 +104,8 @@ const query = Command.make("query", {
         })
       )
     }
-    if (cut && last !== undefined) {
+    // People are told on stderr; a script reads JSON Lines and asks for one row more itself.
+    if (cut && last !== undefined && !json) {
       const direction = mode === "asc" ? "newer" : "older"
       yield* Print.note(`${shown.toLocaleString("en-US")} rows shown, ${direction} rows match; --limit or --cursor ${last} for more`)
     }

@@ -60,8 +60,11 @@ describe("an operator's listing and moves", () => {
       const all = decodeJsonLines(LogEntry, (yield* cli(["--data-dir", dataDir, "--json", "logs", "query", "--order", "asc", "--limit", "1000"])).stdout)
       const newest = yield* cli(["--data-dir", dataDir, "--json", "logs", "query", "--limit", "5"])
       assert.deepStrictEqual(decodeJsonLines(LogEntry, newest.stdout).map((r) => r.id), all.slice(-5).map((r) => r.id))
+      assert.strictEqual(newest.stderr, "")
       const cursor = all.at(-5)?.id
-      assert.strictEqual(newest.stderr, `5 rows shown, older rows match; --limit or --cursor ${cursor} for more\n`)
+      const human = yield* cli(["--data-dir", dataDir, "logs", "query", "--limit", "5"])
+      assert.deepStrictEqual(lines(human.stdout).map((line) => Number(line.trim().split(" ")[0])), all.slice(-5).map((r) => r.id))
+      assert.strictEqual(human.stderr, `5 rows shown, older rows match; --limit or --cursor ${cursor} for more\n`)
       const older = decodeJsonLines(LogEntry, (yield* cli(["--data-dir", dataDir, "--json", "logs", "query", "--limit", "5", "--cursor", String(cursor)])).stdout)
       assert.deepStrictEqual(older.map((r) => r.id), all.slice(-10, -5).map((r) => r.id))
     }))

@@ -103,14 +103,19 @@ export {
   DataDirectoryError,
   DigestMismatch,
   FileErrorReason,
+  FollowGap,
   IdempotencyConflict,
   IllegalTransition,
   InvalidDigest,
   InvalidInput,
   InvalidUtcDay,
+  LeaseLost,
+  OwnerInUse,
+  RunFinished,
   RunLeased,
   RunMismatch,
-  RunNotFound
+  RunNotFound,
+  SchemaTooNew
 } from "../schema/Errors.ts"
 export type { NerveStoreError } from "../schema/Errors.ts"
 

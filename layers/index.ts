@@ -19,7 +19,7 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Config, Duration, Effect, FileSystem, Layer, Path } from "effect"
 import type { ConfigError } from "effect/Config"
-import { DataDirectoryError, type DatabaseError, InvalidInput } from "../schema/Errors.ts"
+import { DataDirectoryError, type DatabaseError, InvalidInput, type SchemaTooNew } from "../schema/Errors.ts"
 import * as BlobStoreFileSystemImpl from "../src/blob/BlobStoreFileSystem.ts"
 import * as BlobStoreMemoryImpl from "../src/blob/BlobStoreMemory.ts"
 import type { BlobStore } from "../src/BlobStore.ts"
@@ -80,12 +80,15 @@ const sqliteOptions = (options: DatabaseFileOptions) => ({
   ...(options.busyTimeout === undefined ? {} : { busyTimeoutMs: Duration.toMillis(Duration.fromInputUnsafe(options.busyTimeout)) })
 })
 
-/** A SQLite file (its folder must exist), migrated on open. */
-export const DatabaseFile = (options: DatabaseFileOptions): Layer.Layer<Database.Database, DatabaseError> =>
+/**
+ * A SQLite file (its folder must exist), migrated on open. A file whose schema is newer than this
+ * build knows opens only with `readonly`; a writable open fails with `SchemaTooNew`.
+ */
+export const DatabaseFile = (options: DatabaseFileOptions): Layer.Layer<Database.Database, DatabaseError | SchemaTooNew> =>
   Database.layer(sqliteOptions(options))
 
 /** A private, migrated in-memory database (fresh for each provide). */
-export const DatabaseMemory: Layer.Layer<Database.Database, DatabaseError> = Database.layer({ filename: ":memory:" })
+export const DatabaseMemory: Layer.Layer<Database.Database, DatabaseError> = Database.layerMemory
 
 const logStoreOptions = (options: LogStoreOptions): LogStoreOptions => ({
   ...(options.owner === undefined ? {} : { owner: options.owner }),
@@ -102,7 +105,7 @@ export const LogStoreSqlite = (options: LogStoreOptions = {}): Layer.Layer<LogSt
   LogStoreSqliteImpl.layerWith(logStoreOptions(options))
 
 /** LogStore on a SQLite file of its own (any path; its folder must exist). */
-export const LogStoreFile = (options: LogStoreFileOptions): Layer.Layer<LogStore, DatabaseError | InvalidInput> =>
+export const LogStoreFile = (options: LogStoreFileOptions): Layer.Layer<LogStore, DatabaseError | SchemaTooNew | InvalidInput> =>
   LogStoreSqlite(options).pipe(Layer.provide(DatabaseFile(options)))
 
 /** LogStore on a private in-memory SQLite database (fresh for each provide), with the default owner. */
@@ -166,7 +169,9 @@ const prepareDataDirectory = Effect.fnUntraced(function*(options: NerveStoreLive
  * The live stack on a data directory (SPEC §Data directory): `nerve.db` shared by LogStore and
  * LogArchive, day files in `archive/logs/`, blobs in `blobs/`. The folder is created when missing.
  */
-export const NerveStoreLive = (options: NerveStoreLiveOptions): Layer.Layer<NerveStore, DatabaseError | DataDirectoryError | InvalidInput> =>
+export const NerveStoreLive = (
+  options: NerveStoreLiveOptions
+): Layer.Layer<NerveStore, DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput> =>
   Layer.unwrap(Effect.gen(function*() {
     const path = yield* Path.Path
     yield* prepareDataDirectory(options)
@@ -185,7 +190,10 @@ export const NerveStoreLive = (options: NerveStoreLiveOptions): Layer.Layer<Nerv
  * `NERVE_OWNER` (the owner name of this daemon's leases), `NERVE_LEASE_TTL` (a duration),
  * `NERVE_READONLY` (`true` to open read-only).
  */
-export const NerveStoreConfig: Layer.Layer<NerveStore, DatabaseError | DataDirectoryError | InvalidInput | ConfigError> = Layer.unwrap(
+export const NerveStoreConfig: Layer.Layer<
+  NerveStore,
+  DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput | ConfigError
+> = Layer.unwrap(
   Effect.gen(function*() {
     const dataDir = yield* Config.String("NERVE_DATA_DIR").pipe(Config.withDefault("./data"))
     const synchronous = yield* Config.option(Config.Literals(["NORMAL", "FULL"], "NERVE_SYNCHRONOUS"))

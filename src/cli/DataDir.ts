@@ -9,7 +9,7 @@
  * @since 0.6.0
  */
 import { Effect, FileSystem, Layer, Path } from "effect"
-import { DataDirectoryError, type DatabaseError, type InvalidInput } from "../../schema/Errors.ts"
+import { DataDirectoryError, type DatabaseError, type InvalidInput, type SchemaTooNew } from "../../schema/Errors.ts"
 import { ARCHIVE_FOLDER, BLOB_FOLDER, BlobStoreFileSystem, DATABASE_FILE, DatabaseFile, LogArchiveFileSystem, LogStoreSqlite, type NerveStore } from "../../layers/index.ts"
 import { dataDirectoryError } from "../fs/PlatformErrors.ts"
 import type { BlobStore } from "../BlobStore.ts"
@@ -74,7 +74,7 @@ export const requireDatabase = Effect.fnUntraced(function*(dataDir: string) {
   return p
 })
 
-type OpenError = DatabaseError | DataDirectoryError | InvalidInput
+type OpenError = DatabaseError | DataDirectoryError | InvalidInput | SchemaTooNew
 
 /**
  * The three services and the `Database` on an existing data directory, opened read-only (never

@@ -6,6 +6,7 @@ import { spawn } from "node:child_process"
 import { chmodSync, existsSync, statSync } from "node:fs"
 import { DatabaseSync } from "node:sqlite"
 import { dirname, join } from "node:path"
+import { NerveStoreLive } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import * as LogStoreSqlite from "../../src/logstore/LogStoreSqlite.ts"
 import * as Database from "../../src/sqlite/Database.ts"
@@ -58,6 +59,7 @@ describe("opening the database", () => {
       const other = new DatabaseSync(filename)
       other.exec("PRAGMA journal_mode = WAL; CREATE TABLE other (x INTEGER); BEGIN IMMEDIATE; INSERT INTO other VALUES (1)")
       const error = yield* Effect.flip(Effect.provide(Effect.void, Database.layer({ filename, busyTimeoutMs: 200 })))
+      if (error._tag !== "DatabaseError") return assert.fail(`expected a DatabaseError, got ${error._tag}`)
       assert.strictEqual(error.reason, "busy")
       assert.strictEqual(error.operation, `migrate ${filename}`)
       other.exec("COMMIT")
@@ -70,7 +72,7 @@ describe("opening the database", () => {
     Effect.gen(function*() {
       const filename = join(makeTempDir(), "missing-folder", "nerve.db")
       const error = yield* Effect.flip(Effect.provide(Effect.void, Database.layer({ filename })))
-      assert.strictEqual(error.operation, `open ${filename}`)
+      assert.strictEqual(error._tag === "DatabaseError" ? error.operation : error._tag, `open ${filename}`)
     }))
 
   it.effect("nerve.db, its -wal and its -shm are created owner-only whatever the umask", () =>
@@ -111,7 +113,7 @@ describe("opening the database", () => {
       Effect.gen(function*() {
         const filename = join(makeTempDir(), "nerve.db")
         const error = yield* Effect.flip(Effect.provide(Effect.void, Database.layer({ filename, readonly: true })))
-        assert.strictEqual(error.operation, `open ${filename}`)
+        assert.strictEqual(error._tag === "DatabaseError" ? error.operation : error._tag, `open ${filename}`)
         assert.isFalse(existsSync(filename))
       }))
 
@@ -129,6 +131,68 @@ describe("opening the database", () => {
         assert.isFalse(existsSync(`${filename}-wal`))
       }).pipe(Effect.scoped))
   })
+})
+
+describe("a file newer than this build (issue 16 item 5: the schema guard)", () => {
+  /** A data directory written by this build (a row and a run), then marked as schema 99. */
+  const newerDataDir = Effect.gen(function*() {
+    const dataDir = makeTempDir()
+    yield* Effect.gen(function*() {
+      const log = yield* LogStore
+      yield* log.append({ source: "s", type: "t", payload: "before" })
+      yield* log.transition({ source: "workflow", type: "queued" }, { runId: "r1", workflow: "w", status: "queued" })
+    }).pipe(Effect.provide(NerveStoreLive({ dataDir })))
+    const db = new DatabaseSync(join(dataDir, "nerve.db"))
+    db.exec("PRAGMA user_version = 99")
+    db.close()
+    return dataDir
+  })
+
+  const snapshot = (filename: string) => {
+    const db = new DatabaseSync(filename, { readOnly: true })
+    const version = Number(db.prepare("PRAGMA user_version").get()?.user_version)
+    const logs = db.prepare("SELECT id, type, payload FROM logs ORDER BY id").all().map((row) => ({ ...row }))
+    const runs = db.prepare("SELECT run_id, status FROM workflow_runs ORDER BY run_id").all().map((row) => ({ ...row }))
+    db.close()
+    return { version, logs, runs }
+  }
+
+  it.effect("a writable open of the live stack fails with SchemaTooNew { found, known } and writes nothing", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* newerDataDir
+      const before = snapshot(join(dataDir, "nerve.db"))
+      const error = yield* Effect.flip(
+        LogStore.use((log) => log.append({ source: "s", type: "t", payload: "after" })).pipe(Effect.provide(NerveStoreLive({ dataDir })))
+      )
+      if (error._tag !== "SchemaTooNew") return assert.fail(`expected SchemaTooNew, got ${error._tag}: ${error.message}`)
+      assert.deepStrictEqual({ found: error.found, known: error.known }, { found: 99, known: LATEST_SCHEMA_VERSION })
+      assert.include(error.message, "read-only")
+      assert.deepStrictEqual(snapshot(join(dataDir, "nerve.db")), before)
+      assert.strictEqual(before.version, 99)
+      const direct = yield* Effect.flip(Effect.provide(Effect.void, Database.layer({ filename: join(dataDir, "nerve.db") })))
+      assert.strictEqual(direct._tag, "SchemaTooNew")
+    }))
+
+  it.effect("a read-only open still reads it: rows, runs and the version it found", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* newerDataDir
+      const read = yield* Effect.gen(function*() {
+        const log = yield* LogStore
+        const db = yield* Database.Database
+        const rows = yield* log.query({ source: "s" })
+        const run = yield* log.getRun("r1")
+        const write = yield* Effect.flip(log.append({ source: "s", type: "t" }))
+        return {
+          version: db.schemaVersion,
+          payloads: rows.map((row) => row.payload),
+          status: run._tag === "Some" ? run.value.status : null,
+          write: write._tag === "DatabaseError" ? write.reason : write._tag
+        }
+      }).pipe(Effect.provide(stack({ filename: join(dataDir, "nerve.db"), readonly: true })))
+      assert.deepStrictEqual(read, { version: 99, payloads: ["before"], status: "queued", write: "readOnly" })
+      const live = yield* LogStore.use((log) => log.query({ source: "s" })).pipe(Effect.provide(NerveStoreLive({ dataDir, readonly: true })))
+      assert.deepStrictEqual(live.map((row) => row.payload), ["before"])
+    }))
 })
 
 /** Runs the read-only fixture; as `nobody` when this is root, for whom the 0444/0555 modes would not hold. */

@@ -26,6 +26,7 @@ import type { BlobStore } from "../src/BlobStore.ts"
 import * as LogArchiveSqlite from "../src/archive/LogArchiveSqlite.ts"
 import type { LogArchive } from "../src/LogArchive.ts"
 import type { LogStore, LogStoreOptions } from "../src/LogStore.ts"
+import { ownerFromConfig } from "../src/logstore/LeaseConfig.ts"
 import * as LogStoreSqliteImpl from "../src/logstore/LogStoreSqlite.ts"
 import * as Database from "../src/sqlite/Database.ts"
 import { dataDirectoryError, isNotFound } from "../src/fs/PlatformErrors.ts"
@@ -198,7 +199,7 @@ export const NerveStoreConfig: Layer.Layer<
     const dataDir = yield* Config.String("NERVE_DATA_DIR").pipe(Config.withDefault("./data"))
     const synchronous = yield* Config.option(Config.Literals(["NORMAL", "FULL"], "NERVE_SYNCHRONOUS"))
     const busyTimeout = yield* Config.option(Config.Duration("NERVE_BUSY_TIMEOUT"))
-    const owner = yield* Config.option(Config.String("NERVE_OWNER"))
+    const owner = yield* ownerFromConfig
     const leaseTtl = yield* Config.option(Config.Duration("NERVE_LEASE_TTL"))
     const readonly = yield* Config.Boolean("NERVE_READONLY").pipe(Config.withDefault(false))
     return NerveStoreLive({

@@ -1,12 +1,11 @@
 // Options and environment that must be refused when the layer is built (issue 16 item 8, issue 19
 // item 6): an empty owner name, and a lease time-to-live whose expiry cannot be stored.
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { ConfigProvider, Duration, Effect, Layer } from "effect"
 import { LogStoreFile, NerveStoreConfig, NerveStoreLive } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { MAX_TIMESTAMP_MS } from "../../schema/Primitives.ts"
 import { MAX_LEASE_TTL } from "../../src/logstore/LeaseConfig.ts"
-import { Duration } from "effect"
 import { join } from "node:path"
 import { makeTempDir } from "../support/tempDir.ts"
 
@@ -51,7 +50,8 @@ describe("the owner name", () => {
 describe("the lease time-to-live", () => {
   it.effect("a leaseTtl whose expiry could not be stored is InvalidInput when the layer is built, with the bound in the message", () =>
     Effect.gen(function*() {
-      for (const leaseTtl of [Number.MAX_SAFE_INTEGER, "500000000 weeks", Duration.sum(MAX_LEASE_TTL, Duration.millis(1))]) {
+      const huge: ReadonlyArray<Duration.Input> = [Number.MAX_SAFE_INTEGER, "500000000 weeks", Duration.sum(MAX_LEASE_TTL, Duration.millis(1))]
+      for (const leaseTtl of huge) {
         const failure = yield* buildFailure(NerveStoreLive({ dataDir: makeTempDir(), leaseTtl }))
         assert.match(failure, /^InvalidInput leaseTtl: must be at most .* \(31536000000 ms\)/)
         const file = yield* buildFailure(LogStoreFile({ filename: join(makeTempDir(), "nerve.db"), leaseTtl }))

@@ -4,6 +4,7 @@
  * @since 0.6.0
  */
 import { Effect, Schema } from "effect"
+import { JsonData } from "./JsonData.ts"
 import { NonEmptyText } from "./Primitives.ts"
 
 /** A message of a workflow thread. `timestamp` is the payload's own (0 when it had none). */
@@ -50,12 +51,14 @@ export type GetThreadRoundsInput = typeof GetThreadRoundsParams.Encoded
 
 /**
  * A message for `appendThreadMessage`: written as a `thread_workflow_message` row of the run that
- * `threadMessages` and `threadRounds` read back.
+ * `threadMessages` and `threadRounds` read back. `meta` must be plain JSON data (`JsonData`: no
+ * cycle, BigInt, NaN, Date or class instance; at most 64 levels deep), else `InvalidInput` names
+ * the path of the bad value (`message.meta.a.0`).
  */
 export const ThreadMessageInput = Schema.Struct({
   role: NonEmptyText,
   content: Schema.String,
-  meta: Schema.optional(Schema.Unknown)
+  meta: Schema.optional(JsonData)
 })
 export type ThreadMessageInput = typeof ThreadMessageInput.Type
 

@@ -125,7 +125,7 @@ describe("opening the database", () => {
         chmodSync(filename, 0o444)
         chmodSync(folder, 0o555)
         yield* Effect.addFinalizer(() => Effect.sync(() => chmodSync(folder, 0o755)))
-        const { code, stderr, stdout } = yield* Effect.promise(() => runReadonlyChild(filename))
+        const { code, stderr, stdout } = yield* Effect.tryPromise(() => runReadonlyChild(filename)).pipe(Effect.orDie)
         assert.strictEqual(code, 0, stderr)
         assert.deepStrictEqual(JSON.parse(stdout), { rows: 5, schemaVersion: LATEST_SCHEMA_VERSION, append: "readOnly" })
         assert.isFalse(existsSync(`${filename}-wal`))
@@ -195,16 +195,31 @@ describe("a file newer than this build (issue 16 item 5: the schema guard)", () 
     }))
 })
 
-/** Runs the read-only fixture; as `nobody` when this is root, for whom the 0444/0555 modes would not hold. */
+const ROOT = join(import.meta.dirname, "..", "..")
+
+/**
+ * How to run the read-only fixture so that the 0444/0555 modes bind it. Not root: as we are.
+ * Root ignores modes, and an unprivileged user such as `nobody` may not reach the pinned Node or
+ * the fixture (a checkout inside a 0700 folder, issue 19 item 11), so the child runs as the
+ * checkout's owner, who can reach it wherever it lives: a plain user with `uid`/`gid`, or root
+ * itself without any capability (`setpriv`, util-linux), for whom the modes then hold too.
+ */
+const readonlyChildCommand = (args: ReadonlyArray<string>) => {
+  const node = [process.execPath, "--conditions=source", join(ROOT, "test", "fixtures", "sqlite-readonly.ts"), ...args]
+  if (process.getuid?.() !== 0) return { command: node[0]!, args: node.slice(1), options: {} }
+  const owner = statSync(ROOT)
+  if (owner.uid !== 0) return { command: node[0]!, args: node.slice(1), options: { uid: owner.uid, gid: owner.gid } }
+  return { command: "setpriv", args: ["--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--", ...node], options: {} }
+}
+
+/** Runs the read-only fixture (see {@link readonlyChildCommand}); a child that cannot start rejects. */
 const runReadonlyChild = (filename: string) =>
-  new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-    const asRoot = process.getuid?.() === 0
-    const child = spawn(process.execPath, ["--conditions=source", join(import.meta.dirname, "..", "fixtures", "sqlite-readonly.ts"), filename], {
-      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+  new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve, reject) => {
+    const { args, command, options } = readonlyChildCommand([filename])
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
+    child.on("error", (error) => reject(new Error(`cannot start ${command} for the read-only check: ${error.message}`)))
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
     child.on("exit", (code) => resolve({ code, stderr, stdout }))

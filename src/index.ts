@@ -137,5 +137,8 @@ export {
   utcDayStartMs
 } from "./domain/UtcDay.ts"
 
+// The metrics of the SPEC (effect `Metric`s with fixed names), for exporters and tests.
+export * as Metrics from "./Metrics.ts"
+
 // The `--json` output of the `nerve-store` CLI, as schemas.
 export * as CliOutput from "./cli/Output.ts"

@@ -17,7 +17,8 @@
  *
  * @since 0.8.0
  */
-import { Effect, Metric } from "effect"
+import { type Context, Effect, Metric } from "effect"
+import type { DatabaseError } from "../schema/Errors.ts"
 import type { WorkflowRunStatus } from "../schema/WorkflowRun.ts"
 
 /** Bucket bounds in seconds for operations of the write path: 50 µs to 10 s. */
@@ -140,6 +141,54 @@ export const recordTransition = (status: WorkflowRunStatus): Effect.Effect<void>
 
 /** Counts `rows` appended rows and, when given, the duration of the append in seconds. */
 export const recordAppend = (rows: number, seconds?: number): Effect.Effect<void> =>
-  seconds === undefined
-    ? Metric.update(logAppendsTotal, rows)
-    : Effect.andThen(Metric.update(logAppendsTotal, rows), Metric.update(logAppendSeconds, seconds))
+  Effect.contextWith((context) =>
+    Effect.sync(() => {
+      logAppendsTotal.updateUnsafe(rows, context)
+      if (seconds !== undefined) logAppendSeconds.updateUnsafe(seconds, context)
+    })
+  )
+
+/**
+ * Wraps one `append`: when it succeeds, counts its row and records its duration (wall-clock
+ * seconds, call to commit) in one step; a failed append is not counted.
+ *
+ * @example
+ * ```ts
+ * append: Effect.fn("LogStore.append")(function*(input) { ... }, Metrics.timedAppend)
+ * ```
+ */
+export const timedAppend = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.contextWith((context: Context.Context<never>) => {
+    const started = performance.now()
+    return Effect.map(self, (value) => {
+      logAppendsTotal.updateUnsafe(1, context)
+      logAppendSeconds.updateUnsafe((performance.now() - started) / 1000, context)
+      return value
+    })
+  })
+
+/**
+ * Records how long `self` runs, in wall-clock seconds, into `histogram` (success or failure).
+ * Real time, not the `Clock`: a lock wait under `TestClock` still takes the time it takes.
+ *
+ * @example
+ * ```ts
+ * waitForLocks(once, budgetMs).pipe(Metrics.trackSeconds(Metrics.lockWaitSeconds))
+ * ```
+ */
+export const trackSeconds = (histogram: Metric.Metric<number, Metric.HistogramState>) =>
+<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    const started = performance.now()
+    return Effect.onExit(self, () => Metric.update(histogram, (performance.now() - started) / 1000))
+  })
+
+/**
+ * Counts a failure in `nerve_busy_failures_total` when it is a `DatabaseError` with reason
+ * `busy` (for `Effect.tapError`).
+ */
+export const countBusy = (error: unknown): Effect.Effect<void> =>
+  typeof error === "object" && error !== null && (error as Partial<DatabaseError>)._tag === "DatabaseError" &&
+    (error as DatabaseError).reason === "busy"
+    ? Metric.update(busyFailuresTotal, 1)
+    : Effect.void

@@ -1,7 +1,7 @@
 // Issue 16: the SPEC's metrics exist as effect Metrics with the fixed names, exported by the package.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Metric } from "effect"
-import { Metrics } from "../../src/index.ts"
+import { DatabaseError, InvalidInput, Metrics } from "../../src/index.ts"
 
 const SPEC_NAMES = [
   "nerve_log_appends_total",
@@ -36,14 +36,33 @@ describe("the metrics of the SPEC", () => {
       yield* Metrics.recordTransition("started")
       yield* Metrics.recordTransition("started")
       yield* Metrics.recordTransition("completed")
-      assert.strictEqual((yield* Metric.value(Metrics.logAppendsTotal)).count, 4)
+      yield* Metrics.timedAppend(Effect.void)
+      yield* Effect.flip(Metrics.timedAppend(Effect.fail("refused")))
+      assert.strictEqual((yield* Metric.value(Metrics.logAppendsTotal)).count, 5, "a failed append is not counted")
       const seconds = yield* Metric.value(Metrics.logAppendSeconds)
-      assert.deepStrictEqual([seconds.count, seconds.min], [1, 0.000085])
+      assert.deepStrictEqual([seconds.count, seconds.max], [2, Math.max(0.000085, seconds.max)])
+      assert.isAtMost(seconds.min, 0.000085)
       assert.strictEqual((yield* Metric.value(Metrics.runTransitionsTo("started"))).count, 2)
       const snapshot = yield* Metric.snapshot
       const transitions = snapshot.filter((entry) => entry.id === "nerve_run_transitions_total")
       const byTo = Object.fromEntries(transitions.map((entry) => [String(entry.attributes?.to), (entry.state as { count: number }).count]))
       assert.deepStrictEqual(byTo, { started: 2, completed: 1 })
       assert.strictEqual(Metrics.runTransitionsTo("started"), Metrics.runTransitionsTo("started"), "one metric per status")
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
+
+  it.effect("trackSeconds times an effect whether it succeeds or fails; countBusy counts only busy DatabaseErrors", () =>
+    Effect.gen(function*() {
+      const waits = Metrics.trackSeconds(Metrics.lockWaitSeconds)
+      yield* waits(Effect.void)
+      yield* Effect.flip(waits(Effect.fail("x")))
+      const state = yield* Metric.value(Metrics.lockWaitSeconds)
+      assert.strictEqual(state.count, 2)
+      assert.isAtLeast(state.min, 0)
+      const busy = new DatabaseError({ operation: "LogStore.append", reason: "busy", code: 5, detail: "held" })
+      const full = new DatabaseError({ operation: "LogStore.append", reason: "full", code: 13, detail: "disk" })
+      for (const error of [busy, full, new InvalidInput({ field: "f", reason: "r" }), busy]) {
+        yield* Effect.flip(Effect.fail(error).pipe(Effect.tapError(Metrics.countBusy)))
+      }
+      assert.strictEqual((yield* Metric.value(Metrics.busyFailuresTotal)).count, 2)
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
 })

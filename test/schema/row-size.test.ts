@@ -4,7 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { AppendInput } from "../../schema/LogEntry.ts"
 import { MAX_ROW_TEXT_BYTES, SQLITE_MAX_LENGTH, utf8SizeOver } from "../../schema/TextSize.ts"
-import { NerveStoreLive } from "../../layers/index.ts"
+import { LogStoreMemory, NerveStoreLive } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
@@ -52,4 +52,15 @@ describe("the size of a row's text", () => {
       assert.strictEqual((yield* log.query({ source: "small" })).length, 20)
       assert.deepStrictEqual(yield* log.query({ source: "big" }), [])
     }).pipe(Effect.provide(NerveStoreLive({ dataDir: makeTempDir() }))))
+
+  it.effect("a thread message whose content is over the limit is InvalidInput on message.content, before any JSON is built", () =>
+    Effect.gen(function*() {
+      const log = yield* LogStore
+      yield* log.transition({ source: "workflow", type: "started" }, { runId: "r", workflow: "w", status: "started" })
+      const error = yield* Effect.flip(log.appendThreadMessage("r", { role: "user", content: huge() }))
+      if (error._tag !== "InvalidInput") return assert.fail(`expected InvalidInput, got ${error._tag}: ${error.message}`)
+      assert.strictEqual(error.field, "message.content")
+      assert.include(error.reason, "1,000,000,000 bytes")
+      assert.deepStrictEqual(yield* log.threadMessages("r"), [])
+    }).pipe(Effect.provide(LogStoreMemory)))
 })

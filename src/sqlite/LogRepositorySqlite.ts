@@ -56,7 +56,8 @@ const readRunAndLease = (connection: SyncConnection, runId: string): Result.Resu
 
 /** Writes an accepted plan: the row (and its round), the run, the history record, the lease. */
 const writePlan = (connection: SyncConnection, plan: TransitionPlan): TransitionResult => {
-  const [entry] = insertRows(connection, [plan.row]) as [LogEntry]
+  const entry = insertLog(connection, plan.row)
+  ThreadRoundCounts.countInsertedRow(connection, entry)
   const { run } = plan
   connection.run(LogSql.UPSERT_RUN, [run.runId, run.workflow, run.status, run.timestamp, run.exitCode])
   const transition: RunTransition = {

@@ -12,7 +12,7 @@
 import { Effect, FileSystem, Option, Path, Schema } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import { DataDirectoryError } from "../../schema/Errors.ts"
-import { dataDirectoryError, isNotFound } from "./PlatformErrors.ts"
+import { dataDirectoryError, errnoCode, isNotFound } from "./PlatformErrors.ts"
 
 /** One entry of the data directory and what was found there (paths relative to the folder). */
 export const LayoutEntry = Schema.Struct({
@@ -96,7 +96,8 @@ const missingEntry = (path: string, kind: "file" | "folder"): LayoutEntry => ({
 const orMissing = <A>(self: Effect.Effect<A, PlatformError>, path: string) =>
   self.pipe(
     Effect.map(Option.some),
-    Effect.catchIf(isNotFound, () => Effect.succeed(Option.none<A>())),
+    // ENOTDIR: something on the way is not a folder (it is reported at its own path).
+    Effect.catchIf((error) => isNotFound(error) || errnoCode(error) === "ENOTDIR", () => Effect.succeed(Option.none<A>())),
     Effect.mapError((error) => dataDirectoryError(path, error))
   )
 

@@ -8,12 +8,12 @@
  * @since 0.6.0
  */
 import { Effect, FileSystem, Layer, Path } from "effect"
-import { DataDirectoryError, type DatabaseError, type InvalidInput } from "../../schema/Errors.ts"
-import { ARCHIVE_FOLDER, BLOB_FOLDER, BlobStoreFileSystem, DATABASE_FILE, MaintenanceSqlite, NerveStoreLive, type NerveStore } from "../../layers/index.ts"
+import { DataDirectoryError } from "../../schema/Errors.ts"
+import { ARCHIVE_FOLDER, BLOB_FOLDER, BlobStoreFileSystem, DATABASE_FILE, MaintenanceSqlite, NerveStoreLive } from "../../layers/index.ts"
 import type { BlobStore } from "../BlobStore.ts"
 import * as DataDirectoryCheck from "../fs/DataDirectoryCheck.ts"
 import { dataDirectoryError } from "../fs/PlatformErrors.ts"
-import { Maintenance, type MaintenanceError, NoDatabase } from "../Maintenance.ts"
+import { Maintenance, NoDatabase } from "../Maintenance.ts"
 import { SchemaBehind } from "./Errors.ts"
 
 /** The paths of a data directory. */
@@ -74,8 +74,6 @@ export const requireDatabase = Effect.fnUntraced(function*(dataDir: string) {
   return p
 })
 
-type OpenError = DatabaseError | DataDirectoryError | InvalidInput | NoDatabase
-
 /** The maintenance service of `dataDir` (the `db` commands and `doctor`). */
 export const maintenance = (dataDir: string): Layer.Layer<Maintenance> => MaintenanceSqlite({ dataDir })
 
@@ -84,7 +82,7 @@ export const maintenance = (dataDir: string): Layer.Layer<Maintenance> => Mainte
  * locked for writing), for commands that read. A file at an older schema is refused with
  * `SchemaBehind` (read-only, it can neither use nor upgrade it).
  */
-export const reading = (dataDir: string): Layer.Layer<NerveStore, OpenError | MaintenanceError | SchemaBehind, FileSystem.FileSystem | Path.Path> =>
+export const reading = (dataDir: string) =>
   Layer.unwrap(Effect.gen(function*() {
     const p = yield* requireDatabase(dataDir)
     const { found, known } = yield* Maintenance.use((m) => m.schemaVersion()).pipe(Effect.provide(maintenance(dataDir)))
@@ -92,8 +90,11 @@ export const reading = (dataDir: string): Layer.Layer<NerveStore, OpenError | Ma
     return NerveStoreLive({ dataDir: p.root, readonly: true })
   }))
 
-/** The three services on an existing data directory, for commands that change it. */
-export const updating = (dataDir: string): Layer.Layer<NerveStore, OpenError, FileSystem.FileSystem | Path.Path> =>
+/**
+ * The three services on an existing data directory, for commands that change it. (The error
+ * types of `reading` and `updating` are those of `NerveStoreLive` plus the checks here.)
+ */
+export const updating = (dataDir: string) =>
   Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => NerveStoreLive({ dataDir: p.root })))
 
 /** The blob store of an existing data directory (nothing is created by reading). */

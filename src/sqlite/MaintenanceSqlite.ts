@@ -57,6 +57,13 @@ const problemsOf = (c: Omit<CheckReport, "ok" | "problems" | "warnings">, findin
   )
 ]
 
+/**
+ * `Database.make`'s other errors as a `DatabaseError`: a file too new for a writable open is
+ * refused with `UpgradeRefused` before it is opened, so this only names a file changed in between.
+ */
+const asDatabaseError = (operation: string) => <E extends { readonly message: string }>(error: E | DatabaseError): DatabaseError =>
+  error instanceof DatabaseError ? error : new DatabaseError({ operation, reason: "other", code: null, detail: error.message })
+
 /** A read-only open that met a hot journal says what to do. */
 const explainHotJournal = (error: DatabaseError): DatabaseError =>
   error.code === READONLY_ROLLBACK ? new DatabaseError({ ...error, detail: HOT_JOURNAL_ADVICE }) : error
@@ -115,7 +122,7 @@ export const make = Effect.fnUntraced(function*(dataDir: string, layout: DataDir
       }))
     if (databaseEntry?.found !== "ok") return yield* skipped(`not checked: nerve.db is a ${databaseEntry?.found ?? "missing"} entry`, false)
     return yield* Effect.scoped(Effect.gen(function*() {
-      const db = yield* Database.make({ filename: database, readonly: true })
+      const db = yield* Database.make({ filename: database, readonly: true }).pipe(Effect.mapError(asDatabaseError("Maintenance.check")))
       const integrity = yield* db.integrityCheck()
       const legacy05 = integrity.schemaVersion === 0 && (yield* Queries.hasTable(db.sql, "logs"))
       // A 0.5 file has no manifest: its day files are all `unrecorded`, nothing to report.
@@ -211,7 +218,7 @@ export const make = Effect.fnUntraced(function*(dataDir: string, layout: DataDir
 
   /** Opens the file writable (migrating it) and recounts the round counts. */
   const migrateAndRecount = Effect.scoped(Effect.gen(function*() {
-    const db = yield* Database.make({ filename: database })
+    const db = yield* Database.make({ filename: database }).pipe(Effect.mapError(asDatabaseError("Maintenance.upgrade")))
     return { to: db.schemaVersion, repaired: yield* ThreadRoundCounts.rebuild(db.sql) }
   }))
 

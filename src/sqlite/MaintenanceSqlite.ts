@@ -6,10 +6,11 @@
  *
  * @since 0.8.0
  */
-import { Effect, FileSystem, Layer, Path } from "effect"
+import { Clock, Effect, FileSystem, Layer, Path } from "effect"
 import type { ArchivedDay } from "../../schema/Archive.ts"
 import { CorruptRow, DatabaseError, DataDirectoryError } from "../../schema/Errors.ts"
 import * as LogArchiveSqlite from "../archive/LogArchiveSqlite.ts"
+import { utcDateStringFromMs } from "../domain/UtcDay.ts"
 import * as DataDirectoryCheck from "../fs/DataDirectoryCheck.ts"
 import { dataDirectoryError } from "../fs/PlatformErrors.ts"
 import { LogArchive } from "../LogArchive.ts"
@@ -162,7 +163,7 @@ export const make = Effect.fnUntraced(function*(dataDir: string, layout: DataDir
 
   const stats: MaintenanceShape["stats"] = Effect.fn("Maintenance.stats")(function*() {
     yield* requireDatabase()
-    const now = Date.now()
+    const now = yield* Clock.currentTimeMillis
     const fromDb = yield* Effect.scoped(Effect.gen(function*() {
       const sql = yield* readOnly
       if (!(yield* Queries.hasTable(sql, "logs")) || !(yield* Queries.hasTable(sql, "workflow_runs"))) {
@@ -185,8 +186,8 @@ export const make = Effect.fnUntraced(function*(dataDir: string, layout: DataDir
       rows: range.n,
       minId: range.minId,
       maxId: range.maxId,
-      oldestDay: range.minTs === null ? null : new Date(range.minTs).toISOString().slice(0, 10),
-      newestDay: range.maxTs === null ? null : new Date(range.maxTs).toISOString().slice(0, 10),
+      oldestDay: range.minTs === null ? null : utcDateStringFromMs(range.minTs),
+      newestDay: range.maxTs === null ? null : utcDateStringFromMs(range.maxTs),
       runs: fromDb.byStatus.reduce((sum, s) => sum + s.n, 0),
       runsByStatus: Object.fromEntries(fromDb.byStatus.map((s) => [s.status, s.n])),
       archivedUpTo: fromDb.archivedUpTo,

@@ -20,7 +20,7 @@ export const LayoutEntry = Schema.Struct({
   kind: Schema.Literals(["file", "folder"]),
   /** `missing` is fine: the store creates what it needs. `symlink`: a link stands there (never followed). */
   found: Schema.Literals(["ok", "missing", "wrongKind", "symlink"]),
-  /** Permission bits, e.g. `0600`; null when missing. */
+  /** Permission bits, e.g. `0600`; null when missing or a link. */
   mode: Schema.NullOr(Schema.String),
   /** What the store creates: `0600` files, `0700` folders (owner-only). */
   expectedMode: Schema.String,
@@ -123,7 +123,8 @@ export const inspect = Effect.fnUntraced(function*(dataDir: string, options: { r
       path: relative,
       kind,
       found: target !== undefined ? "symlink" : (info.type === "Directory") === (kind === "folder") ? "ok" : "wrongKind",
-      mode: modeString(info.mode),
+      // A link's own bits mean nothing (0777 on Linux).
+      mode: target !== undefined ? null : modeString(info.mode),
       expectedMode: EXPECTED_MODE[kind],
       // Looser than owner-only is the problem; a stricter mode (e.g. 0400) is not.
       modeOk: target !== undefined || (info.mode & 0o077) === 0,
@@ -164,7 +165,7 @@ const findingsOf = (e: LayoutEntry): ReadonlyArray<Finding> => {
       path: e.path,
       expected: e.kind,
       kind: "symlink",
-      message: `${e.path} is a symbolic link (to ${e.target ?? "?"}); nerve-store never follows links inside the data directory: ` +
+      message: `${e.path} is a symbolic link (to ${e.target ?? "?"}); nerve-store writes through no link inside the data directory: ` +
         `move the real ${e.kind} into place (or point --data-dir at another folder)`
     })
   }

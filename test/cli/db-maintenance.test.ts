@@ -1,7 +1,7 @@
 // `nerve-store db init|check|stats|upgrade` on the maintenance service (issues 15, 16, 18, 19).
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { DatabaseSync } from "node:sqlite"
 import { join } from "node:path"
 import { NerveStoreLive } from "../../layers/index.ts"
@@ -90,6 +90,21 @@ describe("nerve-store db, on the maintenance service", () => {
       const stats = yield* cli(["--data-dir", dataDir, "db", "stats"])
       assert.strictEqual(stats.code, 0, stats.stderr)
       assert.match(stats.stdout, new RegExp(`^archived:\\s+up to \\d{4}-\\d{2}-\\d{2}, 1 day file\\(s\\); but 1 row\\(s\\) from ${day} are still in SQLite \\(late rows`, "m"))
+    }))
+
+  it.live("db check flags archive/ as a symbolic link and exits 1; runs recover (a writing command) refuses it (issue 19 item 10)", () =>
+    Effect.gen(function*() {
+      const dataDir = makeTempDir()
+      yield* LogStore.use((log) => log.append({ source: "daemon", type: "x" })).pipe(Effect.provide(NerveStoreLive({ dataDir })))
+      const elsewhere = makeTempDir()
+      symlinkSync(elsewhere, join(dataDir, "archive"))
+      const checked = yield* cli(["--data-dir", dataDir, "--json", "db", "check"])
+      assert.strictEqual(checked.code, 1)
+      const report = decodeJson(Maintenance.CheckReport, checked.stdout)
+      assert.deepStrictEqual(report.layout.filter((e) => e.found === "symlink").map((e) => [e.path, e.target]), [["archive", elsewhere]])
+      const archived = yield* cli(["--data-dir", dataDir, "runs", "recover"])
+      assert.strictEqual(archived.code, 1)
+      assert.include(archived.stderr, "archive is a symbolic link")
     }))
 
   it.live("the --help of db check, stats, upgrade, init and doctor shows an example", () =>

@@ -224,6 +224,11 @@ export const NerveStoreMemory: Layer.Layer<NerveStore, DatabaseError> = Layer.me
  * ```
  */
 export const MaintenanceSqlite = (options: { readonly dataDir: string }): Layer.Layer<Maintenance> =>
-  MaintenanceSqliteImpl.layer(options.dataDir, { database: DATABASE_FILE, archive: ARCHIVE_FOLDER, blobs: BLOB_FOLDER }).pipe(
+  MaintenanceSqliteImpl.layer(options.dataDir, {
+    database: DATABASE_FILE,
+    archive: ARCHIVE_FOLDER,
+    blobs: BLOB_FOLDER,
+    archiveLayer: LogArchiveFileSystem
+  }).pipe(
     Layer.provide(NodeServices.layer)
   )

@@ -9,7 +9,6 @@
 import { Clock, Effect, FileSystem, Layer, Path } from "effect"
 import type { ArchivedDay } from "../../schema/Archive.ts"
 import { CorruptRow, DatabaseError, DataDirectoryError } from "../../schema/Errors.ts"
-import * as LogArchiveSqlite from "../archive/LogArchiveSqlite.ts"
 import { utcDateStringFromMs } from "../domain/UtcDay.ts"
 import * as DataDirectoryCheck from "../fs/DataDirectoryCheck.ts"
 import { dataDirectoryError } from "../fs/PlatformErrors.ts"
@@ -22,11 +21,13 @@ import * as Queries from "./MaintenanceQueries.ts"
 import { LATEST_SCHEMA_VERSION, schemaVersion } from "./Migrations.ts"
 import { make as makeConnection } from "./Sqlite.ts"
 
-/** Where things are in a data directory. */
+/** Where things are in a data directory, and the archive's layer (the public `LogArchiveFileSystem`). */
 export interface DataDirectoryLayout {
   readonly database: string
   readonly archive: ReadonlyArray<string>
   readonly blobs: string
+  /** LogArchive with day files in `archiveDir`, on the `Database` in context. */
+  readonly archiveLayer: (archiveDir: string) => Layer.Layer<LogArchive, never, Database.Database | FileSystem.FileSystem | Path.Path>
 }
 
 /** How many runs with a wrong round count `check` lists. */
@@ -128,7 +129,7 @@ export const make = Effect.fnUntraced(function*(dataDir: string, layout: DataDir
       const legacy05 = integrity.schemaVersion === 0 && (yield* Queries.hasTable(db.sql, "logs"))
       // A 0.5 file has no manifest: its day files are all `unrecorded`, nothing to report.
       const archiveDays = legacy05 ? [] : (yield* LogArchive.use((a) => a.days()).pipe(
-        Effect.provide(LogArchiveSqlite.layerFileSystem(archive).pipe(Layer.provide(Layer.succeed(Database.Database, db)))),
+        Effect.provide(layout.archiveLayer(archive).pipe(Layer.provide(Layer.succeed(Database.Database, db)))),
         withFiles
       )).filter(needsAttention)
       const roundCounts = (yield* Queries.hasTable(db.sql, "thread_round_counts"))

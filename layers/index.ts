@@ -29,7 +29,10 @@ import type { LogStore, LogStoreOptions } from "../src/LogStore.ts"
 import { ownerFromConfig } from "../src/logstore/LeaseConfig.ts"
 import * as LogStoreSqliteImpl from "../src/logstore/LogStoreSqlite.ts"
 import * as Database from "../src/sqlite/Database.ts"
-import { dataDirectoryError, isNotFound } from "../src/fs/PlatformErrors.ts"
+import * as DataDirectoryCheck from "../src/fs/DataDirectoryCheck.ts"
+import { dataDirectoryError } from "../src/fs/PlatformErrors.ts"
+import type { Maintenance } from "../src/Maintenance.ts"
+import * as MaintenanceSqliteImpl from "../src/sqlite/MaintenanceSqlite.ts"
 
 /** The migrated SQLite database that LogStore and LogArchive share (built only by this package). */
 export type { Database } from "../src/sqlite/Database.ts"
@@ -129,26 +132,19 @@ export const BlobStoreFileSystem = (root: string): Layer.Layer<BlobStore, never,
 export const BlobStoreMemory: Layer.Layer<BlobStore> = BlobStoreMemoryImpl.layer
 
 /**
- * Checks the data directory before anything opens: creates it owner-only when missing (unless
- * `readonly`), and fails with `DataDirectoryError` when it, `blobs/` or `archive/logs/` is a file.
+ * Checks the data directory before anything opens (`src/fs/DataDirectoryCheck.ts`, the same
+ * inspection `db check` reports): creates it owner-only when missing (unless `readonly`); fails
+ * with `DataDirectoryError` when it, `blobs/` or `archive/logs/` is a file, and, unless
+ * `readonly`, when an entry inside is a symbolic link or another user owns an entry; a read-only
+ * stack needs an existing `nerve.db`.
  */
 const prepareDataDirectory = Effect.fnUntraced(function*(options: NerveStoreLiveOptions) {
   const fs = yield* FileSystem.FileSystem
-  const path = yield* Path.Path
   if (options.dataDir.trim() === "") {
     return yield* new InvalidInput({ field: "dataDir", reason: "must not be empty" })
   }
-  const notADirectory = (where: string) =>
-    new DataDirectoryError({ path: where, reason: "notADirectory", code: "ENOTDIR", detail: "a file stands where a folder should be" })
-  const folderAt = (where: string) =>
-    fs.stat(where).pipe(
-      Effect.map((info) => info.type === "Directory" ? "folder" as const : "file" as const),
-      Effect.catchIf(isNotFound, () => Effect.succeed("missing" as const)),
-      Effect.mapError((error) => dataDirectoryError(where, error))
-    )
-  const root = yield* folderAt(options.dataDir)
-  if (root === "file") return yield* notADirectory(options.dataDir)
-  if (root === "missing") {
+  let found = yield* DataDirectoryCheck.inspect(options.dataDir)
+  if (!found.exists) {
     if (options.readonly === true) {
       return yield* new DataDirectoryError({
         path: options.dataDir,
@@ -160,9 +156,17 @@ const prepareDataDirectory = Effect.fnUntraced(function*(options: NerveStoreLive
     yield* fs.makeDirectory(options.dataDir, { recursive: true, mode: 0o700 }).pipe(
       Effect.mapError((error) => dataDirectoryError(options.dataDir, error))
     )
+    found = yield* DataDirectoryCheck.inspect(options.dataDir)
   }
-  for (const inside of [path.join(options.dataDir, BLOB_FOLDER), path.join(options.dataDir, ...ARCHIVE_FOLDER)]) {
-    if ((yield* folderAt(inside)) === "file") return yield* notADirectory(inside)
+  const refused = DataDirectoryCheck.refusals(found, { readonly: options.readonly === true })[0]
+  if (refused !== undefined) return yield* DataDirectoryCheck.refusalError(options.dataDir, refused)
+  if (options.readonly === true && found.layout.find((e) => e.path === DATABASE_FILE)?.found === "missing") {
+    return yield* new DataDirectoryError({
+      path: `${found.root}/${DATABASE_FILE}`,
+      reason: "notFound",
+      code: "ENOENT",
+      detail: "no database in the data directory: run the daemon or `nerve-store db init`"
+    })
   }
 })
 
@@ -218,3 +222,22 @@ export const NerveStoreMemory: Layer.Layer<NerveStore, DatabaseError> = Layer.me
   LogStoreSqliteImpl.layer,
   LogArchiveMemory
 ).pipe(Layer.provide(DatabaseMemory), Layer.merge(BlobStoreMemory))
+
+/**
+ * The maintenance service (`db check|stats|upgrade|init`, `doctor`) on a SQLite data directory.
+ * Building it opens nothing; each operation opens what it needs and closes it.
+ *
+ * @example
+ * ```ts
+ * const report = yield* Maintenance.use((m) => m.check()).pipe(Effect.provide(MaintenanceSqlite({ dataDir: "./data" })))
+ * ```
+ */
+export const MaintenanceSqlite = (options: { readonly dataDir: string }): Layer.Layer<Maintenance> =>
+  MaintenanceSqliteImpl.layer(options.dataDir, {
+    database: DATABASE_FILE,
+    archive: ARCHIVE_FOLDER,
+    blobs: BLOB_FOLDER,
+    archiveLayer: LogArchiveFileSystem
+  }).pipe(
+    Layer.provide(NodeServices.layer)
+  )

@@ -11,6 +11,19 @@
 export { BlobStore, type BlobStoreShape } from "./BlobStore.ts"
 export { type ArchiveProgressListener, LogArchive, type LogArchiveShape } from "./LogArchive.ts"
 export { type FollowOptions, LogStore, type LogStoreOptions, type LogStoreShape, type TransitionResult } from "./LogStore.ts"
+export {
+  CheckReport,
+  InitReport,
+  Maintenance,
+  type MaintenanceError,
+  type MaintenanceShape,
+  NoDatabase,
+  QuarantinedBlob,
+  StaleLease,
+  StatsReport,
+  UpgradeRefused,
+  UpgradeReport
+} from "./Maintenance.ts"
 
 // The data they take and return.
 export {

@@ -243,6 +243,8 @@ describe("nerve-store, changing a data directory", () => {
       const file = join(dir, "input.bin")
       const bytes = Buffer.alloc(300_000, 7)
       yield* Effect.sync(() => writeFileSync(file, bytes))
+      // Writing commands never create a data directory (issue 18 item 5): `db init` does.
+      assert.strictEqual((yield* cli(["--data-dir", join(dir, "data"), "db", "init"])).code, 0)
       const fromFile = yield* cli(["--data-dir", join(dir, "data"), "blobs", "put", file])
       assert.strictEqual(fromFile.code, 0, fromFile.stderr)
       const digest = fromFile.stdout.trim()

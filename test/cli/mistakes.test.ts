@@ -83,7 +83,7 @@ describe("mistakes on the command line", () => {
         [], ["logs"], ["logs", "query"], ["logs", "tail"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "cancel"], ["runs", "retry"],
         ["runs", "recover"], ["threads"], ["threads", "rounds"], ["threads", "messages"], ["archive"], ["blobs"], ["blobs", "gc"],
         ["blobs", "list"], ["blobs", "refs"], ["blobs", "get"], ["blobs", "put"], ["blobs", "stat"], ["blobs", "verify"],
-        ["archive", "days"], ["archive", "read"], ["archive", "restore"]
+        ["archive", "days"], ["archive", "read"], ["archive", "restore"], ["db"], ["doctor"]
       ]
       const helps = yield* Effect.forEach(commands, (command) => cli([...command, "--help"]), { concurrency: 3 })
       helps.forEach((help, i) => {

@@ -39,7 +39,7 @@ const put = Command.make("put", {
   }).pipe(Effect.provide(DataDir.blobsWriting(dataDir)))
 })).pipe(
   Command.withDescription("Stores a file (or standard input), streaming; prints its digest"),
-  Command.withExamples([{ command: "tar c logs/ | nerve-store blobs put -", description: "store standard input" }])
+  Command.withExamples([{ command: "nerve-store blobs put report.pdf", description: "store a file; prints its digest" }, { command: "nerve-store blobs put - < report.pdf", description: "store standard input" }])
 )
 
 /** Whether a chunk reads as text a terminal may show: UTF-8, and no control characters but tab and line ends. */

@@ -91,5 +91,5 @@ describe("mistakes on the command line", () => {
         assert.match(help.stdout, /\nEXAMPLES\n(\s+#.*\n)?\s+nerve-store /, `${commands[i]?.join(" ")}: ${help.stdout}`)
       })
       assert.include(helps[2]?.stdout ?? "", "no zone = local time")
-    }))
+    }), 600_000) // 27 CLI processes: a generous guard against a hang on a loaded machine, not a timing check
 })

@@ -2,8 +2,9 @@
  * Touching a blob's file without ever following a symbolic link out of the root: the shard
  * folder is `lstat`ed (a link there is refused) and the blob itself is opened with `O_NOFOLLOW`
  * (and `O_NONBLOCK`, so a FIFO planted under a blob name cannot hang a read). The two run side by
- * side; a file opened through a linked shard folder is closed unread. A shard folder found to be
- * a real folder is remembered (`BlobEnv.checkedShards`), so later reads cost one call.
+ * side, on every read and every open: nothing is remembered between calls, so a shard folder
+ * swapped for a link after a first read is refused on the next one (issue 19). A file opened
+ * through a linked shard folder is closed unread.
  *
  * @since 0.7.0
  */
@@ -64,15 +65,8 @@ export const checkShard = (env: BlobEnv, digest: BlobDigest, operation: string):
       : Effect.succeed(kind === "directory" ? "present" : "absent"))
 }
 
-/**
- * The shard folder's kind, or `"directory"` without a call when this store has checked it before
- * (see `BlobEnv.checkedShards`); a real folder is remembered.
- */
-const shardKindAsync = (env: BlobEnv, shard: string): Promise<EntryKind> =>
-  env.checkedShards.has(shard) ? Promise.resolve("directory") : kindOfAsync(env.files, shard).then((kind) => {
-    if (kind === "directory") env.checkedShards.add(shard)
-    return kind
-  })
+/** The shard folder's kind, looked up afresh (`lstat`) on every call. */
+const shardKindAsync = (env: BlobEnv, shard: string): Promise<EntryKind> => kindOfAsync(env.files, shard)
 
 const openAsync = async (env: BlobEnv, digest: BlobDigest, operation: string): Promise<NodeFileHandle> => {
   const shard = env.paths.shardDir(digest)
@@ -131,9 +125,9 @@ export type BlobFileCallback = (result: Uint8Array | BlobNotFound | BlobStoreErr
 
 /**
  * Reads the whole blob file, opened without following links (`O_NOFOLLOW`), and hands the bytes
- * (or the typed error) to `done`: one `readFile` (open, fstat, read, close). The first read under
- * a shard folder this store has not checked yet `lstat`s the folder beside it (see
- * `BlobEnv.checkedShards`); a linked folder is refused even if the read found a file. Callback
+ * (or the typed error) to `done`: one `readFile` (open, fstat, read, close), with an `lstat` of
+ * the shard folder beside it on every read; a linked folder is refused even if the read found a
+ * file. Callback
  * style, so a verified read is one `Effect.callback` whose fiber resumes straight from the file
  * system's callback (`BlobRead.readVerified`).
  */
@@ -142,11 +136,6 @@ export const readBlobFile = (env: BlobEnv, digest: BlobDigest, operation: string
   const file = env.paths.blobPath(digest)
   const readResult = (error: unknown, bytes: Uint8Array | undefined): Uint8Array | BlobNotFound | BlobStoreError =>
     bytes !== undefined && (error === null || error === undefined) ? bytes : readFailure(operation, digest, file, error)
-  // The common case: one call, no shard check.
-  if (env.checkedShards.has(shard)) {
-    env.files.readFile(file, { flag: readFlags }, (error, bytes) => done(readResult(error, bytes)))
-    return
-  }
   // The lstat and the read run side by side; whichever finishes second decides.
   let shardCheck: { readonly refused: BlobStoreError | undefined } | undefined
   let read: Uint8Array | BlobNotFound | BlobStoreError | undefined

@@ -103,10 +103,8 @@ const shards = (
     for (const entry of entries) {
       if (!isShardName(entry.name)) continue
       const shard = env.paths.inRoot(entry.name)
-      if (entry.kind === "symlink") {
-        env.checkedShards.delete(shard)
-        onSuspicious(suspiciousShard(shard))
-      } else if (entry.kind === "directory") names.push(entry.name)
+      if (entry.kind === "symlink") onSuspicious(suspiciousShard(shard))
+      else if (entry.kind === "directory") names.push(entry.name)
     }
     return names
   })

@@ -9,10 +9,11 @@
  * @since 0.7.0
  */
 import { Effect, type Scope } from "effect"
-import { constants } from "node:fs"
 import type { BlobDigest } from "../../schema/Blob.ts"
 import { BlobNotFound, type BlobStoreError } from "../../schema/Errors.ts"
 import type { NodeFileHandle, NodeFilesShape } from "../fs/NodeFiles.ts"
+import { errnoOf } from "../fs/Errno.ts"
+import { READ_FLAGS } from "../fs/OpenRead.ts"
 import { fromNodeError } from "../fs/PlatformErrors.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { classifyPlatformError, isAbsent, symbolicLinkRefused } from "./BlobEnv.ts"
@@ -20,12 +21,8 @@ import { classifyPlatformError, isAbsent, symbolicLinkRefused } from "./BlobEnv.
 /** What a path is, without following a link. ENOTDIR on the way counts as missing. */
 export type EntryKind = "missing" | "directory" | "file" | "symlink" | "other"
 
-const readFlags = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)
-
-const codeOf = (error: unknown): string | undefined => {
-  const code: unknown = typeof error === "object" && error !== null ? Reflect.get(error, "code") : undefined
-  return typeof code === "string" ? code : undefined
-}
+const readFlags = READ_FLAGS
+const codeOf = errnoOf
 
 /** A failure that already is the typed error to report. */
 class Typed {

@@ -16,15 +16,15 @@
  * @since 0.6.0
  */
 import { Clock, Effect } from "effect"
-import { createHash } from "node:crypto"
 import type { BlobDigest, BlobMismatch, BlobOk } from "../../schema/Blob.ts"
 import { type BlobNotFound, BlobStoreError } from "../../schema/Errors.ts"
 import { DIRECTORY_MODE, placeNoClobber, syncDirectory } from "../fs/DurableFile.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
-import { isNotFound } from "../fs/PlatformErrors.ts"
-import { ioError, symbolicLinkRefused } from "./BlobEnv.ts"
-import { checkShard, kindOf, openBlob, readChunk } from "./BlobFiles.ts"
-import { CHUNK_SIZE, hashFile } from "./BlobHash.ts"
+import { fromNodeError, isNotFound } from "../fs/PlatformErrors.ts"
+import { classifyPlatformError, ioError, symbolicLinkRefused } from "./BlobEnv.ts"
+import { checkShard, kindOf, openBlob } from "./BlobFiles.ts"
+import { hashFile } from "./BlobHash.ts"
+import { hashHandle } from "../fs/Sha256.ts"
 
 /** The sha256 and size of the stored blob. */
 export const hashBlob = (
@@ -34,17 +34,9 @@ export const hashBlob = (
 ): Effect.Effect<{ readonly sha256: string; readonly size: number }, BlobNotFound | BlobStoreError> => {
   const file = env.paths.blobPath(digest)
   return Effect.scoped(Effect.flatMap(openBlob(env, digest, operation), (handle) =>
-    Effect.gen(function*() {
-      const hash = createHash("sha256")
-      const buffer = new Uint8Array(CHUNK_SIZE)
-      let size = 0
-      while (true) {
-        const read = yield* readChunk(handle, buffer, size, file, operation)
-        if (read === 0) break
-        hash.update(buffer.subarray(0, read))
-        size += read
-      }
-      return { sha256: hash.digest("hex"), size }
+    Effect.tryPromise({
+      try: () => hashHandle(handle),
+      catch: (error) => classifyPlatformError(operation, file, fromNodeError("read", file, error))
     })))
 }
 
@@ -129,7 +121,7 @@ export const quarantineMismatch = (
     const moved = yield* moveToQuarantine(env, digest, operation)
     // Gone already: another verify or write moved it first.
     if (moved === null) return { _tag: "Mismatch", digest, actual, path, quarantinedTo: null } satisfies BlobMismatch
-    const rehashed = yield* hashFile(env.fs, moved).pipe(
+    const rehashed = yield* hashFile(env.files, moved).pipe(
       Effect.mapError(ioError(operation, moved)),
       // Unknown content must not stay only in quarantine: reads verify, so putting it back is safe.
       Effect.tapError(() => Effect.ignore(putBack(env, digest, moved, operation, false)))

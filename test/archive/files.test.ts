@@ -1,13 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { NodeServices } from "@effect/platform-node"
-import { Effect, FileSystem, Layer, Stream } from "effect"
-import * as PlatformError from "effect/PlatformError"
+import { Effect, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { gzipSync } from "node:zlib"
 import { MAX_TIMESTAMP_MS } from "../../schema/Primitives.ts"
 import { CHECKPOINT_AFTER_ROWS } from "../../src/archive/LogArchiveSqlite.ts"
+import { NodeFiles, nodeFiles, type NodeFilesShape } from "../../src/fs/NodeFiles.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { Sqlite } from "../../src/sqlite/Sqlite.ts"
@@ -116,23 +116,17 @@ describe("LogArchive files", () => {
 const bigDay = (day: string, rows: number, payloadBytes = 200) =>
   Array.from({ length: rows }, (_, i) => ({ source: "s", type: "t", payload: `${i}:${"x".repeat(payloadBytes)}`, timestamp: utcDayStartMs(day) + i }))
 
-/** A Node file system whose `rename`, or `open` of a new temp file (flag `wx`), fails while `fault.on` names it. */
-const faultyPlatform = (fault: { on: "rename" | "open-temp" | undefined }) =>
-  Layer.effect(
-    FileSystem.FileSystem,
-    Effect.map(FileSystem.FileSystem, (fs) =>
-      FileSystem.FileSystem.of({
-        ...fs,
-        rename: (from, to) =>
-          fault.on === "rename"
-            ? Effect.fail(PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method: "rename", pathOrDescriptor: from, description: "injected fault" }))
-            : fs.rename(from, to),
-        open: (path, options) =>
-          fault.on === "open-temp" && options?.flag === "wx"
-            ? Effect.fail(PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method: "open", pathOrDescriptor: path, description: "injected fault" }))
-            : fs.open(path, options)
-      }))
-  ).pipe(Layer.provideMerge(NodeServices.layer))
+/** The direct file calls, with `rename`, or `open` of a new temp file (flag `wx`), failing while `fault.on` names it. */
+const faultyPlatform = (fault: { on: "rename" | "open-temp" | undefined }) => {
+  const injected = (syscall: string, path: string) =>
+    Promise.reject(Object.assign(new Error(`EACCES: injected fault, ${syscall} '${path}'`), { code: "EACCES", syscall, path }))
+  const files: NodeFilesShape = {
+    ...nodeFiles,
+    rename: (from, to) => fault.on === "rename" ? injected("rename", from) : nodeFiles.rename(from, to),
+    open: (path, flags, mode) => fault.on === "open-temp" && flags === "wx" ? injected("open", path) : nodeFiles.open(path, flags, mode)
+  }
+  return Layer.merge(NodeServices.layer, Layer.succeed(NodeFiles, files))
+}
 
 describe("LogArchive on the file system: WAL, VACUUM and I/O failures", () => {
   it.effect(`after archiving a day of ${CHECKPOINT_AFTER_ROWS * 2} rows the WAL is checkpointed down to nothing`, () =>

@@ -19,6 +19,7 @@ import { Clock, Effect } from "effect"
 import type { BlobDigest, BlobMismatch, BlobOk } from "../../schema/Blob.ts"
 import { type BlobNotFound, BlobStoreError } from "../../schema/Errors.ts"
 import { DIRECTORY_MODE, placeNoClobber, syncDirectory } from "../fs/DurableFile.ts"
+import { runWith, step, unlinkIfPresent } from "../fs/Step.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { fromNodeError, isNotFound } from "../fs/PlatformErrors.ts"
 import { classifyPlatformError, ioError, symbolicLinkRefused } from "./BlobEnv.ts"
@@ -46,14 +47,15 @@ export const hashBlob = (
  */
 const moveToQuarantine = (env: BlobEnv, digest: BlobDigest, operation: string): Effect.Effect<string | null, BlobStoreError> =>
   Effect.gen(function*() {
-    const { fs, paths } = env
+    const { paths } = env
     const file = paths.blobPath(digest)
     const target = paths.quarantinePath(digest, yield* Clock.currentTimeMillis)
     // Neither the shard folder nor quarantine/ may be a link: the move must stay inside the root.
     if ((yield* checkShard(env, digest, operation)) === "absent") return null
-    yield* fs.makeDirectory(paths.quarantineDir, { recursive: true, mode: DIRECTORY_MODE }).pipe(
-      Effect.mapError(ioError(operation, paths.quarantineDir))
-    )
+    yield* runWith(env.files, paths.quarantineDir, (files) =>
+      step("makeDirectory", paths.quarantineDir, () => files.mkdir(paths.quarantineDir, { recursive: true, mode: DIRECTORY_MODE }))).pipe(
+        Effect.mapError(ioError(operation, paths.quarantineDir))
+      )
     const kind = yield* kindOf(env, paths.quarantineDir, operation)
     if (kind === "symlink") return yield* Effect.fail(symbolicLinkRefused(operation, paths.quarantineDir))
     if (kind !== "directory") {
@@ -65,7 +67,7 @@ const moveToQuarantine = (env: BlobEnv, digest: BlobDigest, operation: string): 
         detail: "quarantine/ is not a folder"
       })
     }
-    return yield* fs.rename(file, target).pipe(
+    return yield* runWith(env.files, file, (files) => step("rename", file, () => files.rename(file, target))).pipe(
       Effect.as<string | null>(target),
       Effect.catchIf(isNotFound, () => Effect.succeed(null)),
       Effect.mapError(ioError(operation, file))
@@ -98,10 +100,7 @@ const putBack = (
       Effect.mapError(ioError(operation, file))
     )
     if (outcome === "existed" && !dropDuplicate) return yield* syncMove(env, digest, operation)
-    yield* env.fs.remove(moved).pipe(
-      Effect.catchIf(isNotFound, () => Effect.void),
-      Effect.mapError(ioError(operation, moved))
-    )
+    yield* runWith(env.files, moved, (files) => unlinkIfPresent(files, moved)).pipe(Effect.mapError(ioError(operation, moved)))
     yield* syncMove(env, digest, operation)
   })
 

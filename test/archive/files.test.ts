@@ -2,10 +2,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { NodeServices } from "@effect/platform-node"
 import { Effect, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import { existsSync, lutimesSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { gzipSync } from "node:zlib"
 import { MAX_TIMESTAMP_MS } from "../../schema/Primitives.ts"
+import { DayFiles } from "../../src/archive/DayFileStore.ts"
 import { CHECKPOINT_AFTER_ROWS } from "../../src/archive/LogArchiveSqlite.ts"
 import { NodeFiles, nodeFiles, type NodeFilesShape } from "../../src/fs/NodeFiles.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
@@ -190,6 +191,36 @@ describe("LogArchive on the file system: WAL, VACUUM and I/O failures", () => {
         }).pipe(Effect.provide(liveArchiveStack(dir, faultyPlatform(fault))))
       }))
   }
+})
+
+describe("the archive folder's temp sweep is the one sweep rule of src/fs (issue 15)", () => {
+  it.effect("old temp files go, a link named like one is removed as a link (its target stays), a folder named like one and young temps stay", () =>
+    Effect.gen(function*() {
+      const dir = makeTempDir("nerve-archive-sweep-rule-")
+      const folder = join(dir, "archive", "logs")
+      const outside = join(dir, "outside")
+      mkdirSync(folder, { recursive: true })
+      mkdirSync(outside)
+      const twoHoursAgo = new Date(Date.now() - 2 * 3600_000)
+      const old = join(folder, ".tmp.00000000000000000000000000000001")
+      const young = join(folder, ".tmp.00000000000000000000000000000002")
+      const link = join(folder, ".tmp.00000000000000000000000000000003")
+      const subfolder = join(folder, ".tmp.00000000000000000000000000000004")
+      const target = join(outside, "someone's file")
+      writeFileSync(old, "half a day file")
+      writeFileSync(young, "a live run's file")
+      writeFileSync(target, "not ours")
+      utimesSync(old, twoHoursAgo, twoHoursAgo)
+      utimesSync(target, twoHoursAgo, twoHoursAgo)
+      symlinkSync(target, link)
+      lutimesSync(link, twoHoursAgo, twoHoursAgo)
+      mkdirSync(subfolder)
+      utimesSync(subfolder, twoHoursAgo, twoHoursAgo)
+      const store = yield* DayFiles.pipe(Effect.provide(DayFiles.layerFileSystem(folder)), Effect.provide(NodeServices.layer))
+      assert.strictEqual(yield* store.sweepTemps(3600_000), 2)
+      assert.deepStrictEqual(readdirSync(folder).sort(), [young, subfolder].map((p) => p.slice(folder.length + 1)).sort())
+      assert.strictEqual(readFileSync(target, "utf8"), "not ours")
+    }))
 })
 
 describe("UTC days", () => {

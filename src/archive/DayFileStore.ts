@@ -22,10 +22,10 @@ import { NodeFiles, type NodeFileHandle, type NodeFilesShape } from "../fs/NodeF
 import { openForRead, refusedDetail } from "../fs/OpenRead.ts"
 import { classify } from "../fs/PlatformErrors.ts"
 import { hashStream } from "../fs/Sha256.ts"
-import { closeQuietly, codeOf, currentFiles, DIRECTORY_MODE, runWith, step, StepFailure, toPlatformError } from "../fs/Step.ts"
-import { isDayFileName } from "./DayFileName.ts"
+import { closeQuietly, codeOf, currentFiles, DIRECTORY_MODE, errnoError, runWith, step, StepFailure, toPlatformError } from "../fs/Step.ts"
+import { isDayFileName } from "../domain/DayFileName.ts"
 
-export { dayFileName, parseDayFileName } from "./DayFileName.ts"
+export { dayFileName, parseDayFileName } from "../domain/DayFileName.ts"
 
 /** A published day file. */
 export interface StoredFile {
@@ -201,6 +201,12 @@ export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileSt
       quarantine: (name) => {
         const target = path.join(quarantineDir, quarantineName(name))
         return onFiles(describe(name), DurableFile.makeDirectoryDurable(quarantineDir)).pipe(
+          // quarantine/ must be a real folder: a link there would carry the file out of the archive.
+          Effect.andThen(call(quarantineDir, async (files) => {
+            if ((await files.lstat(quarantineDir)).isSymbolicLink()) {
+              throw new StepFailure("stat", quarantineDir, errnoError("ELOOP", `a symbolic link, not followed, '${quarantineDir}'`))
+            }
+          })),
           Effect.andThen(call(describe(name), (files) => step("rename", target, () => files.rename(describe(name), target)))),
           Effect.andThen(onFiles(describe(name), Effect.andThen(DurableFile.syncDirectory(archiveDir), DurableFile.syncDirectory(quarantineDir)))),
           Effect.as(target)

@@ -8,7 +8,7 @@
 import { Option } from "effect"
 import type { ArchivedDay, ArchivedDayStatus } from "../../schema/Archive.ts"
 import type { UtcDay } from "../domain/UtcDay.ts"
-import { dayFileName, parseDayFileName } from "./DayFileName.ts"
+import { dayFileName, parseDayFileName } from "../domain/DayFileName.ts"
 import type { StoredFile } from "./DayFileStore.ts"
 import type { ManifestRow, PendingRow } from "./Manifest.ts"
 

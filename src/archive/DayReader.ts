@@ -10,7 +10,7 @@ import { Effect, Option, Stream } from "effect"
 import { ArchiveError, CorruptRow } from "../../schema/Errors.ts"
 import type { UtcDay } from "../domain/UtcDay.ts"
 import { checkSize, decodeDayFile, type DayLine, type Expected } from "./DayFile.ts"
-import { dayFileName, parseDayFileName } from "./DayFileName.ts"
+import { dayFileName, parseDayFileName } from "../domain/DayFileName.ts"
 import type { DayFileStore, OpenedFile } from "./DayFileStore.ts"
 import { acceptedFiles, type DayRecord, type Manifest, sameRecord } from "./Manifest.ts"
 

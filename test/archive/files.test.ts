@@ -223,6 +223,31 @@ describe("the archive folder's temp sweep is the one sweep rule of src/fs (issue
     }))
 })
 
+describe("a quarantine folder that is a symbolic link (issue 15: the symlink rules on every path)", () => {
+  it.effect("is refused: a day file that fails its check is not moved out of the archive folder", () =>
+    Effect.gen(function*() {
+      const dir = makeTempDir("nerve-archive-quarantine-link-")
+      const outside = join(dir, "outside")
+      mkdirSync(outside)
+      yield* Effect.gen(function*() {
+        const log = yield* LogStore
+        const archive = yield* LogArchive
+        const row = (i: number) => ({ source: "s", type: "t", payload: `p${i}`, timestamp: Date.UTC(2024, 0, 5, i) })
+        yield* log.appendMany([row(1), row(2), row(3)])
+        const [day] = (yield* archive.archive({ now: NOW })).days
+        const path = day?.file ?? ""
+        writeFileSync(path, readFileSync(path, "utf8").replace("p2", "p9"))
+        symlinkSync(outside, join(dir, "archive", "logs", "quarantine"))
+        yield* log.appendMany([row(4)])
+        const error = yield* Effect.flip(archive.archive({ now: NOW }))
+        assert.strictEqual(error._tag, "ArchiveError")
+        assert.include(error.message, "symbolic link")
+        assert.deepStrictEqual(readdirSync(outside), [])
+        assert.isTrue(existsSync(path))
+      }).pipe(Effect.provide(liveArchiveStack(dir)))
+    }))
+})
+
 describe("UTC days", () => {
   it("are computed in UTC, across months and leap days", () => {
     assert.strictEqual(utcDateStringFromMs(Date.UTC(2024, 1, 29, 23, 59, 59, 999)), "2024-02-29")

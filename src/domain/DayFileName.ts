@@ -1,11 +1,12 @@
 /**
- * The one module that names day files and reads their names: `YYYY-MM-DD.jsonl` (plain) and
+ * The one module that names day files and reads their names (in `src/domain/` so that the CLI
+ * may use it too, not only the archive): `YYYY-MM-DD.jsonl` (plain) and
  * `YYYY-MM-DD.jsonl.gz` (gzip), directly in the archive folder.
  *
  * @since 0.7.0
  */
 import { Option } from "effect"
-import { isUtcDay, type UtcDay } from "../domain/UtcDay.ts"
+import { isUtcDay, type UtcDay } from "./UtcDay.ts"
 
 /** A day file name's pattern: the day, and `.gz` when compressed. */
 export const DAY_FILE_NAME = /^(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?$/

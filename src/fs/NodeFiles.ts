@@ -45,6 +45,11 @@ export interface NodeFilesShape {
   readonly rename: (oldPath: string, newPath: string) => Promise<void>
   readonly mkdir: (path: string, options: { readonly recursive: boolean; readonly mode: number }) => Promise<string | undefined>
   readonly lstat: (path: string) => Promise<NodeLstat>
+  /**
+   * `lstat` on the calling thread (throws like `fs.lstatSync`): for the one check made on every
+   * blob read, the shard folder's, where a thread-pool round trip cost a fifth of the read.
+   */
+  readonly lstatSync: (path: string) => NodeLstat
   readonly readdir: (path: string, options: { readonly withFileTypes: true }) => Promise<Array<Dirent>>
   /** Callback style, like `node:fs`: a read resumes its fiber straight from the callback. */
   readonly readFile: (path: string, options: { readonly flag: number }, callback: (error: unknown, bytes?: Uint8Array) => void) => void
@@ -117,5 +122,6 @@ export const nodeFiles: NodeFilesShape = {
   mkdir: (path, options) => fsp.mkdir(path, options),
   readdir: (path, options) => fsp.readdir(path, options),
   lstat: (path) => new Promise((resolve, reject) => fs.lstat(path, (error, stats) => error === null ? resolve(stats) : reject(error))),
+  lstatSync: (path) => fs.lstatSync(path),
   readFile: readFileEarlyClose
 }

@@ -149,6 +149,11 @@ export const faultyNodeFiles = (faults: Faults, files: NodeFilesShape = nodeFile
     rename: (from, to) => guard("rename", "rename", to, () => files.rename(from, to)),
     mkdir: (path, options) => guard("makeDirectory", "mkdir", path, () => files.mkdir(path, options)),
     lstat: (path) => guard("stat", "lstat", path, () => files.lstat(path)),
+    lstatSync: (path) => {
+      const errno = faults.check("stat", path)
+      if (errno !== undefined) throw nodeFailure(errno, "lstat", path)
+      return files.lstatSync(path)
+    },
     readdir: (path, options) => guard("readDirectory", "scandir", path, () => files.readdir(path, options)),
     // A whole-file read is an open ("r") and reads: faults armed on either fire here too.
     readFile: (path, options, callback) => {

@@ -6,12 +6,12 @@
  */
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Array as Arr, Effect, Result, Schema, Stream } from "effect"
-import { createHash } from "node:crypto"
 import { createGunzip, createGzip } from "node:zlib"
 import { ArchiveLineJson, archiveLineToLogEntry } from "../../schema/Archive.ts"
 import { ArchiveError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
 import { describeIssue } from "../domain/Validate.ts"
+import { hashing, hashStream, makeSha256 } from "../fs/Sha256.ts"
 import type { DayFileStore } from "./DayFileStore.ts"
 
 /** A decoded line and its 1-based line number in the file. */
@@ -31,14 +31,50 @@ const reasonOf = (cause: unknown): string => (cause instanceof Error ? cause.mes
 
 /** The sha256 and size of a byte stream. */
 export const hashContent = <E>(content: Stream.Stream<Uint8Array, E>): Effect.Effect<Expected, E> =>
-  Effect.suspend(() => {
-    const hash = createHash("sha256")
-    let bytes = 0
-    return Stream.runForEach(content, (chunk) =>
-      Effect.sync(() => {
-        hash.update(chunk)
-        bytes += chunk.byteLength
-      })).pipe(Effect.map(() => ({ sha256: hash.digest("hex"), bytes })))
+  Effect.map(hashStream(content), ({ sha256, size }) => ({ sha256, bytes: size }))
+
+/**
+ * The longest line a day file may have, in UTF-16 code units of its decoded text: a line is one
+ * JavaScript string, and V8 cannot make a string of 2^29 - 24 units or more (a longer line died
+ * with `RangeError: Invalid string length`). A longer line fails with `ArchiveError`, before it
+ * is assembled.
+ */
+export const MAX_LINE_CHARS = 500 * 1024 * 1024
+
+/** Options of reading a day file. */
+export interface DecodeOptions {
+  /** The longest line accepted (default `MAX_LINE_CHARS`); tests use a small one. */
+  readonly maxLineChars?: number
+}
+
+/**
+ * `text` unchanged, failing as soon as a line grows past `maxLineChars` (counted across chunks,
+ * before `splitLines` joins them into one string).
+ */
+const boundLines = (file: string, maxLineChars: number) => <E>(text: Stream.Stream<string, E>): Stream.Stream<string, E | ArchiveError> =>
+  Stream.suspend(() => {
+    let open = 0
+    let line = 1
+    const tooLong = () =>
+      Effect.fail(
+        new ArchiveError({
+          file,
+          line,
+          reason: "corrupt",
+          detail: `a line longer than ${maxLineChars} characters (the longest a day file line may be): not read`
+        })
+      )
+    return Stream.mapEffect(text, (chunk) => {
+      let start = 0
+      for (let i = chunk.indexOf("\n"); i >= 0; i = chunk.indexOf("\n", start)) {
+        if (open + i - start > maxLineChars) return tooLong()
+        open = 0
+        line++
+        start = i + 1
+      }
+      open += chunk.length - start
+      return open > maxLineChars ? tooLong() : Effect.succeed(chunk)
+    })
   })
 
 /** Compresses a byte stream with gzip. */
@@ -84,24 +120,37 @@ const decodeUtf8 = (file: string) => <E>(bytes: Stream.Stream<Uint8Array, E>): S
 export const readDayLines = (
   store: DayFileStore,
   name: string,
-  expected?: ReadonlyArray<Expected>
-): Stream.Stream<DayLine, ArchiveError> => decodeDayFile(store.describe(name), name, store.read(name), expected)
+  expected?: ReadonlyArray<Expected>,
+  options?: DecodeOptions
+): Stream.Stream<DayLine, ArchiveError> => decodeDayFile(store.describe(name), name, store.read(name), expected, options)
+
+/**
+ * Fails when a file of `bytes` bytes cannot be any of the `expected` identities: checked before
+ * the file is read, so a file grown or swapped on disk is refused without reading it.
+ */
+export const checkSize = (file: string, bytes: number, expected: ReadonlyArray<Expected>): Effect.Effect<void, ArchiveError> => {
+  if (expected.some((e) => e.bytes === bytes)) return Effect.void
+  const wanted = expected.map((e) => `${e.bytes} bytes`).join(" or ")
+  return Effect.fail(
+    new ArchiveError({
+      file,
+      reason: "corrupt",
+      detail: `${MISMATCH_DETAIL} (${bytes} bytes on disk; expected ${wanted === "" ? "a recorded file" : wanted}): not read`
+    })
+  )
+}
 
 /** {@link readDayLines} of content already opened (`raw`), for the file `file` named `name`. */
 export const decodeDayFile = (
   file: string,
   name: string,
   content: Stream.Stream<Uint8Array, ArchiveError>,
-  expected?: ReadonlyArray<Expected>
+  expected?: ReadonlyArray<Expected>,
+  options?: DecodeOptions
 ): Stream.Stream<DayLine, ArchiveError> =>
   Stream.suspend(() => {
-    const hash = createHash("sha256")
-    let size = 0
-    const raw = content.pipe(Stream.map((chunk) => {
-      hash.update(chunk)
-      size += chunk.byteLength
-      return chunk
-    }))
+    const sum = makeSha256()
+    const raw = hashing(content, sum)
     const bytes = name.endsWith(".gz")
       ? NodeStream.pipeThroughDuplex(raw, {
         evaluate: () => createGunzip(),
@@ -110,6 +159,7 @@ export const decodeDayFile = (
       : raw
     const lines = bytes.pipe(
       decodeUtf8(file),
+      boundLines(file, options?.maxLineChars ?? MAX_LINE_CHARS),
       Stream.splitLines,
       Stream.map((text, index) => ({ text, line: index + 1 })),
       Stream.filter(({ text }) => text.trim() !== ""),
@@ -132,7 +182,7 @@ export const decodeDayFile = (
     )
     const verify = Effect.suspend(() => {
       if (expected === undefined) return Effect.void
-      const actual = hash.digest("hex")
+      const { sha256: actual, size } = sum.result()
       if (expected.some((e) => actual === e.sha256 && size === e.bytes)) return Effect.void
       const wanted = expected.map((e) => `${e.sha256}, ${e.bytes} bytes`).join(" or ")
       return Effect.fail(

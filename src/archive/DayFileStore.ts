@@ -1,20 +1,31 @@
 /**
  * Where day files live: a small capability with two backends, so one archiving algorithm runs on
- * the live file system (`<archiveDir>/YYYY-MM-DD.jsonl[.gz]`, published through `DurableFile`)
- * and in memory (a `Map`, for tests and `NerveStoreMemory`).
+ * the live file system (`<archiveDir>/YYYY-MM-DD.jsonl[.gz]`) and in memory (a `Map`, for tests
+ * and `NerveStoreMemory`).
  *
- * A file appears under its final name only through `writeTemp` + `publish`, so a reader never
- * sees a partial file.
+ * On disk every step is a step of `src/fs/` on the direct `node:fs` calls (`NodeFiles`), as for
+ * blobs: a file appears under its final name only through `writeTemp` + `publish`, so a reader
+ * never sees a partial file; stale temp files go by the one sweep rule (`sweepTempFiles`); a day
+ * file is opened like every stored file (`openForRead`: no-follow, non-blocking, regular files
+ * only), so a FIFO, a device or a link planted under a day file's name is an `ArchiveError`,
+ * never a hang and never followed. (The archive folder itself is configured by the user and may
+ * be a link.)
  *
  * @since 0.6.0
  */
-import { Cause, Context, Effect, FileSystem, Layer, Option, Path, type Scope, Stream } from "effect"
+import { Cause, Context, Effect, Layer, Option, Path, type Scope, Stream } from "effect"
 import { isPlatformError, type PlatformError } from "effect/PlatformError"
-import { createHash, randomBytes } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import { ArchiveError } from "../../schema/Errors.ts"
 import * as DurableFile from "../fs/DurableFile.ts"
-import { classify, isNotFound } from "../fs/PlatformErrors.ts"
-import { isUtcDay, type UtcDay } from "../domain/UtcDay.ts"
+import { NodeFiles, type NodeFileHandle, type NodeFilesShape } from "../fs/NodeFiles.ts"
+import { openForRead, refusedDetail } from "../fs/OpenRead.ts"
+import { classify } from "../fs/PlatformErrors.ts"
+import { hashStream } from "../fs/Sha256.ts"
+import { closeQuietly, codeOf, currentFiles, DIRECTORY_MODE, errnoError, runWith, step, StepFailure, toPlatformError } from "../fs/Step.ts"
+import { isDayFileName } from "../domain/DayFileName.ts"
+
+export { dayFileName, parseDayFileName } from "../domain/DayFileName.ts"
 
 /** A published day file. */
 export interface StoredFile {
@@ -35,10 +46,12 @@ export interface OpenedFile {
 /** The folder (inside the archive folder) where files that failed their check are kept. */
 export const QUARANTINE_FOLDER = "quarantine"
 
-/** Content written under a temp name, complete and durable, not yet visible as a day file. */
-export interface TempFile {
-  readonly ref: string
-  readonly sha256: string
+/**
+ * Content written under a temp name, complete and durable, not yet visible as a day file: the one
+ * `TempFile` of `src/fs/` (in memory, `path` is a key of the store).
+ */
+export interface TempFile extends DurableFile.TempFile {
+  /** @deprecated The same as `size`; kept until every caller reads `size`. */
   readonly bytes: number
 }
 
@@ -48,12 +61,14 @@ export interface DayFileStore {
   readonly describe: (name: string) => string
   /** Every published day file (temp files excluded). */
   readonly list: Effect.Effect<ReadonlyArray<StoredFile>, ArchiveError>
+  /** The size of a published file (a link is not followed: its own size). */
   readonly stat: (name: string) => Effect.Effect<Option.Option<StoredFile>, ArchiveError>
-  /** The raw bytes of a published file. */
+  /** The raw bytes of a published file (opened as `open` does). */
   readonly read: (name: string) => Stream.Stream<Uint8Array, ArchiveError>
   /**
    * Opens a published file for the scope (none if it is not there). Its `content` can be read
-   * more than once, always from the start of the file that was opened.
+   * more than once, always from the start of the file that was opened. A name that is not a
+   * regular file (a FIFO, a device, a link) fails with `ArchiveError`, unread.
    */
   readonly open: (name: string) => Effect.Effect<Option.Option<OpenedFile>, ArchiveError, Scope.Scope>
   /**
@@ -72,9 +87,10 @@ export interface DayFileStore {
   /** Removes a published file (durably). A missing file is not an error. */
   readonly remove: (name: string) => Effect.Effect<void, ArchiveError>
   /**
-   * Removes temp files last modified more than `maxAgeMs` ago by the real wall clock (file
+   * Removes temp files last modified `maxAgeMs` or more ago by the real wall clock (file
    * modification times are real time, whatever the caller's `now` or a `TestClock` says):
-   * leftovers of a run that was killed between writing and publishing. Returns how many it removed.
+   * leftovers of a run that was killed between writing and publishing. The one sweep rule of
+   * `src/fs/Sweep.ts`. Returns how many it removed.
    */
   readonly sweepTemps: (maxAgeMs: number) => Effect.Effect<number, ArchiveError>
 }
@@ -84,137 +100,137 @@ const CHUNK_SIZE = 256 * 1024
 /** The name a quarantined copy of `name` gets: unique, and starting with the day file's name. */
 const quarantineName = (name: string): string => `${name}.${Date.now()}.${randomBytes(4).toString("hex")}`
 
-/** Plain and gzip file names of a day. */
-export const dayFileName = (day: string, compressed: boolean): string => `${day}.jsonl${compressed ? ".gz" : ""}`
+/** A temp file of `src/fs/` as the store hands it out. */
+const dayTemp = (temp: DurableFile.TempFile): TempFile => ({ ...temp, bytes: temp.size })
 
-const FILE_NAME = /^(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?$/
-
-/** The day and compression of a day file name, or none for any other name. */
-export const parseDayFileName = (name: string): Option.Option<{ readonly day: UtcDay; readonly compressed: boolean }> => {
-  const match = FILE_NAME.exec(name)
-  const day = match?.[1]
-  return isUtcDay(day) ? Option.some({ day, compressed: match?.[2] !== undefined }) : Option.none()
+/** The entries' names of `directory`; a missing folder has none. */
+const namesIn = async (files: NodeFilesShape, directory: string): Promise<ReadonlyArray<string>> => {
+  try {
+    return (await step("readDirectory", directory, () => files.readdir(directory, { withFileTypes: true }))).map((e) => e.name)
+  } catch (error) {
+    if (codeOf(error) === "ENOENT") return []
+    throw error
+  }
 }
 
+/** The content of an opened day file: each run reads it from its start (explicit positions). */
+const contentOf = (handle: NodeFileHandle, file: string, fail: (error: unknown) => ArchiveError): Stream.Stream<Uint8Array, ArchiveError> =>
+  Stream.suspend(() => {
+    let position = 0
+    return Stream.fromPull(Effect.succeed(
+      Effect.suspend(() => {
+        const buffer = Buffer.allocUnsafe(CHUNK_SIZE)
+        return Effect.tryPromise({
+          try: () => step("read", file, () => handle.read(buffer, 0, CHUNK_SIZE, position)),
+          catch: fail
+        }).pipe(Effect.flatMap(({ bytesRead }) => {
+          if (bytesRead === 0) return Cause.done()
+          position += bytesRead
+          return Effect.succeed([buffer.subarray(0, bytesRead)] as const)
+        }))
+      })
+    ))
+  })
 
 /** Day files in `archiveDir` on the file system; the folder is created on the first write. */
-export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileStore, never, FileSystem.FileSystem | Path.Path> =>
+export const makeFileSystemStore = (archiveDir: string): Effect.Effect<DayFileStore, never, Path.Path> =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const services = yield* Effect.context<FileSystem.FileSystem | Path.Path>()
+    const files = yield* currentFiles
     const describe = (name: string) => path.join(archiveDir, name)
-    const fail = (file: string) => (error: PlatformError) => {
+    const quarantineDir = path.join(archiveDir, QUARANTINE_FOLDER)
+    const failPlatform = (file: string) => (error: PlatformError) => {
       const { reason, detail } = classify(error)
       return new ArchiveError({ file, reason, detail, cause: error })
     }
+    /** A rejection of a step (labelled or not) as the `ArchiveError` of `file`. */
+    const fail = (file: string) => (error: unknown): ArchiveError => failPlatform(file)(toPlatformError(file)(error))
+    /** Runs a step of `src/fs/` on this store's calls, its failure as the `ArchiveError` of `file`. */
+    const onFiles = <A>(file: string, effect: Effect.Effect<A, PlatformError>): Effect.Effect<A, ArchiveError> =>
+      effect.pipe(Effect.provideService(NodeFiles, files), Effect.mapError(failPlatform(file)))
+    const call = <A>(file: string, body: (files: NodeFilesShape) => Promise<A>): Effect.Effect<A, ArchiveError> =>
+      runWith(files, file, body).pipe(Effect.mapError(failPlatform(file)))
 
     const stat = (name: string) =>
-      fs.stat(describe(name)).pipe(
-        Effect.map((info) => Option.some<StoredFile>({ name, bytes: Number(info.size) })),
-        Effect.catchIf(isNotFound, () => Effect.succeed(Option.none<StoredFile>())),
-        Effect.mapError(fail(describe(name)))
+      call(describe(name), async (files) => {
+        const file = describe(name)
+        try {
+          const info = await files.lstat(file)
+          return Option.some<StoredFile>({ name, bytes: info.size })
+        } catch (error) {
+          if (codeOf(error) === "ENOENT") return Option.none<StoredFile>()
+          throw new StepFailure("stat", file, error)
+        }
+      })
+
+    const open = (name: string): Effect.Effect<Option.Option<OpenedFile>, ArchiveError, Scope.Scope> => {
+      const file = describe(name)
+      const acquire = call(file, (files) => openForRead(files, file))
+      return Effect.acquireRelease(acquire, (opened) => opened._tag === "Opened" ? Effect.promise(() => closeQuietly(opened.handle)) : Effect.void).pipe(
+        Effect.flatMap((opened) => {
+          switch (opened._tag) {
+            case "Missing":
+              return Effect.succeedNone
+            case "Opened":
+              return Effect.succeed(Option.some<OpenedFile>({ name, bytes: opened.size, content: contentOf(opened.handle, file, fail(file)) }))
+            default:
+              return Effect.fail(new ArchiveError({ file, reason: "other", detail: refusedDetail(opened) }))
+          }
+        })
       )
+    }
 
     const store: DayFileStore = {
       describe,
       list: Effect.gen(function*() {
-        const names = yield* fs.readDirectory(archiveDir).pipe(
-          Effect.catchIf(isNotFound, () => Effect.succeed<Array<string>>([])),
-          Effect.mapError(fail(archiveDir))
-        )
-        const files: Array<StoredFile> = []
-        for (const name of names.filter((n) => Option.isSome(parseDayFileName(n))).sort()) {
+        const names = yield* call(archiveDir, (files) => namesIn(files, archiveDir))
+        const found: Array<StoredFile> = []
+        for (const name of names.filter(isDayFileName).sort()) {
           const info = yield* stat(name)
-          if (Option.isSome(info)) files.push(info.value)
+          if (Option.isSome(info)) found.push(info.value)
         }
-        return files
+        return found
       }),
       stat,
-      read: (name) => fs.stream(describe(name), { chunkSize: CHUNK_SIZE }).pipe(Stream.mapError(fail(describe(name)))),
-      open: (name) =>
-        Effect.gen(function*() {
-          const file = describe(name)
-          const handle = yield* fs.open(file, { flag: "r" }).pipe(
-            Effect.map(Option.some),
-            Effect.catchIf(isNotFound, () => Effect.succeedNone),
-            Effect.mapError(fail(file))
-          )
-          if (Option.isNone(handle)) return Option.none()
-          const info = yield* handle.value.stat.pipe(Effect.mapError(fail(file)))
-          // Each run of the stream reads the opened file from its start (explicit positions).
-          const content = Stream.suspend(() => {
-            let position = 0
-            return Stream.fromPull(Effect.succeed(
-              Effect.suspend(() => {
-                const buffer = Buffer.allocUnsafe(CHUNK_SIZE)
-                return handle.value.read(buffer, { position: BigInt(position) }).pipe(
-                  Effect.mapError(fail(file)),
-                  Effect.flatMap((read) => {
-                    if (read === 0) return Cause.done()
-                    position += read
-                    return Effect.succeed([buffer.subarray(0, read)] as const)
-                  })
-                )
-              })
-            ))
-          })
-          return Option.some<OpenedFile>({ name, bytes: Number(info.size), content })
-        }),
-      quarantine: (name) =>
-        Effect.gen(function*() {
-          const folder = path.join(archiveDir, QUARANTINE_FOLDER)
-          const target = path.join(folder, quarantineName(name))
-          yield* DurableFile.makeDirectoryDurable(folder)
-          yield* fs.rename(describe(name), target)
-          yield* DurableFile.syncDirectory(archiveDir)
-          yield* DurableFile.syncDirectory(folder)
-          return target
-        }).pipe(Effect.mapError(fail(describe(name))), Effect.provideContext(services)),
-      quarantined: fs.readDirectory(path.join(archiveDir, QUARANTINE_FOLDER)).pipe(
-        Effect.catchIf(isNotFound, () => Effect.succeed<Array<string>>([])),
-        Effect.mapError(fail(path.join(archiveDir, QUARANTINE_FOLDER)))
-      ),
+      read: (name) =>
+        Stream.unwrap(Effect.map(open(name), (opened) =>
+          Option.isSome(opened)
+            ? opened.value.content
+            : Stream.fail(new ArchiveError({ file: describe(name), reason: "notFound", detail: "no such file" })))),
+      open,
+      quarantine: (name) => {
+        const target = path.join(quarantineDir, quarantineName(name))
+        return onFiles(describe(name), DurableFile.makeDirectoryDurable(quarantineDir)).pipe(
+          // quarantine/ must be a real folder: a link there would carry the file out of the archive.
+          Effect.andThen(call(quarantineDir, async (files) => {
+            if ((await files.lstat(quarantineDir)).isSymbolicLink()) {
+              throw new StepFailure("stat", quarantineDir, errnoError("ELOOP", `a symbolic link, not followed, '${quarantineDir}'`))
+            }
+          })),
+          Effect.andThen(call(describe(name), (files) => step("rename", target, () => files.rename(describe(name), target)))),
+          Effect.andThen(onFiles(describe(name), Effect.andThen(DurableFile.syncDirectory(archiveDir), DurableFile.syncDirectory(quarantineDir)))),
+          Effect.as(target)
+        )
+      },
+      quarantined: call(quarantineDir, (files) => namesIn(files, quarantineDir)),
       writeTemp: (content) =>
         Effect.gen(function*() {
-          yield* fs.makeDirectory(archiveDir, { recursive: true, mode: DurableFile.DIRECTORY_MODE }).pipe(Effect.mapError(fail(archiveDir)))
+          yield* call(archiveDir, (files) => step("makeDirectory", archiveDir, () => files.mkdir(archiveDir, { recursive: true, mode: DIRECTORY_MODE })))
           const temp = yield* DurableFile.writeTemp(archiveDir, content).pipe(
-            Effect.mapError((error) => isPlatformError(error) ? fail(archiveDir)(error) : error)
+            Effect.provideService(NodeFiles, files),
+            Effect.mapError((error) => isPlatformError(error) ? failPlatform(archiveDir)(error) : error)
           )
-          return { ref: temp.path, sha256: temp.sha256, bytes: temp.size }
-        }).pipe(Effect.provideContext(services)),
-      publish: (temp, name) =>
-        DurableFile.publish(temp.ref, describe(name), "replace").pipe(
-          Effect.asVoid,
-          Effect.mapError(fail(describe(name))),
-          Effect.provideContext(services)
-        ),
-      discard: (temp) => Effect.ignore(fs.remove(temp.ref)),
+          return dayTemp(temp)
+        }),
+      publish: (temp, name) => onFiles(describe(name), Effect.asVoid(DurableFile.publish(temp.path, describe(name), "replace"))),
+      discard: (temp) => Effect.ignore(onFiles(temp.path, DurableFile.removeFile(temp.path))),
       remove: (name) =>
-        fs.remove(describe(name)).pipe(
-          Effect.catchIf(isNotFound, () => Effect.void),
-          Effect.andThen(DurableFile.syncDirectory(archiveDir)),
-          Effect.mapError(fail(describe(name))),
-          Effect.provideContext(services)
-        ),
+        onFiles(describe(name), Effect.andThen(DurableFile.removeFile(describe(name)), DurableFile.syncDirectory(archiveDir))),
       sweepTemps: (maxAgeMs) =>
-        Effect.gen(function*() {
-          // The wall clock, not the Effect Clock: it is compared with the file system's mtimes.
-          const cutoffMs = Date.now() - maxAgeMs
-          const names = yield* fs.readDirectory(archiveDir).pipe(
-            Effect.catchIf(isNotFound, () => Effect.succeed<Array<string>>([]))
-          )
-          let removed = 0
-          for (const name of names.filter(DurableFile.isTempName)) {
-            const file = describe(name)
-            const info = yield* fs.stat(file).pipe(Effect.map(Option.some), Effect.catchIf(isNotFound, () => Effect.succeedNone))
-            const modified = Option.flatMap(info, (i) => i.mtime)
-            if (Option.isNone(modified) || modified.value.getTime() >= cutoffMs) continue
-            yield* fs.remove(file).pipe(Effect.catchIf(isNotFound, () => Effect.void))
-            removed++
-          }
-          return removed
-        }).pipe(Effect.mapError(fail(archiveDir)))
+        // The wall clock, not the Effect Clock: it is compared with the file system's mtimes.
+        onFiles(archiveDir, Effect.suspend(() => DurableFile.sweepTempFiles(archiveDir, Date.now() - maxAgeMs))).pipe(
+          Effect.map((swept) => swept.removed.length)
+        )
     }
     return store
   })
@@ -235,7 +251,7 @@ export const makeMemoryStore = (root = "memory://archive/logs"): DayFileStore =>
     describe,
     list: Effect.sync(() =>
       [...files.entries()]
-        .filter(([name]) => Option.isSome(parseDayFileName(name)))
+        .filter(([name]) => isDayFileName(name))
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([name, bytes]) => ({ name, bytes: bytes.byteLength }))
     ),
@@ -249,23 +265,21 @@ export const makeMemoryStore = (root = "memory://archive/logs"): DayFileStore =>
       }),
     writeTemp: (content) =>
       Effect.gen(function*() {
-        const hash = createHash("sha256")
         const chunks: Array<Uint8Array> = []
-        yield* Stream.runForEach(content, (chunk) =>
-          Effect.sync(() => {
-            hash.update(chunk)
-            chunks.push(chunk)
-          }))
+        const { sha256 } = yield* hashStream(Stream.map(content, (chunk) => {
+          chunks.push(chunk)
+          return chunk
+        }))
         const bytes = Buffer.concat(chunks)
-        const ref = `${root}/${DurableFile.TEMP_PREFIX}${nextTemp++}`
-        temps.set(ref, bytes)
-        return { ref, sha256: hash.digest("hex"), bytes: bytes.byteLength }
+        const path = `${root}/${DurableFile.TEMP_PREFIX}${nextTemp++}`
+        temps.set(path, bytes)
+        return dayTemp({ path, sha256, size: bytes.byteLength })
       }),
     publish: (temp, name) =>
       Effect.suspend(() => {
-        const bytes = temps.get(temp.ref)
+        const bytes = temps.get(temp.path)
         if (bytes === undefined) return Effect.fail(new ArchiveError({ file: describe(name), reason: "notFound", detail: "temp file is gone" }))
-        temps.delete(temp.ref)
+        temps.delete(temp.path)
         files.set(name, bytes)
         return Effect.void
       }),
@@ -286,7 +300,7 @@ export const makeMemoryStore = (root = "memory://archive/logs"): DayFileStore =>
         return Effect.succeed(`${root}/${QUARANTINE_FOLDER}/${target}`)
       }),
     quarantined: Effect.sync(() => [...quarantine.keys()]),
-    discard: (temp) => Effect.sync(() => void temps.delete(temp.ref)),
+    discard: (temp) => Effect.sync(() => void temps.delete(temp.path)),
     remove: (name) => Effect.sync(() => void files.delete(name)),
     // A temp entry exists only while its run is alive; nothing outlives a process here.
     sweepTemps: () => Effect.succeed(0)
@@ -299,7 +313,7 @@ export const makeMemoryStore = (root = "memory://archive/logs"): DayFileStore =>
  */
 export class DayFiles extends Context.Service<DayFiles, DayFileStore>()("@uncaged/nerve-store/LogArchive/DayFiles") {
   /** Day files under `archiveDir` on the file system. */
-  static readonly layerFileSystem = (archiveDir: string): Layer.Layer<DayFiles, never, FileSystem.FileSystem | Path.Path> =>
+  static readonly layerFileSystem = (archiveDir: string): Layer.Layer<DayFiles, never, Path.Path> =>
     Layer.effect(DayFiles, makeFileSystemStore(archiveDir))
   /** Day files in memory, fresh for each build of the layer. */
   static readonly layerMemory: Layer.Layer<DayFiles> = Layer.effect(DayFiles, Effect.sync(() => makeMemoryStore()))

@@ -8,7 +8,8 @@
 import { Option } from "effect"
 import type { ArchivedDay, ArchivedDayStatus } from "../../schema/Archive.ts"
 import type { UtcDay } from "../domain/UtcDay.ts"
-import { dayFileName, parseDayFileName, type StoredFile } from "./DayFileStore.ts"
+import { dayFileName, parseDayFileName } from "../domain/DayFileName.ts"
+import type { StoredFile } from "./DayFileStore.ts"
 import type { ManifestRow, PendingRow } from "./Manifest.ts"
 
 /** Everything the listing is made of, read by the caller. */

@@ -6,11 +6,12 @@
  *
  * @since 0.7.0
  */
-import { Effect, Option, type Stream } from "effect"
+import { Effect, Option, Stream } from "effect"
 import { ArchiveError, CorruptRow } from "../../schema/Errors.ts"
 import type { UtcDay } from "../domain/UtcDay.ts"
-import { decodeDayFile, type DayLine, type Expected } from "./DayFile.ts"
-import { dayFileName, type DayFileStore, type OpenedFile, parseDayFileName } from "./DayFileStore.ts"
+import { checkSize, decodeDayFile, type DayLine, type Expected } from "./DayFile.ts"
+import { dayFileName, parseDayFileName } from "../domain/DayFileName.ts"
+import type { DayFileStore, OpenedFile } from "./DayFileStore.ts"
 import { acceptedFiles, type DayRecord, type Manifest, sameRecord } from "./Manifest.ts"
 
 /** How often a reader re-opens a day whose record changed while it opened the file. */
@@ -89,9 +90,19 @@ export const makeDayReader = (store: DayFileStore, manifest: Manifest) => {
     }
   })
 
-  /** The decoded lines of an opened day, checked against its identities at the end. Can be run more than once. */
-  const lines = (day: OpenedDay): Stream.Stream<DayLine, ArchiveError> =>
-    decodeDayFile(store.describe(day.opened.name), day.opened.name, day.opened.content, Option.getOrUndefined(day.expected))
+  /**
+   * The decoded lines of an opened day. A recorded day's size is checked before anything is read
+   * (a file of another size is refused unread, however large), its sha256 at the end. Can be run
+   * more than once.
+   */
+  const lines = (day: OpenedDay): Stream.Stream<DayLine, ArchiveError> => {
+    const file = store.describe(day.opened.name)
+    const decoded = decodeDayFile(file, day.opened.name, day.opened.content, Option.getOrUndefined(day.expected))
+    return Option.match(day.expected, {
+      onNone: () => decoded,
+      onSome: (expected) => Stream.concat(Stream.fromEffectDrain(checkSize(file, day.opened.bytes, expected)), decoded)
+    })
+  }
 
   return { checkedName, missingFile, openDay, lines }
 }

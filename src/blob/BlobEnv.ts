@@ -20,11 +20,6 @@ export interface BlobEnv {
   readonly paths: BlobPaths
   /** The direct file calls of the hot paths and of every check that must not follow a link. */
   readonly files: NodeFilesShape
-  /**
-   * Shard folders this store has seen to be real folders (not links). Reads check a shard with
-   * `lstat` the first time only; sweeps always look, and forget a shard they find to be a link.
-   */
-  readonly checkedShards: Set<string>
   /** `FileSystem`, `Path` and `NodeFiles`, to provide to `DurableFile`'s functions. */
   readonly context: Context.Context<FileSystem.FileSystem | Path.Path | NodeFiles>
 }
@@ -36,7 +31,7 @@ export const makeBlobEnv = (root: string): Effect.Effect<BlobEnv, never, FileSys
     const path = yield* Path.Path
     const files = Option.getOrElse(yield* Effect.serviceOption(NodeFiles), () => nodeFiles)
     const context = Context.make(FileSystem.FileSystem, fs).pipe(Context.add(Path.Path, path), Context.add(NodeFiles, files))
-    return { fs, path, paths: makeBlobPaths(path, root), files, checkedShards: new Set<string>(), context }
+    return { fs, path, paths: makeBlobPaths(path, root), files, context }
   })
 
 /**

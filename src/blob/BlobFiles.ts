@@ -1,17 +1,18 @@
 /**
  * Touching a blob's file without ever following a symbolic link out of the root: the shard
  * folder is `lstat`ed (a link there is refused) and the blob itself is opened with `O_NOFOLLOW`
- * (and `O_NONBLOCK`, so a FIFO planted under a blob name cannot hang a read). The two run side by
- * side; a file opened through a linked shard folder is closed unread. A shard folder found to be
- * a real folder is remembered (`BlobEnv.checkedShards`), so later reads cost one call.
+ * (and `O_NONBLOCK`, so a FIFO planted under a blob name cannot hang a read). The shard check is
+ * made on every read and every open: nothing is remembered between calls, so a shard folder
+ * swapped for a link after a first read is refused on the next one (issue 19).
  *
  * @since 0.7.0
  */
 import { Effect, type Scope } from "effect"
-import { constants } from "node:fs"
 import type { BlobDigest } from "../../schema/Blob.ts"
 import { BlobNotFound, type BlobStoreError } from "../../schema/Errors.ts"
 import type { NodeFileHandle, NodeFilesShape } from "../fs/NodeFiles.ts"
+import { errnoOf } from "../fs/Errno.ts"
+import { READ_FLAGS } from "../fs/OpenRead.ts"
 import { fromNodeError } from "../fs/PlatformErrors.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { classifyPlatformError, isAbsent, symbolicLinkRefused } from "./BlobEnv.ts"
@@ -19,12 +20,8 @@ import { classifyPlatformError, isAbsent, symbolicLinkRefused } from "./BlobEnv.
 /** What a path is, without following a link. ENOTDIR on the way counts as missing. */
 export type EntryKind = "missing" | "directory" | "file" | "symlink" | "other"
 
-const readFlags = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)
-
-const codeOf = (error: unknown): string | undefined => {
-  const code: unknown = typeof error === "object" && error !== null ? Reflect.get(error, "code") : undefined
-  return typeof code === "string" ? code : undefined
-}
+const readFlags = READ_FLAGS
+const codeOf = errnoOf
 
 /** A failure that already is the typed error to report. */
 class Typed {
@@ -65,31 +62,33 @@ export const checkShard = (env: BlobEnv, digest: BlobDigest, operation: string):
 }
 
 /**
- * The shard folder's kind, or `"directory"` without a call when this store has checked it before
- * (see `BlobEnv.checkedShards`); a real folder is remembered.
+ * The refusal of the blob's shard folder, looked at afresh on every call (never remembered): a
+ * symbolic link is refused, a failed look is the error; a missing folder (or a file in its place)
+ * is no refusal — the open then finds no blob. One synchronous `lstat` (a cached directory entry,
+ * ~1 µs; see docs/DECISIONS.md `## fs`).
  */
-const shardKindAsync = (env: BlobEnv, shard: string): Promise<EntryKind> =>
-  env.checkedShards.has(shard) ? Promise.resolve("directory") : kindOfAsync(env.files, shard).then((kind) => {
-    if (kind === "directory") env.checkedShards.add(shard)
-    return kind
-  })
+const shardRefusal = (env: BlobEnv, digest: BlobDigest, operation: string): BlobStoreError | undefined => {
+  const shard = env.paths.shardDir(digest)
+  try {
+    return env.files.lstatSync(shard).isSymbolicLink() ? symbolicLinkRefused(operation, shard) : undefined
+  } catch (error) {
+    const code = codeOf(error)
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined
+    return classifyPlatformError(operation, shard, fromNodeError("stat", shard, error))
+  }
+}
 
 const openAsync = async (env: BlobEnv, digest: BlobDigest, operation: string): Promise<NodeFileHandle> => {
-  const shard = env.paths.shardDir(digest)
+  const refused = shardRefusal(env, digest, operation)
+  if (refused !== undefined) throw new Typed(refused)
   const file = env.paths.blobPath(digest)
-  const [kind, opened] = await Promise.allSettled([shardKindAsync(env, shard), env.files.open(file, readFlags)])
-  const refuse = (error: BlobNotFound | BlobStoreError) => {
-    if (opened.status === "fulfilled") void opened.value.close().catch(() => undefined)
-    return new Typed(error)
-  }
-  if (kind.status === "fulfilled" && kind.value === "symlink") throw refuse(symbolicLinkRefused(operation, shard))
-  if (kind.status === "rejected") throw refuse(classifyPlatformError(operation, shard, fromNodeError("stat", shard, kind.reason)))
-  if (opened.status === "rejected") {
-    const error = fromNodeError("open", file, opened.reason)
-    if (codeOf(opened.reason) === "ELOOP") throw new Typed(symbolicLinkRefused(operation, file))
+  try {
+    return await env.files.open(file, readFlags)
+  } catch (cause) {
+    const error = fromNodeError("open", file, cause)
+    if (codeOf(cause) === "ELOOP") throw new Typed(symbolicLinkRefused(operation, file))
     throw new Typed(isAbsent(error) ? new BlobNotFound({ digest }) : classifyPlatformError(operation, file, error))
   }
-  return opened.value
 }
 
 const toTyped = (operation: string, path: string) => (error: unknown): BlobNotFound | BlobStoreError =>
@@ -131,40 +130,20 @@ export type BlobFileCallback = (result: Uint8Array | BlobNotFound | BlobStoreErr
 
 /**
  * Reads the whole blob file, opened without following links (`O_NOFOLLOW`), and hands the bytes
- * (or the typed error) to `done`: one `readFile` (open, fstat, read, close). The first read under
- * a shard folder this store has not checked yet `lstat`s the folder beside it (see
- * `BlobEnv.checkedShards`); a linked folder is refused even if the read found a file. Callback
- * style, so a verified read is one `Effect.callback` whose fiber resumes straight from the file
- * system's callback (`BlobRead.readVerified`).
+ * (or the typed error) to `done`: one `readFile` (open, fstat, read, close) and, every time, the
+ * shard folder's check (`shardRefusal`), which refuses a linked folder even if the read found a
+ * file. Callback style, so a verified read is one
+ * `Effect.callback` whose fiber resumes straight from the file system's callback
+ * (`BlobRead.readVerified`).
  */
 export const readBlobFile = (env: BlobEnv, digest: BlobDigest, operation: string, done: BlobFileCallback): void => {
-  const shard = env.paths.shardDir(digest)
   const file = env.paths.blobPath(digest)
-  const readResult = (error: unknown, bytes: Uint8Array | undefined): Uint8Array | BlobNotFound | BlobStoreError =>
-    bytes !== undefined && (error === null || error === undefined) ? bytes : readFailure(operation, digest, file, error)
-  // The common case: one call, no shard check.
-  if (env.checkedShards.has(shard)) {
-    env.files.readFile(file, { flag: readFlags }, (error, bytes) => done(readResult(error, bytes)))
-    return
-  }
-  // The lstat and the read run side by side; whichever finishes second decides.
-  let shardCheck: { readonly refused: BlobStoreError | undefined } | undefined
-  let read: Uint8Array | BlobNotFound | BlobStoreError | undefined
-  const settle = () => {
-    if (shardCheck !== undefined && read !== undefined) done(shardCheck.refused ?? read)
-  }
-  shardKindAsync(env, shard).then(
-    (kind) => {
-      shardCheck = { refused: kind === "symlink" ? symbolicLinkRefused(operation, shard) : undefined }
-      settle()
-    },
-    (error: unknown) => {
-      shardCheck = { refused: classifyPlatformError(operation, shard, fromNodeError("stat", shard, error)) }
-      settle()
-    }
-  )
-  env.files.readFile(file, { flag: readFlags }, (error, bytes) => {
-    read = readResult(error, bytes)
-    settle()
-  })
+  // The read is dispatched to the thread pool first; the shard folder is checked on this thread
+  // while the pool opens the file, and decides before the bytes are handed over (the callback
+  // cannot run before this function returns).
+  let checked: { readonly refused: BlobStoreError | undefined } | undefined
+  const check = () => (checked ??= { refused: shardRefusal(env, digest, operation) }).refused
+  env.files.readFile(file, { flag: readFlags }, (error, bytes) =>
+    done(check() ?? (bytes !== undefined && (error === null || error === undefined) ? bytes : readFailure(operation, digest, file, error))))
+  check()
 }

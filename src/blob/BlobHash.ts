@@ -1,17 +1,21 @@
 /**
- * Hashing for the blob store: the one-shot sha256 of a buffer (as a `BlobDigest`) and the
- * chunked sha256 of a file. Incremental hashing of streams stays next to the streams
- * (`DurableFile.writeTemp`, `BlobRead.streamVerified`).
+ * Digests for the blob store: the sha256 of a buffer (as a `BlobDigest`) and the chunked sha256
+ * of a file opened without following a link. The hashing itself is `src/fs/Sha256.ts`.
  *
  * @since 0.6.0
  */
-import { Effect, type FileSystem } from "effect"
+import { Effect } from "effect"
 import type { PlatformError } from "effect/PlatformError"
-import { createHash, hash } from "node:crypto"
 import { BlobDigest } from "../../schema/Blob.ts"
+import type { NodeFilesShape } from "../fs/NodeFiles.ts"
+import { openForRead, refusedDetail } from "../fs/OpenRead.ts"
+import { HASH_CHUNK_SIZE, hashHandle, type Sha256Sum, sha256Hex } from "../fs/Sha256.ts"
+import { closeQuietly, errnoError, runWith, StepFailure } from "../fs/Step.ts"
+
+export { sha256Hex } from "../fs/Sha256.ts"
 
 /** Chunk size of `stream` and of hashing a file. */
-export const CHUNK_SIZE = 64 * 1024
+export const CHUNK_SIZE = HASH_CHUNK_SIZE
 
 /**
  * The digest of `bytes`: their lowercase sha256 hex, which is a `BlobDigest` by construction.
@@ -23,30 +27,21 @@ export const CHUNK_SIZE = 64 * 1024
  */
 export const digestOf = (bytes: Uint8Array): BlobDigest => BlobDigest.make(sha256Hex(bytes), { disableChecks: true })
 
-/**
- * The lowercase sha256 hex of `bytes`, in one call (`crypto.hash`: no `Hash` object, a few µs
- * less than `createHash(...).update(...).digest(...)` for a small blob).
- */
-export const sha256Hex = (bytes: Uint8Array): string => hash("sha256", bytes, "hex")
-
 /** A finished sha256 (lowercase hex) as a `BlobDigest`. */
 export const digestOfHex = (hex: string): BlobDigest => BlobDigest.make(hex, { disableChecks: true })
 
-/** The sha256 and size of a file, read in fixed-size chunks through one reused buffer. */
-export const hashFile = (
-  fs: FileSystem.FileSystem,
-  file: string
-): Effect.Effect<{ readonly sha256: string; readonly size: number }, PlatformError> =>
-  Effect.scoped(Effect.gen(function*() {
-    const handle = yield* fs.open(file, { flag: "r" })
-    const hash = createHash("sha256")
-    const buffer = new Uint8Array(CHUNK_SIZE)
-    let size = 0
-    while (true) {
-      const read = yield* handle.read(buffer)
-      if (read === 0) break
-      hash.update(buffer.subarray(0, read))
-      size += read
+/**
+ * The sha256 and size of the file `file`, opened like every stored file (`openForRead`: a link,
+ * a FIFO or a device is refused, never read) and read in fixed-size chunks.
+ */
+export const hashFile = (files: NodeFilesShape, file: string): Effect.Effect<Sha256Sum, PlatformError> =>
+  runWith(files, file, async () => {
+    const opened = await openForRead(files, file)
+    if (opened._tag === "Missing") throw new StepFailure("open", file, errnoError("ENOENT", `no such file, '${file}'`))
+    if (opened._tag !== "Opened") throw new StepFailure("open", file, errnoError(opened._tag === "SymbolicLink" ? "ELOOP" : "EINVAL", refusedDetail(opened)))
+    try {
+      return await hashHandle(opened.handle)
+    } finally {
+      await closeQuietly(opened.handle)
     }
-    return { sha256: hash.digest("hex"), size }
-  }))
+  })

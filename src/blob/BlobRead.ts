@@ -6,13 +6,13 @@
  * @since 0.6.0
  */
 import { Effect, Option, Stream } from "effect"
-import { createHash } from "node:crypto"
 import type { BlobDigest } from "../../schema/Blob.ts"
 import type { BlobStoreError } from "../../schema/Errors.ts"
 import { type BlobNotFound, DigestMismatch } from "../../schema/Errors.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
 import { openBlob, readBlobFile, readChunk } from "./BlobFiles.ts"
 import { CHUNK_SIZE, sha256Hex } from "./BlobHash.ts"
+import { hashing, makeSha256 } from "../fs/Sha256.ts"
 
 /**
  * The blob's bytes, after checking that they hash to `digest`: one `Effect.callback` around the
@@ -43,9 +43,9 @@ export const streamVerified = (
 ): Stream.Stream<Uint8Array, BlobNotFound | DigestMismatch | BlobStoreError> =>
   Stream.suspend(() => {
     const file = env.paths.blobPath(digest)
-    const hash = createHash("sha256")
+    const sum = makeSha256()
     const check = Effect.suspend(() => {
-      const actual = hash.digest("hex")
+      const actual = sum.result().sha256
       return actual === digest ? Effect.void : Effect.fail(new DigestMismatch({ digest, actual, path: file }))
     })
     const chunks = Stream.unwrap(Effect.map(openBlob(env, digest, operation), (handle) =>
@@ -58,11 +58,5 @@ export const streamVerified = (
             read === 0 ? Option.none<number>() : Option.some(position + read)
           ] as const)
       })))
-    return chunks.pipe(
-      Stream.map((chunk) => {
-        hash.update(chunk)
-        return chunk
-      }),
-      Stream.concat(Stream.fromEffectDrain(check))
-    )
+    return hashing(chunks, sum).pipe(Stream.concat(Stream.fromEffectDrain(check)))
   })

@@ -8,7 +8,7 @@
  * @since 0.6.0
  */
 import { Clock, Effect, Layer, Stream } from "effect"
-import { createHash } from "node:crypto"
+import { hashStream } from "../fs/Sha256.ts"
 import type { BlobCheck, BlobDigest, BlobOk, BlobStat, GcOptionsInput } from "../../schema/Blob.ts"
 import { parseDigest } from "../../schema/Blob.ts"
 import { BlobNotFound } from "../../schema/Errors.ts"
@@ -55,22 +55,18 @@ export const make: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobStoreShap
     }),
     writeStream: (content) =>
       Effect.gen(function*() {
-        const hash = createHash("sha256")
         const chunks: Array<Uint8Array> = []
-        let size = 0
-        yield* Stream.runForEach(content, (chunk) =>
-          Effect.sync(() => {
-            hash.update(chunk)
-            chunks.push(chunk.slice())
-            size += chunk.byteLength
-          }))
+        const { sha256, size } = yield* hashStream(Stream.map(content, (chunk) => {
+          chunks.push(chunk.slice())
+          return chunk
+        }))
         const bytes = new Uint8Array(size)
         let offset = 0
         for (const chunk of chunks) {
           bytes.set(chunk, offset)
           offset += chunk.byteLength
         }
-        return yield* store(digestOfHex(hash.digest("hex")), bytes)
+        return yield* store(digestOfHex(sha256), bytes)
       }).pipe(Effect.withSpan("BlobStore.writeStream")),
     read: Effect.fn("BlobStore.read")(function*(input: string) {
       return (yield* lookup(input)).entry.bytes.slice()

@@ -18,7 +18,9 @@ import type { BlobStoreError, InvalidInput } from "../../schema/Errors.ts"
 import { sweepTempFiles } from "../fs/DurableFile.ts"
 import { inputDecoder } from "../domain/Validate.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
+import { errnoOf } from "../fs/Errno.ts"
 import { fromNodeError, isNotFound } from "../fs/PlatformErrors.ts"
+import { toPlatformError, unlinkIfPresent } from "../fs/Step.ts"
 import { ioError, isNotADirectory, SYMLINK_DETAIL } from "./BlobEnv.ts"
 import { digestOfEntry, isShardName } from "./BlobPath.ts"
 import { hashBlob, quarantineMismatch } from "./BlobVerify.ts"
@@ -103,10 +105,8 @@ const shards = (
     for (const entry of entries) {
       if (!isShardName(entry.name)) continue
       const shard = env.paths.inRoot(entry.name)
-      if (entry.kind === "symlink") {
-        env.checkedShards.delete(shard)
-        onSuspicious(suspiciousShard(shard))
-      } else if (entry.kind === "directory") names.push(entry.name)
+      if (entry.kind === "symlink") onSuspicious(suspiciousShard(shard))
+      else if (entry.kind === "directory") names.push(entry.name)
     }
     return names
   })
@@ -198,16 +198,13 @@ const removeEntry = (env: BlobEnv, file: string, operation: string): Effect.Effe
   Effect.tryPromise({
     try: async () => {
       const info = await env.files.lstat(file).catch((error: unknown) => {
-        if (typeof error === "object" && error !== null && Reflect.get(error, "code") === "ENOENT") return undefined
+        if (errnoOf(error) === "ENOENT") return undefined
         throw error
       })
       if (info === undefined) return undefined
-      return env.files.unlink(file).then(() => info.size, (error: unknown) => {
-        if (typeof error === "object" && error !== null && Reflect.get(error, "code") === "ENOENT") return undefined
-        throw error
-      })
+      return (await unlinkIfPresent(env.files, file)) ? info.size : undefined
     },
-    catch: (error) => ioError(operation, file)(fromNodeError("remove", file, error))
+    catch: (error) => ioError(operation, file)(toPlatformError(file)(error))
   })
 
 /** What `sweepTemps` removed. */

@@ -16,15 +16,16 @@
  * @since 0.6.0
  */
 import { Clock, Effect } from "effect"
-import { createHash } from "node:crypto"
 import type { BlobDigest, BlobMismatch, BlobOk } from "../../schema/Blob.ts"
 import { type BlobNotFound, BlobStoreError } from "../../schema/Errors.ts"
 import { DIRECTORY_MODE, placeNoClobber, syncDirectory } from "../fs/DurableFile.ts"
+import { runWith, step, unlinkIfPresent } from "../fs/Step.ts"
 import type { BlobEnv } from "./BlobEnv.ts"
-import { isNotFound } from "../fs/PlatformErrors.ts"
-import { ioError, symbolicLinkRefused } from "./BlobEnv.ts"
-import { checkShard, kindOf, openBlob, readChunk } from "./BlobFiles.ts"
-import { CHUNK_SIZE, hashFile } from "./BlobHash.ts"
+import { fromNodeError, isNotFound } from "../fs/PlatformErrors.ts"
+import { classifyPlatformError, ioError, symbolicLinkRefused } from "./BlobEnv.ts"
+import { checkShard, kindOf, openBlob } from "./BlobFiles.ts"
+import { hashFile } from "./BlobHash.ts"
+import { hashHandle } from "../fs/Sha256.ts"
 
 /** The sha256 and size of the stored blob. */
 export const hashBlob = (
@@ -34,17 +35,9 @@ export const hashBlob = (
 ): Effect.Effect<{ readonly sha256: string; readonly size: number }, BlobNotFound | BlobStoreError> => {
   const file = env.paths.blobPath(digest)
   return Effect.scoped(Effect.flatMap(openBlob(env, digest, operation), (handle) =>
-    Effect.gen(function*() {
-      const hash = createHash("sha256")
-      const buffer = new Uint8Array(CHUNK_SIZE)
-      let size = 0
-      while (true) {
-        const read = yield* readChunk(handle, buffer, size, file, operation)
-        if (read === 0) break
-        hash.update(buffer.subarray(0, read))
-        size += read
-      }
-      return { sha256: hash.digest("hex"), size }
+    Effect.tryPromise({
+      try: () => hashHandle(handle),
+      catch: (error) => classifyPlatformError(operation, file, fromNodeError("read", file, error))
     })))
 }
 
@@ -54,14 +47,15 @@ export const hashBlob = (
  */
 const moveToQuarantine = (env: BlobEnv, digest: BlobDigest, operation: string): Effect.Effect<string | null, BlobStoreError> =>
   Effect.gen(function*() {
-    const { fs, paths } = env
+    const { paths } = env
     const file = paths.blobPath(digest)
     const target = paths.quarantinePath(digest, yield* Clock.currentTimeMillis)
     // Neither the shard folder nor quarantine/ may be a link: the move must stay inside the root.
     if ((yield* checkShard(env, digest, operation)) === "absent") return null
-    yield* fs.makeDirectory(paths.quarantineDir, { recursive: true, mode: DIRECTORY_MODE }).pipe(
-      Effect.mapError(ioError(operation, paths.quarantineDir))
-    )
+    yield* runWith(env.files, paths.quarantineDir, (files) =>
+      step("makeDirectory", paths.quarantineDir, () => files.mkdir(paths.quarantineDir, { recursive: true, mode: DIRECTORY_MODE }))).pipe(
+        Effect.mapError(ioError(operation, paths.quarantineDir))
+      )
     const kind = yield* kindOf(env, paths.quarantineDir, operation)
     if (kind === "symlink") return yield* Effect.fail(symbolicLinkRefused(operation, paths.quarantineDir))
     if (kind !== "directory") {
@@ -73,7 +67,7 @@ const moveToQuarantine = (env: BlobEnv, digest: BlobDigest, operation: string): 
         detail: "quarantine/ is not a folder"
       })
     }
-    return yield* fs.rename(file, target).pipe(
+    return yield* runWith(env.files, file, (files) => step("rename", file, () => files.rename(file, target))).pipe(
       Effect.as<string | null>(target),
       Effect.catchIf(isNotFound, () => Effect.succeed(null)),
       Effect.mapError(ioError(operation, file))
@@ -106,10 +100,7 @@ const putBack = (
       Effect.mapError(ioError(operation, file))
     )
     if (outcome === "existed" && !dropDuplicate) return yield* syncMove(env, digest, operation)
-    yield* env.fs.remove(moved).pipe(
-      Effect.catchIf(isNotFound, () => Effect.void),
-      Effect.mapError(ioError(operation, moved))
-    )
+    yield* runWith(env.files, moved, (files) => unlinkIfPresent(files, moved)).pipe(Effect.mapError(ioError(operation, moved)))
     yield* syncMove(env, digest, operation)
   })
 
@@ -129,7 +120,7 @@ export const quarantineMismatch = (
     const moved = yield* moveToQuarantine(env, digest, operation)
     // Gone already: another verify or write moved it first.
     if (moved === null) return { _tag: "Mismatch", digest, actual, path, quarantinedTo: null } satisfies BlobMismatch
-    const rehashed = yield* hashFile(env.fs, moved).pipe(
+    const rehashed = yield* hashFile(env.files, moved).pipe(
       Effect.mapError(ioError(operation, moved)),
       // Unknown content must not stay only in quarantine: reads verify, so putting it back is safe.
       Effect.tapError(() => Effect.ignore(putBack(env, digest, moved, operation, false)))

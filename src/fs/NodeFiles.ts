@@ -4,12 +4,11 @@
  * async function instead of one Effect `FileSystem` call (and one scope) per syscall, which is
  * where a 4 KiB durable write spent a fifth of its time (see docs/DECISIONS.md).
  *
- * Who uses which: the blob store always makes these direct calls (`nodeFiles`, or the `NodeFiles`
- * service when one is provided). `DurableFile` makes them when `NodeFiles` is in context (the
- * blob store puts it there), and otherwise goes through the Effect `FileSystem` in context, as the
- * archive's day files do — so a `FileSystem` wrapped to fail on cue still reaches every step. A
- * test provides a wrapped `NodeFiles` to fail chosen calls (`test/support/FaultyFileSystem.ts`
- * provides both, driven by one controller, under the same call names).
+ * Who uses them: every file step of `src/fs/` (temp file, publish, sweep, opening a stored file
+ * for reading), for the blob store and the archive's day files alike — the `NodeFiles` service
+ * when one is provided, else `nodeFiles`. A test provides a wrapped `NodeFiles` to fail chosen
+ * calls (`FaultyFiles` in `test/support/FaultyFileSystem.ts`). The Effect `FileSystem` is never
+ * used by a file step.
  * Failures are turned into the same `PlatformError` the Effect `FileSystem` gives
  * (`fromNodeError`), so callers classify them in one place.
  *
@@ -25,7 +24,7 @@ export interface NodeFileHandle {
   readonly write: (buffer: Uint8Array, offset?: number, length?: number, position?: number | null) => Promise<{ readonly bytesWritten: number }>
   readonly read: (buffer: Uint8Array, offset: number, length: number, position: number | null) => Promise<{ readonly bytesRead: number }>
   readonly sync: () => Promise<void>
-  readonly stat: () => Promise<{ readonly size: number; readonly mtimeMs: number }>
+  readonly stat: () => Promise<{ readonly size: number; readonly mtimeMs: number; readonly isFile: () => boolean }>
   readonly close: () => Promise<void>
 }
 
@@ -46,14 +45,18 @@ export interface NodeFilesShape {
   readonly rename: (oldPath: string, newPath: string) => Promise<void>
   readonly mkdir: (path: string, options: { readonly recursive: boolean; readonly mode: number }) => Promise<string | undefined>
   readonly lstat: (path: string) => Promise<NodeLstat>
+  /**
+   * `lstat` on the calling thread (throws like `fs.lstatSync`): for the one check made on every
+   * blob read, the shard folder's, where a thread-pool round trip cost a fifth of the read.
+   */
+  readonly lstatSync: (path: string) => NodeLstat
   readonly readdir: (path: string, options: { readonly withFileTypes: true }) => Promise<Array<Dirent>>
   /** Callback style, like `node:fs`: a read resumes its fiber straight from the callback. */
   readonly readFile: (path: string, options: { readonly flag: number }, callback: (error: unknown, bytes?: Uint8Array) => void) => void
 }
 
 /**
- * The direct file calls, when provided: `DurableFile` then makes them instead of going through
- * the Effect `FileSystem`.
+ * The direct file calls every file step makes; without this service, `nodeFiles`.
  *
  * @example
  * ```ts
@@ -119,5 +122,6 @@ export const nodeFiles: NodeFilesShape = {
   mkdir: (path, options) => fsp.mkdir(path, options),
   readdir: (path, options) => fsp.readdir(path, options),
   lstat: (path) => new Promise((resolve, reject) => fs.lstat(path, (error, stats) => error === null ? resolve(stats) : reject(error))),
+  lstatSync: (path) => fs.lstatSync(path),
   readFile: readFileEarlyClose
 }

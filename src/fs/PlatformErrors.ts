@@ -6,6 +6,7 @@
  */
 import { type PlatformError, systemError, type SystemErrorTag } from "effect/PlatformError"
 import { DataDirectoryError, type FileErrorReason } from "../../schema/Errors.ts"
+import { errnoOf } from "./Errno.ts"
 
 /**
  * The errno code (`ENOTDIR`, `ENOSPC`, ...) of the Node error behind `error`, if there is one.
@@ -15,12 +16,7 @@ import { DataDirectoryError, type FileErrorReason } from "../../schema/Errors.ts
  * fs.link(a, b).pipe(Effect.catchIf((e) => errnoCode(e) === "EXDEV", () => fs.rename(a, b)))
  * ```
  */
-export const errnoCode = (error: PlatformError): string | undefined => {
-  const cause: unknown = error.reason.cause
-  if (typeof cause !== "object" || cause === null) return undefined
-  const code: unknown = Reflect.get(cause, "code")
-  return typeof code === "string" ? code : undefined
-}
+export const errnoCode = (error: PlatformError): string | undefined => errnoOf(error.reason.cause)
 
 const tagByCode: Readonly<Record<string, SystemErrorTag>> = {
   ENOENT: "NotFound",
@@ -43,9 +39,9 @@ const tagByCode: Readonly<Record<string, SystemErrorTag>> = {
  * ```
  */
 export const fromNodeError = (method: string, path: string, error: unknown): PlatformError => {
-  const code: unknown = typeof error === "object" && error !== null ? Reflect.get(error, "code") : undefined
+  const code = errnoOf(error)
   return systemError({
-    _tag: (typeof code === "string" ? tagByCode[code] : undefined) ?? "Unknown",
+    _tag: (code === undefined ? undefined : tagByCode[code]) ?? "Unknown",
     module: "FileSystem",
     method,
     pathOrDescriptor: path,

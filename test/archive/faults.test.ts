@@ -2,8 +2,7 @@
 // ArchiveError with the right reason, leaves nothing partial under a final name and deletes
 // nothing, and a retry once the fault clears finishes the job.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FileSystem, Layer, type Path, Stream } from "effect"
-import * as PlatformError from "effect/PlatformError"
+import { Effect, Layer, Stream } from "effect"
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { FileErrorReason } from "../../schema/Errors.ts"
@@ -13,7 +12,8 @@ import { Sqlite } from "../../src/sqlite/Sqlite.ts"
 import { isTempName } from "../../src/fs/DurableFile.ts"
 import { utcDayStartMs } from "../../src/domain/UtcDay.ts"
 import { liveArchiveStack } from "../support/archiveStack.ts"
-import { type Errno, type Fault, FaultyFileSystem, type Faults, makeFaults } from "../support/FaultyFileSystem.ts"
+import { type Errno, type Fault, FaultyFileSystem, type Faults, faultyNodeFiles, makeFaults } from "../support/FaultyFileSystem.ts"
+import { NodeFiles, type NodeFilesShape } from "../../src/fs/NodeFiles.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 const NOW = Date.UTC(2024, 2, 31, 12)
@@ -34,25 +34,23 @@ const STEPS: ReadonlyArray<readonly [string, (errno: Errno) => Fault | "folder-s
 ]
 
 /**
- * `FaultyFileSystem`, plus a fault on the fsync of one folder (its path exactly: a temp file's
+ * `FaultyFiles`, plus a fault on the fsync of one folder (its path exactly: a temp file's
  * path contains the folder's, so `pathIncludes` cannot tell them apart).
  */
-const platform = (faults: Faults, folder: string, folderSync: { errno: Errno | undefined }) =>
-  Layer.effect(
-    FileSystem.FileSystem,
-    Effect.map(FileSystem.FileSystem, (fs) =>
-      FileSystem.FileSystem.of({
-        ...fs,
-        open: (path, options) =>
-          Effect.map(fs.open(path, options), (file) => {
-            const errno = folderSync.errno
-            if (path !== folder || errno === undefined) return file
-            const cause = Object.assign(new Error(`${errno}: injected fault, fsync '${path}'`), { code: errno })
-            const failure = PlatformError.systemError({ _tag: "Unknown", module: "FileSystem", method: "sync", pathOrDescriptor: path, cause })
-            return { ...file, sync: Effect.fail(failure) }
-          })
-      }))
-  ).pipe(Layer.provideMerge(FaultyFileSystem(faults))) as Layer.Layer<FileSystem.FileSystem | Path.Path>
+const platform = (faults: Faults, folder: string, folderSync: { errno: Errno | undefined }) => {
+  const files = faultyNodeFiles(faults)
+  const withFolderSync: NodeFilesShape = {
+    ...files,
+    open: async (path, flags, mode) => {
+      const handle = await files.open(path, flags, mode)
+      const errno = folderSync.errno
+      if (path !== folder || errno === undefined) return handle
+      const cause = Object.assign(new Error(`${errno}: injected fault, fsync '${path}'`), { code: errno, syscall: "fsync", path })
+      return { ...handle, sync: () => Promise.reject(cause) }
+    }
+  }
+  return Layer.merge(FaultyFileSystem(faults), Layer.succeed(NodeFiles, withFolderSync))
+}
 
 const entries = (day: string, n: number) =>
   Array.from({ length: n }, (_, i) => ({ source: "s", type: "t", payload: `${day}:${i}`, timestamp: utcDayStartMs(day) + i }))

@@ -1,13 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { NodeServices } from "@effect/platform-node"
-import { Effect, FileSystem, Layer, Stream } from "effect"
-import * as PlatformError from "effect/PlatformError"
+import { Effect, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import { existsSync, lutimesSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { gzipSync } from "node:zlib"
 import { MAX_TIMESTAMP_MS } from "../../schema/Primitives.ts"
+import { DayFiles } from "../../src/archive/DayFileStore.ts"
 import { CHECKPOINT_AFTER_ROWS } from "../../src/archive/LogArchiveSqlite.ts"
+import { NodeFiles, nodeFiles, type NodeFilesShape } from "../../src/fs/NodeFiles.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { Sqlite } from "../../src/sqlite/Sqlite.ts"
@@ -116,23 +117,17 @@ describe("LogArchive files", () => {
 const bigDay = (day: string, rows: number, payloadBytes = 200) =>
   Array.from({ length: rows }, (_, i) => ({ source: "s", type: "t", payload: `${i}:${"x".repeat(payloadBytes)}`, timestamp: utcDayStartMs(day) + i }))
 
-/** A Node file system whose `rename`, or `open` of a new temp file (flag `wx`), fails while `fault.on` names it. */
-const faultyPlatform = (fault: { on: "rename" | "open-temp" | undefined }) =>
-  Layer.effect(
-    FileSystem.FileSystem,
-    Effect.map(FileSystem.FileSystem, (fs) =>
-      FileSystem.FileSystem.of({
-        ...fs,
-        rename: (from, to) =>
-          fault.on === "rename"
-            ? Effect.fail(PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method: "rename", pathOrDescriptor: from, description: "injected fault" }))
-            : fs.rename(from, to),
-        open: (path, options) =>
-          fault.on === "open-temp" && options?.flag === "wx"
-            ? Effect.fail(PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method: "open", pathOrDescriptor: path, description: "injected fault" }))
-            : fs.open(path, options)
-      }))
-  ).pipe(Layer.provideMerge(NodeServices.layer))
+/** The direct file calls, with `rename`, or `open` of a new temp file (flag `wx`), failing while `fault.on` names it. */
+const faultyPlatform = (fault: { on: "rename" | "open-temp" | undefined }) => {
+  const injected = (syscall: string, path: string) =>
+    Promise.reject(Object.assign(new Error(`EACCES: injected fault, ${syscall} '${path}'`), { code: "EACCES", syscall, path }))
+  const files: NodeFilesShape = {
+    ...nodeFiles,
+    rename: (from, to) => fault.on === "rename" ? injected("rename", from) : nodeFiles.rename(from, to),
+    open: (path, flags, mode) => fault.on === "open-temp" && flags === "wx" ? injected("open", path) : nodeFiles.open(path, flags, mode)
+  }
+  return Layer.merge(NodeServices.layer, Layer.succeed(NodeFiles, files))
+}
 
 describe("LogArchive on the file system: WAL, VACUUM and I/O failures", () => {
   it.effect(`after archiving a day of ${CHECKPOINT_AFTER_ROWS * 2} rows the WAL is checkpointed down to nothing`, () =>
@@ -196,6 +191,61 @@ describe("LogArchive on the file system: WAL, VACUUM and I/O failures", () => {
         }).pipe(Effect.provide(liveArchiveStack(dir, faultyPlatform(fault))))
       }))
   }
+})
+
+describe("the archive folder's temp sweep is the one sweep rule of src/fs (issue 15)", () => {
+  it.effect("old temp files go, a link named like one is removed as a link (its target stays), a folder named like one and young temps stay", () =>
+    Effect.gen(function*() {
+      const dir = makeTempDir("nerve-archive-sweep-rule-")
+      const folder = join(dir, "archive", "logs")
+      const outside = join(dir, "outside")
+      mkdirSync(folder, { recursive: true })
+      mkdirSync(outside)
+      const twoHoursAgo = new Date(Date.now() - 2 * 3600_000)
+      const old = join(folder, ".tmp.00000000000000000000000000000001")
+      const young = join(folder, ".tmp.00000000000000000000000000000002")
+      const link = join(folder, ".tmp.00000000000000000000000000000003")
+      const subfolder = join(folder, ".tmp.00000000000000000000000000000004")
+      const target = join(outside, "someone's file")
+      writeFileSync(old, "half a day file")
+      writeFileSync(young, "a live run's file")
+      writeFileSync(target, "not ours")
+      utimesSync(old, twoHoursAgo, twoHoursAgo)
+      utimesSync(target, twoHoursAgo, twoHoursAgo)
+      symlinkSync(target, link)
+      lutimesSync(link, twoHoursAgo, twoHoursAgo)
+      mkdirSync(subfolder)
+      utimesSync(subfolder, twoHoursAgo, twoHoursAgo)
+      const store = yield* DayFiles.pipe(Effect.provide(DayFiles.layerFileSystem(folder)), Effect.provide(NodeServices.layer))
+      assert.strictEqual(yield* store.sweepTemps(3600_000), 2)
+      assert.deepStrictEqual(readdirSync(folder).sort(), [young, subfolder].map((p) => p.slice(folder.length + 1)).sort())
+      assert.strictEqual(readFileSync(target, "utf8"), "not ours")
+    }))
+})
+
+describe("a quarantine folder that is a symbolic link (issue 15: the symlink rules on every path)", () => {
+  it.effect("is refused: a day file that fails its check is not moved out of the archive folder", () =>
+    Effect.gen(function*() {
+      const dir = makeTempDir("nerve-archive-quarantine-link-")
+      const outside = join(dir, "outside")
+      mkdirSync(outside)
+      yield* Effect.gen(function*() {
+        const log = yield* LogStore
+        const archive = yield* LogArchive
+        const row = (i: number) => ({ source: "s", type: "t", payload: `p${i}`, timestamp: Date.UTC(2024, 0, 5, i) })
+        yield* log.appendMany([row(1), row(2), row(3)])
+        const [day] = (yield* archive.archive({ now: NOW })).days
+        const path = day?.file ?? ""
+        writeFileSync(path, readFileSync(path, "utf8").replace("p2", "p9"))
+        symlinkSync(outside, join(dir, "archive", "logs", "quarantine"))
+        yield* log.appendMany([row(4)])
+        const error = yield* Effect.flip(archive.archive({ now: NOW }))
+        assert.strictEqual(error._tag, "ArchiveError")
+        assert.include(error.message, "symbolic link")
+        assert.deepStrictEqual(readdirSync(outside), [])
+        assert.isTrue(existsSync(path))
+      }).pipe(Effect.provide(liveArchiveStack(dir)))
+    }))
 })
 
 describe("UTC days", () => {

@@ -7,7 +7,7 @@ import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, FileSystem, Path, Schema, Stream, Tracer } from "effect"
 import { createHash, randomBytes } from "node:crypto"
-import { lstatSync, mkdirSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs"
+import { lstatSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { GcOptions } from "../../schema/Blob.ts"
 import { BlobStore } from "../../src/BlobStore.ts"
@@ -91,6 +91,34 @@ describe("BlobStore never follows a symbolic link out of its root", () => {
 
       assert.deepStrictEqual(snapshot(outside), before)
       assert.isFalse(readdirSync(root).includes("quarantine"))
+    }))
+  })
+
+  it.live("a shard folder swapped for a link after a read is refused by the next read, stream and verify (issue 19)", () => {
+    const { root, outside } = setup()
+    return runStore(root, Effect.gen(function*() {
+      const blobs = yield* BlobStore
+      const digest = yield* blobs.write(inShardAb())
+      // Read and verified once through the real folder (a store that remembered the check would skip it next time).
+      assert.strictEqual(new TextDecoder().decode(yield* blobs.read(digest)), inShardAb())
+      assert.strictEqual((yield* blobs.verify(digest))._tag, "Ok")
+      // mv blobs/ab X; ln -s X blobs/ab
+      const moved = join(outside, "ab")
+      renameSync(join(root, "ab"), moved)
+      symlinkSync(moved, join(root, "ab"))
+      const before = snapshot(moved)
+      for (const failure of [
+        yield* Effect.flip(blobs.read(digest)),
+        yield* Effect.flip(Stream.runDrain(blobs.stream(digest))),
+        yield* Effect.flip(blobs.verify(digest))
+      ]) {
+        assert.strictEqual(failure._tag, "BlobStoreError")
+        if (failure._tag === "BlobStoreError") {
+          assert.strictEqual(failure.code, "ELOOP")
+          assert.include(failure.detail, "symbolic link")
+        }
+      }
+      assert.deepStrictEqual(snapshot(moved), before)
     }))
   })
 

@@ -6,6 +6,7 @@
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FileSystem, Layer, Path, Stream } from "effect"
+import { NodeFiles, nodeFiles, type NodeFilesShape } from "../../src/fs/NodeFiles.ts"
 import { createHash } from "node:crypto"
 import { BlobStore, type BlobStoreShape } from "../../src/BlobStore.ts"
 import { BlobStoreFileSystem } from "../../layers/index.ts"
@@ -13,25 +14,23 @@ import { BlobStoreFileSystem } from "../../layers/index.ts"
 const sha256 = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex")
 
 /**
- * The real FileSystem, except that the first rename into `<root>/quarantine/` runs `before`
- * first: the check has hashed the blob and is about to move it.
+ * The real file calls (`NodeFiles`), except that the first rename into `<root>/quarantine/` runs
+ * `before` first: the check has hashed the blob and is about to move it.
  */
 const beforeFirstQuarantineRename = (quarantineDir: string, before: Effect.Effect<void>) =>
-  Layer.effect(
-    FileSystem.FileSystem,
-    Effect.map(Effect.service(FileSystem.FileSystem), (fs) => {
-      let fired = false
-      return FileSystem.FileSystem.of({
-        ...fs,
-        rename: (from, to) =>
-          Effect.suspend(() => {
-            if (fired || !to.startsWith(quarantineDir)) return fs.rename(from, to)
-            fired = true
-            return Effect.andThen(before, fs.rename(from, to))
-          })
-      })
-    })
-  )
+  Layer.sync(NodeFiles, (): NodeFilesShape => {
+    let fired = false
+    return {
+      ...nodeFiles,
+      rename: async (from, to) => {
+        if (!fired && to.startsWith(quarantineDir)) {
+          fired = true
+          await Effect.runPromise(before)
+        }
+        return nodeFiles.rename(from, to)
+      }
+    }
+  })
 
 interface RaceSetup {
   readonly fs: FileSystem.FileSystem

@@ -9,8 +9,8 @@
 //
 // `file.*` calls are the methods of a handle returned by `open` (writeAll, sync, ...).
 //
-// `FaultyFiles(faults)` also wraps the direct `node:fs` calls of the blob store and of
-// `DurableFile`'s direct path (`NodeFiles`), with the same controller, under the same names: `open` (with its flag, "wx" for a new temp file, "r"
+// `FaultyFiles(faults)` also wraps the direct `node:fs` calls (`NodeFiles`) that every file step of
+// `src/fs/` makes (blobs and day files), with the same controller, under the same names: `open` (with its flag, "wx" for a new temp file, "r"
 // for a folder or a blob), `file.writeAll`, `file.sync`, `file.read`, `file.stat`, `link`, `rename`,
 // `remove` (unlink), `makeDirectory` (mkdir), `stat` (lstat), `readDirectory` (readdir) and
 // `readFile` (which also checks `open` "r" and `file.read`, the calls it makes). A fault
@@ -149,6 +149,11 @@ export const faultyNodeFiles = (faults: Faults, files: NodeFilesShape = nodeFile
     rename: (from, to) => guard("rename", "rename", to, () => files.rename(from, to)),
     mkdir: (path, options) => guard("makeDirectory", "mkdir", path, () => files.mkdir(path, options)),
     lstat: (path) => guard("stat", "lstat", path, () => files.lstat(path)),
+    lstatSync: (path) => {
+      const errno = faults.check("stat", path)
+      if (errno !== undefined) throw nodeFailure(errno, "lstat", path)
+      return files.lstatSync(path)
+    },
     readdir: (path, options) => guard("readDirectory", "scandir", path, () => files.readdir(path, options)),
     // A whole-file read is an open ("r") and reads: faults armed on either fire here too.
     readFile: (path, options, callback) => {
@@ -161,14 +166,14 @@ export const faultyNodeFiles = (faults: Faults, files: NodeFilesShape = nodeFile
 
 /**
  * The Node file system (and `Path`) with `faults` injected, and the direct calls (`NodeFiles`)
- * too: what the blob store and `DurableFile`'s direct path make. One controller drives both.
+ * too: what every file step makes, for blobs and day files. One controller drives both.
  */
 export const FaultyFiles = (faults: Faults): Layer.Layer<FileSystem.FileSystem | Path.Path | NodeFiles> =>
   Layer.merge(FaultyFileSystem(faults), Layer.succeed(NodeFiles, faultyNodeFiles(faults)))
 
 /**
- * The Node file system (and `Path`) with `faults` injected: what the archive's day files go
- * through (`DurableFile` takes the Effect `FileSystem` path when no `NodeFiles` is provided).
+ * The Node file system (and `Path`) with `faults` injected: for code on the Effect `FileSystem`
+ * (data-directory setup). The file steps of `src/fs/` never use it: provide `FaultyFiles` for them.
  */
 export const FaultyFileSystem = (faults: Faults): Layer.Layer<FileSystem.FileSystem | Path.Path> =>
   Layer.effect(

@@ -78,6 +78,9 @@ export const make = Effect.fn("PgDatabase.open")(function*(options: PgDatabaseOp
   })
 })
 
+/** What `make` needs besides a scope: the `Reactivity` service of `effect/sql` clients. */
+export const layerReactivity: Layer.Layer<Reactivity.Reactivity> = Reactivity.layer
+
 /** The migrated database at `options.url` (connections close when the layer is released). */
 export const layer = (options: PgDatabaseOptions): Layer.Layer<PgDatabase, DatabaseError | InvalidInput> =>
-  Layer.effect(PgDatabase, make(options)).pipe(Layer.provide(Reactivity.layer))
+  Layer.effect(PgDatabase, make(options)).pipe(Layer.provide(layerReactivity))

@@ -1,0 +1,28 @@
+// Layers on the test file's PostgreSQL database (test/support/pgDatabase.ts) that start EMPTY each
+// time they are built, as the contract suites expect: the tables are truncated (ids restart) first.
+import { Effect, Layer } from "effect"
+import type { DatabaseError, InvalidInput } from "../../schema/Errors.ts"
+import * as PgDatabase from "../../src/pg/PgDatabase.ts"
+import type { PgTestDatabase } from "./pgDatabase.ts"
+
+const TABLES = [
+  "logs", "meta", "workflow_runs", "run_transitions", "run_leases", "idempotency_keys",
+  "thread_round_counts", "archive_manifest", "archive_pending", "archive_restored"
+]
+
+/** Empties every table of the (migrated) database. */
+export const truncateAll = Effect.gen(function*() {
+  const { sql } = yield* PgDatabase.PgDatabase
+  yield* sql.unsafe(`TRUNCATE ${TABLES.join(", ")} RESTART IDENTITY`)
+})
+
+/** The migrated database of the test file, emptied when the layer is built. */
+export const emptyPgDatabase = (
+  database: PgTestDatabase,
+  maxConnections = 4
+): Layer.Layer<PgDatabase.PgDatabase, DatabaseError | InvalidInput> =>
+  Layer.effect(
+    PgDatabase.PgDatabase,
+    Effect.tap(PgDatabase.make({ url: database.url(), maxConnections }), (db) =>
+      Effect.orDie(Effect.provideService(truncateAll, PgDatabase.PgDatabase, db)))
+  ).pipe(Layer.provide(PgDatabase.layerReactivity))

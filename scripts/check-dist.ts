@@ -25,7 +25,9 @@ const expected = {
   "@uncaged/nerve-store/layers": [
     "ARCHIVE_FOLDER", "BLOB_FOLDER", "BlobStoreFileSystem", "BlobStoreMemory", "DATABASE_FILE", "DatabaseFile",
     "DatabaseMemory", "LogArchiveFileSystem", "LogArchiveMemory", "LogStoreFile", "LogStoreMemory", "LogStoreSqlite",
-    "NerveStoreConfig", "NerveStoreLive", "NerveStoreMemory"
+    "NerveStoreConfig", "NerveStoreLive", "NerveStoreMemory",
+    // issue 17 (PostgreSQL)
+    "LogStorePg"
   ]
 }
 

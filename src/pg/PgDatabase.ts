@@ -9,7 +9,7 @@
  * @since 0.8.0
  */
 import { PgClient } from "@effect/sql-pg"
-import { Context, Effect, Layer, Redacted, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Redacted, Schema } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { type DatabaseError, InvalidInput } from "../../schema/Errors.ts"
@@ -63,7 +63,11 @@ export const make = Effect.fn("PgDatabase.open")(function*(options: PgDatabaseOp
   if (!Number.isInteger(maxConnections) || maxConnections < 1) {
     return yield* new InvalidInput({ field: "maxConnections", reason: "must be a positive integer" })
   }
+  // The pool's own timers (idle connections, connect and acquire timeouts) run on the real clock
+  // whatever Clock the caller provides: they time I/O, not the store's rules. Under a TestClock
+  // moved by years, a pool on that clock would run its idle sweep millions of times.
   const client = yield* PgClient.make({ url, maxConnections, applicationName: "nerve-store", connectTimeout: "30 seconds" }).pipe(
+    Effect.provideService(Clock.Clock, Clock.Clock.defaultValue()),
     mapSqlError("connect to PostgreSQL")
   )
   // A connection that fails on the first statement (wrong database, refused) fails opening.

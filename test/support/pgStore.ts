@@ -26,3 +26,14 @@ export const emptyPgDatabase = (
     Effect.tap(PgDatabase.make({ url: database.url(), maxConnections }), (db) =>
       Effect.orDie(Effect.provideService(truncateAll, PgDatabase.PgDatabase, db)))
   ).pipe(Layer.provide(PgDatabase.layerReactivity))
+
+/** Empties the test file's database (on a connection of its own, closed after). */
+export const truncateDatabase = (database: PgTestDatabase): Effect.Effect<void, DatabaseError | InvalidInput> =>
+  Effect.scoped(Effect.flatMap(PgDatabase.make({ url: database.url(), maxConnections: 1 }), (db) =>
+    Effect.orDie(Effect.provideService(truncateAll, PgDatabase.PgDatabase, db)))).pipe(
+      Effect.provide(PgDatabase.layerReactivity)
+    )
+
+/** `layer`, built after the test file's database is emptied. */
+export const afterTruncating = <A, E, R>(database: PgTestDatabase, layer: Layer.Layer<A, E, R>) =>
+  Layer.unwrap(Effect.as(truncateDatabase(database), layer))

@@ -5,14 +5,15 @@
  *   row to lock), `SELECT … FOR UPDATE` of the run, its lease, then `decide` and the writes.
  * - `insertMany` is one multi-row `INSERT … RETURNING id` (group commit hands it whole batches),
  *   with the thread rounds added to `thread_round_counts` in the same transaction.
- * - Every statement that adds log rows notifies `nerve_logs` on commit (a trigger, migration 1).
+ * - Every statement that adds log rows notifies `nerve_logs` on commit (a trigger, migration 1);
+ *   `commits` LISTENs there, so `follow` is pushed across processes and machines.
  * - A transaction that hits a serialization failure or a deadlock runs again (`retryConflicts`),
  *   only at the outermost level: a nested call joins its caller's transaction, which retries.
  * - Time ("now" of a transition) is the Effect `Clock`, as on SQLite (docs/DECISIONS.md § pg).
  *
  * @since 0.8.0
  */
-import { Effect, Layer, Option, Result } from "effect"
+import { Effect, Layer, Option, Result, Schedule, Stream } from "effect"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import type { CorruptRow, DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
@@ -24,6 +25,7 @@ import * as LogSql from "../sqlite/LogSql.ts"
 import { type Decide, LogRepository, type LogRepositoryShape, type RunKeyValue } from "../seam/LogRepository.ts"
 import { PgDatabase } from "./PgDatabase.ts"
 import { mapSqlError, retryConflicts, toDatabaseError } from "./PgError.ts"
+import { LOG_CHANNEL } from "./PgMigrations.ts"
 import * as PgLogSql from "./PgLogSql.ts"
 import type { PgParam, PgRow } from "./PgLogSql.ts"
 
@@ -55,7 +57,7 @@ const byRunId = (row: PgRow) => String(row.runId)
 
 /** Builds the repository over the migrated database in context. */
 export const make = Effect.gen(function*() {
-  const { sql } = yield* PgDatabase
+  const { pg, sql } = yield* PgDatabase
   const inTransaction = Effect.map(Effect.serviceOption(sql.transactionService), Option.isSome)
 
   /** One statement; its failure is a `DatabaseError` of `operation`. */
@@ -121,10 +123,25 @@ export const make = Effect.gen(function*() {
       return { entry, run, transition } satisfies TransitionResult
     })
 
+  /**
+   * Commits that added log rows, heard through LISTEN on the trigger's channel (a connection of
+   * its own while the stream runs). One element first, and again after each re-LISTEN, so that a
+   * follower catches up on what it may have missed; a lost connection is logged and LISTEN tried
+   * again every second (meanwhile `follow` polls).
+   */
+  const commits: Stream.Stream<void> = Stream.unwrap(
+    Effect.map(pg.listen(LOG_CHANNEL), (queue) => Stream.concat(Stream.succeed(undefined), Stream.map(Stream.fromQueue(queue), () => undefined)))
+  ).pipe(
+    Stream.tapError((error) => Effect.logWarning(`LogStore.follow: LISTEN ${LOG_CHANNEL} lost (${error.message}); polling until it is back`)),
+    Stream.retry(Schedule.spaced("1 second")),
+    Stream.orDie
+  )
+
   const repository: LogRepositoryShape = {
     backend: "postgres",
     transaction,
     inTransaction,
+    commits,
 
     insertMany: (operation, rows) =>
       rows.length === 1 && PgLogSql.threadRoundOf(rows[0]!) !== true

@@ -14,8 +14,8 @@ import type { Candidate } from "../domain/Orphans.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
 import type { NewLogRow, StoredRun, TransitionPlan } from "../domain/TransitionPlan.ts"
 import type { TransitionResult } from "../LogStore.ts"
-import * as ThreadRoundCounts from "../logstore/ThreadRoundCounts.ts"
-import * as ThreadRoundsSql from "../logstore/ThreadRoundsSql.ts"
+import * as ThreadRoundCounts from "./ThreadRoundCounts.ts"
+import * as ThreadRoundsSql from "./ThreadRoundsSql.ts"
 import { type Decide, LogRepository, type LogRepositoryShape, type RunKeyValue } from "../seam/LogRepository.ts"
 import { Database } from "./Database.ts"
 import * as LogSql from "./LogSql.ts"
@@ -56,7 +56,8 @@ const readRunAndLease = (connection: SyncConnection, runId: string): Result.Resu
 
 /** Writes an accepted plan: the row (and its round), the run, the history record, the lease. */
 const writePlan = (connection: SyncConnection, plan: TransitionPlan): TransitionResult => {
-  const [entry] = insertRows(connection, [plan.row]) as [LogEntry]
+  const entry = insertLog(connection, plan.row)
+  ThreadRoundCounts.countInsertedRow(connection, entry)
   const { run } = plan
   connection.run(LogSql.UPSERT_RUN, [run.runId, run.workflow, run.status, run.timestamp, run.exitCode])
   const transition: RunTransition = {

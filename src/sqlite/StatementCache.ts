@@ -24,25 +24,35 @@ export interface StatementCache {
 interface Entry {
   objects: StatementSync | undefined
   arrays: StatementSync | undefined
+  /** When it was last used, on the cache's own counter. */
+  used: number
 }
 
 /** A cache over `db`, holding the statements of at most `capacity` texts. */
 export const make = (db: DatabaseSync, capacity = DEFAULT_STATEMENT_CACHE_SIZE): StatementCache => {
-  // A Map iterates in insertion order: re-inserting on a hit keeps the least recently used first.
   const entries = new Map<string, Entry>()
+  let clock = 0
+  /** Drops the least recently used text: a scan, only when a new text arrives at a full cache. */
+  const evict = () => {
+    let oldest: string | undefined
+    let oldestUse = Number.POSITIVE_INFINITY
+    for (const [sql, entry] of entries) {
+      if (entry.used < oldestUse) {
+        oldest = sql
+        oldestUse = entry.used
+      }
+    }
+    if (oldest !== undefined) entries.delete(oldest)
+  }
   const entryOf = (sql: string): Entry => {
     let entry = entries.get(sql)
-    if (entry !== undefined) {
-      entries.delete(sql)
+    if (entry === undefined) {
+      if (entries.size >= capacity) evict()
+      entry = { objects: undefined, arrays: undefined, used: 0 }
       entries.set(sql, entry)
-      return entry
     }
-    if (entries.size >= capacity) {
-      const oldest = entries.keys().next()
-      if (oldest.done !== true) entries.delete(oldest.value)
-    }
-    entry = { objects: undefined, arrays: undefined }
-    entries.set(sql, entry)
+    // A hit costs one lookup and one write (no reordering of the map).
+    entry.used = ++clock
     return entry
   }
   return {

@@ -11,7 +11,7 @@
  * @since 0.7.0
  */
 import * as ThreadLog from "../domain/ThreadLog.ts"
-import type { SqlParam } from "../sqlite/Sqlite.ts"
+import type { SqlParam } from "./Sqlite.ts"
 
 /** The thread rows of runs: the condition of the partial index `idx_logs_thread_rounds`. */
 export const THREAD_ROW = `source = '${ThreadLog.WORKFLOW_SOURCE}' AND type IN ('${ThreadLog.THREAD_MESSAGE_TYPE}', '${ThreadLog.THREAD_EVENT_TYPE}')`

@@ -6,6 +6,9 @@
 #   scripts/pg-server.sh stop FOLDER   stop that server and remove its folder
 #   scripts/pg-server.sh bindir        print the folder of initdb and pg_ctl, or fail saying what to install
 #
+# With NERVE_PG_WATCH_PID set, `start` also leaves a watchdog that stops the server once that
+# process has ended (the vitest global setup uses it: a killed test run leaves no server behind).
+#
 # The server refuses to run as root: as root, initdb and pg_ctl run as the `postgres` user
 # (`runuser -u postgres --`) and the folder belongs to that user; as anyone else they run as the
 # caller. The folder is made under $NERVE_PG_PARENT (default /tmp), never under $TMPDIR: the tests
@@ -37,6 +40,15 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# A watchdog in its own session: once process $1 is gone (or a zombie), stop the server in $2.
+# It is started here, not by the caller, so a caller killed while the server starts is covered.
+watch_owner() {
+  local self
+  self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+  setsid sh -c 'while s=$(ps -o stat= -p "$1") && [ "${s#Z}" = "$s" ]; do sleep 1; done; exec "$2" stop "$3"' \
+    pg-watchdog "$1" "$self" "$2" </dev/null >/dev/null 2>&1 &
+}
+
 start() {
   local bin folder port attempt
   bin=$(bindir)
@@ -57,6 +69,7 @@ start() {
     if as_server_user "$bin/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 60 \
       -o "-p $port -k $folder/sock -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null 2>&1; then
       trap - ERR
+      if [ -n "${NERVE_PG_WATCH_PID:-}" ]; then watch_owner "$NERVE_PG_WATCH_PID" "$folder"; fi
       echo "postgres://nerve@127.0.0.1:$port/postgres"
       echo "$folder"
       return 0

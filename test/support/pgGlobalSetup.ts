@@ -16,9 +16,9 @@ declare module "vitest" {
 const script = fileURLToPath(new URL("../../scripts/pg-server.sh", import.meta.url))
 
 /** Runs scripts/pg-server.sh; rejects with its stderr when it fails or cannot be spawned. */
-const pgServer = (args: ReadonlyArray<string>): Promise<string> =>
+const pgServer = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}): Promise<string> =>
   new Promise((resolve, reject) => {
-    execFile(script, [...args], { encoding: "utf8", timeout: 180_000 }, (error, stdout, stderr) => {
+    execFile(script, [...args], { encoding: "utf8", timeout: 180_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       if (error) reject(new Error(`scripts/pg-server.sh ${args.join(" ")} failed: ${stderr || error.message}`))
       else resolve(stdout)
     })
@@ -30,7 +30,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("nerveTestDatabaseUrl", given)
     return async () => {}
   }
-  const [url, folder] = (await pgServer(["start"])).trim().split("\n")
+  // NERVE_PG_WATCH_PID: the script leaves a watchdog that stops the server once this process has
+  // ended, in case it ends without the teardown below (killed, crashed, interrupted).
+  const [url, folder] = (await pgServer(["start"], { NERVE_PG_WATCH_PID: String(process.pid) })).trim().split("\n")
   if (url === undefined || folder === undefined) throw new Error("scripts/pg-server.sh start printed no URL and folder")
   project.provide("nerveTestDatabaseUrl", url)
   return async () => {

@@ -101,17 +101,22 @@ export const make = Effect.gen(function*() {
       return entries
     })
 
-  /** Writes an accepted plan: the row (and its round), the run, the history record, the lease. */
+  /** Writes an accepted plan in one statement (`writeTransition`), and the row's round if it is one. */
   const writePlan = (operation: string, plan: TransitionPlan) =>
     Effect.gen(function*() {
-      const [entry] = (yield* insertRows(operation, [plan.row])) as [LogEntry]
-      const { run } = plan
-      yield* query(operation, PgLogSql.UPSERT_RUN, [run.runId, run.workflow, run.status, run.timestamp, run.exitCode])
-      yield* query(operation, PgLogSql.INSERT_TRANSITION, [run.runId, plan.from, plan.to, plan.row.timestamp, plan.exitCode, entry.id])
-      const lease = plan.lease
-      if (lease._tag === "Take") {
-        yield* query(operation, PgLogSql.UPSERT_LEASE, [lease.lease.runId, lease.lease.owner, lease.lease.boot, lease.lease.expiresAt])
-      } else if (lease._tag === "Release") yield* query(operation, PgLogSql.DELETE_LEASE, [run.runId])
+      const { row, run, lease } = plan
+      const round = PgLogSql.threadRoundOf(row)
+      const params: Array<PgParam> = [
+        row.source, row.type, row.refId, row.payload, row.timestamp, round,
+        run.runId, run.workflow, run.status, run.timestamp, run.exitCode,
+        plan.from, plan.to, row.timestamp, plan.exitCode
+      ]
+      if (lease._tag === "Take") params.push(lease.lease.owner, lease.lease.boot, lease.lease.expiresAt)
+      const written = yield* query(operation, PgLogSql.writeTransition(lease._tag), params)
+      const entry: LogEntry = { id: Number(written[0]?.id), ...row }
+      if (round === true && row.refId !== null) {
+        yield* query(operation, PgLogSql.ADD_ROUNDS, [JSON.stringify([{ ref_id: row.refId, rounds: 1 }])])
+      }
       const transition: RunTransition = {
         runId: run.runId,
         from: plan.from,

@@ -28,13 +28,6 @@ export const LOCK_RUN_ID = "SELECT pg_advisory_xact_lock(hashtextextended($1, 73
 export const SELECT_RUN_FOR_UPDATE = `SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE run_id = $1 FOR UPDATE`
 export const SELECT_RUN = `SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE run_id = $1`
 export const SELECT_LEASE = `SELECT ${LEASE_COLUMNS} FROM run_leases WHERE run_id = $1`
-export const UPSERT_RUN = `INSERT INTO workflow_runs (run_id, workflow, status, timestamp, exit_code) VALUES ($1, $2, $3, $4, $5)
-  ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, timestamp = excluded.timestamp, exit_code = excluded.exit_code`
-export const INSERT_TRANSITION = `INSERT INTO run_transitions (run_id, from_status, to_status, timestamp, exit_code, log_id)
-  VALUES ($1, $2, $3, $4, $5, $6)`
-export const UPSERT_LEASE = `INSERT INTO run_leases (run_id, owner, boot, expires_at) VALUES ($1, $2, $3, $4)
-  ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, boot = excluded.boot, expires_at = excluded.expires_at`
-export const DELETE_LEASE = "DELETE FROM run_leases WHERE run_id = $1"
 export const SELECT_HISTORY = `SELECT ${TRANSITION_COLUMNS} FROM run_transitions WHERE run_id = $1 ORDER BY id`
 export const SELECT_THREAD_ROWS = `SELECT ${LOG_COLUMNS} FROM logs WHERE ref_id = $1 AND source = '${ThreadLog.WORKFLOW_SOURCE}'
   AND type IN ('${ThreadLog.THREAD_MESSAGE_TYPE}', '${ThreadLog.THREAD_EVENT_TYPE}') ORDER BY id`
@@ -59,6 +52,30 @@ export const SELECT_ROUND_PAGE = `SELECT ${STORED_ROUNDS} AS total, ${LOG_COLUMN
   FROM logs WHERE ref_id = $1 AND thread_round AND id < $4
   ORDER BY id DESC
   LIMIT $2 OFFSET (CASE WHEN $3::bigint > 0 THEN greatest(0, ${STORED_ROUNDS} - $3::bigint + 1) ELSE 0 END)`
+
+/**
+ * Everything an accepted transition writes, in one statement (one round trip): the log row, the
+ * run (insert or update), the history record pointing at the row, and the lease taken, released
+ * or kept. Parameters: $1–$6 the row (source, type, ref_id, payload, timestamp, thread_round),
+ * $7–$11 the run (run_id, workflow, status, timestamp, exit_code), $12–$15 the history record
+ * (from, to, timestamp, exit_code), and for `take` $16–$18 the lease (owner, boot, expires_at).
+ * Returns the row's id.
+ */
+export const writeTransition = (lease: "Take" | "Release" | "Keep"): string => {
+  const leaseWrite = lease === "Take"
+    ? `, lease AS (INSERT INTO run_leases (run_id, owner, boot, expires_at) VALUES ($7::text, $16::text, $17::text, $18::bigint)
+    ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, boot = excluded.boot, expires_at = excluded.expires_at)`
+    : lease === "Release"
+    ? ", lease AS (DELETE FROM run_leases WHERE run_id = $7::text)"
+    : ""
+  return `WITH log AS (INSERT INTO logs (source, type, ref_id, payload, timestamp, thread_round)
+    VALUES ($1::text, $2::text, $3::text, $4::text, $5::bigint, $6::boolean) RETURNING id),
+  run AS (INSERT INTO workflow_runs (run_id, workflow, status, timestamp, exit_code) VALUES ($7::text, $8::text, $9::text, $10::bigint, $11::integer)
+    ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, timestamp = excluded.timestamp, exit_code = excluded.exit_code),
+  history AS (INSERT INTO run_transitions (run_id, from_status, to_status, timestamp, exit_code, log_id)
+    SELECT $7::text, $12::text, $13::text, $14::bigint, $15::integer, id FROM log)${leaseWrite}
+  SELECT id FROM log`
+}
 
 /** Adds rounds to runs' counts. Parameter: `[{ "ref_id": …, "rounds": … }]` as JSON text, in run id order. */
 export const ADD_ROUNDS = `INSERT INTO thread_round_counts (ref_id, rounds)

@@ -12,9 +12,17 @@ export default defineConfig({
     ]
   },
   test: {
-    include: ["test/**/*.test.ts"],
     setupFiles: ["test/support/cleanup.ts"],
     testTimeout: 120_000,
-    hookTimeout: 120_000
+    hookTimeout: 120_000,
+    // Two projects so that only a run that includes a PostgreSQL test starts a server: vitest runs
+    // a project's global setup only when some of its files run.
+    projects: [
+      { extends: true, test: { name: "main", include: ["test/**/*.test.ts"], exclude: ["test/pg/**"] } },
+      {
+        extends: true,
+        test: { name: "pg", include: ["test/pg/**/*.test.ts"], globalSetup: ["test/support/pgGlobalSetup.ts"] }
+      }
+    ]
   }
 })

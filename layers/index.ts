@@ -17,7 +17,7 @@
  * @since 0.6.0
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Config, Duration, Effect, FileSystem, Layer, Path } from "effect"
+import { Config, Duration, Effect, FileSystem, Layer, Path, type Redacted } from "effect"
 import type { ConfigError } from "effect/Config"
 import { DataDirectoryError, type DatabaseError, InvalidInput, type SchemaTooNew } from "../schema/Errors.ts"
 import * as BlobStoreFileSystemImpl from "../src/blob/BlobStoreFileSystem.ts"
@@ -28,6 +28,7 @@ import type { LogArchive } from "../src/LogArchive.ts"
 import type { LogStore, LogStoreOptions } from "../src/LogStore.ts"
 import { ownerFromConfig } from "../src/logstore/LeaseConfig.ts"
 import * as LogStoreSqliteImpl from "../src/logstore/LogStoreSqlite.ts"
+import * as LogStorePgImpl from "../src/pg/LogStorePg.ts"
 import * as Database from "../src/sqlite/Database.ts"
 import * as DataDirectoryCheck from "../src/fs/DataDirectoryCheck.ts"
 import { dataDirectoryError } from "../src/fs/PlatformErrors.ts"
@@ -114,6 +115,27 @@ export const LogStoreFile = (options: LogStoreFileOptions): Layer.Layer<LogStore
 
 /** LogStore on a private in-memory SQLite database (fresh for each provide), with the default owner. */
 export const LogStoreMemory: Layer.Layer<LogStore, DatabaseError> = LogStoreSqliteImpl.layer.pipe(Layer.provide(DatabaseMemory))
+
+/** Options of a LogStore on PostgreSQL: where the database is, and who this stack is. */
+export interface LogStorePgOptions extends LogStoreOptions {
+  /** `postgres://user[:password]@host[:port]/database`, as a string or `Redacted`. */
+  readonly url: string | Redacted.Redacted<string>
+  /** The most connections this stack opens at once (default 10). */
+  readonly maxConnections?: number
+}
+
+/**
+ * LogStore on a PostgreSQL database (SPEC §PostgreSQL backend), shared by daemons on several
+ * machines: migrated on open (once, however many open it together), transitions with the run row
+ * locked, `follow` pushed by LISTEN/NOTIFY. Bad options fail with `InvalidInput`; an unreachable
+ * server with a retryable `DatabaseError` (reason `connection`).
+ */
+export const LogStorePg = (options: LogStorePgOptions): Layer.Layer<LogStore, DatabaseError | InvalidInput> =>
+  LogStorePgImpl.layer({
+    ...logStoreOptions(options),
+    url: options.url,
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections })
+  })
 
 /** LogArchive on the `Database` in context, with day files under `archiveDir`. */
 export const LogArchiveFileSystem = (

@@ -33,11 +33,12 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
 }
 
 /**
- * Why SQLite refused: `busy` (another connection holds the write lock past the busy timeout),
+ * Why the database refused: `busy` (another connection holds the write lock past the busy timeout),
  * `locked` (a conflict inside this connection), `full`, `readOnly`, `corrupt` (also "not a
- * database"), `constraint`, or `other`.
+ * database"), `constraint`, or `other`. PostgreSQL adds `conflict` (a serialization failure or
+ * deadlock still there after the retries inside) and `connection` (the connection failed or was lost).
  */
-export const DatabaseErrorReason = Schema.Literals(["busy", "locked", "full", "readOnly", "corrupt", "constraint", "other"])
+export const DatabaseErrorReason = Schema.Literals(["busy", "locked", "full", "readOnly", "corrupt", "constraint", "other", "conflict", "connection"])
 export type DatabaseErrorReason = typeof DatabaseErrorReason.Type
 
 /**
@@ -54,14 +55,20 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
   reason: DatabaseErrorReason,
   code: Schema.NullOr(Schema.Int),
   detail: Schema.String,
-  cause: Schema.optional(Schema.Defect())
+  cause: Schema.optional(Schema.Defect()),
+  /** PostgreSQL's SQLSTATE (e.g. `40001`, `23505`, `08006`), when the server sent one. */
+  sqlState: Schema.optional(Schema.String)
 }) {
   override get message(): string {
-    return `${this.operation} failed (${this.reason}${this.code === null ? "" : `, sqlite code ${this.code}`}): ${this.detail}`
+    const code = this.sqlState !== undefined ? `, SQLSTATE ${this.sqlState}` : this.code === null ? "" : `, sqlite code ${this.code}`
+    return `${this.operation} failed (${this.reason}${code}): ${this.detail}`
   }
-  /** Whether trying again later can help: another connection held a lock (`busy`, `locked`). */
+  /**
+   * Whether trying again later can help: another connection held a lock (`busy`, `locked`), a
+   * conflict with another transaction (`conflict`), or a lost connection (`connection`).
+   */
   get isRetryable(): boolean {
-    return this.reason === "busy" || this.reason === "locked"
+    return this.reason === "busy" || this.reason === "locked" || this.reason === "conflict" || this.reason === "connection"
   }
 }
 

@@ -30,7 +30,9 @@ const expected = {
     "ARCHIVE_FOLDER", "BLOB_FOLDER", "BlobStoreFileSystem", "BlobStoreMemory", "DATABASE_FILE", "DatabaseFile",
     "DatabaseMemory", "LogArchiveFileSystem", "LogArchiveMemory", "LogStoreFile", "LogStoreMemory", "LogStoreSqlite",
     "NerveStoreConfig", "NerveStoreLive", "NerveStoreMemory",
-    "MaintenanceSqlite"
+    "MaintenanceSqlite",
+    // issue 17 (PostgreSQL)
+    "LogStorePg"
   ]
 }
 

@@ -74,6 +74,8 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
   const once = Idempotency.make(repository)
   const followers = Followers.make()
   const wakeFollowers = Effect.sync(followers.wake)
+  // Other processes' commits, where the backend hears of them (PostgreSQL: LISTEN/NOTIFY).
+  if (repository.commits !== undefined) yield* Effect.forkScoped(Stream.runForEach(repository.commits, () => wakeFollowers))
   /** The written value, after waking this stack's followers. */
   const woken = <A>(written: A): A => {
     followers.wake()

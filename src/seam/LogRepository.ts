@@ -26,7 +26,7 @@
  *
  * @since 0.8.0
  */
-import { Context, type Effect, type Option, type Result } from "effect"
+import { Context, type Effect, type Option, type Result, type Stream } from "effect"
 import type { CorruptRow, DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry, LogQuery } from "../../schema/LogEntry.ts"
 import type { RunLease, RunTransition, WorkflowRun, WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
@@ -106,6 +106,12 @@ export interface LogRepositoryShape {
   readonly transaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R>
   /** Whether the current fiber is inside a `transaction` of this repository. */
   readonly inTransaction: Effect.Effect<boolean>
+  /**
+   * Where the backend hears of commits that added log rows, its own and other processes' (PostgreSQL:
+   * LISTEN/NOTIFY): one element per commit heard (or more; each wakes `follow`), never failing.
+   * Absent, `follow` finds other processes' rows by polling only.
+   */
+  readonly commits?: Stream.Stream<void>
 
   // --- log rows ---
   /**

@@ -1,0 +1,279 @@
+/**
+ * The LogStore's storage seam on PostgreSQL: {@link LogRepositoryShape} over the migrated pool.
+ *
+ * - A transition is one transaction: an advisory lock on the run id (a run not stored yet has no
+ *   row to lock), `SELECT … FOR UPDATE` of the run, its lease, then `decide` and the writes.
+ * - `insertMany` is one multi-row `INSERT … RETURNING id` (group commit hands it whole batches),
+ *   with the thread rounds added to `thread_round_counts` in the same transaction.
+ * - Every statement that adds log rows notifies `nerve_logs` on commit (a trigger, migration 1);
+ *   `commits` LISTENs there, so `follow` is pushed across processes and machines.
+ * - A transaction that hits a serialization failure or a deadlock runs again (`retryConflicts`),
+ *   only at the outermost level: a nested call joins its caller's transaction, which retries.
+ * - Time ("now" of a transition) is the Effect `Clock`, as on SQLite (docs/DECISIONS.md § pg).
+ *
+ * @since 0.8.0
+ */
+import { Effect, Layer, Option, Result, Schedule, Stream } from "effect"
+import { isSqlError, type SqlError } from "effect/sql/SqlError"
+import type { CorruptRow, DatabaseError } from "../../schema/Errors.ts"
+import type { LogEntry } from "../../schema/LogEntry.ts"
+import type { RunLease, RunTransition, WorkflowRun } from "../../schema/WorkflowRun.ts"
+import type { Candidate } from "../domain/Orphans.ts"
+import type { NewLogRow, TransitionPlan } from "../domain/TransitionPlan.ts"
+import type { TransitionResult } from "../LogStore.ts"
+import * as LogSql from "../sqlite/LogSql.ts"
+import { type Decide, LogRepository, type LogRepositoryShape, type RunKeyValue } from "../seam/LogRepository.ts"
+import { PgDatabase } from "./PgDatabase.ts"
+import { mapSqlError, retryConflicts, toDatabaseError } from "./PgError.ts"
+import { LOG_CHANNEL } from "./PgMigrations.ts"
+import * as PgLogSql from "./PgLogSql.ts"
+import type { PgParam, PgRow } from "./PgLogSql.ts"
+
+const decodeRows = <A>(
+  rows: ReadonlyArray<PgRow>,
+  decode: (row: unknown, key: () => string) => Result.Result<A, CorruptRow>,
+  key: (row: PgRow) => string
+): Effect.Effect<ReadonlyArray<A>, CorruptRow> =>
+  LogSql.decodeAll(rows.map(PgLogSql.fromPg), decode, key)
+
+const decodeFirst = <A>(
+  rows: ReadonlyArray<PgRow>,
+  decode: (row: unknown, key: () => string) => Result.Result<A, CorruptRow>,
+  key: string
+): Effect.Effect<Option.Option<A>, CorruptRow> => {
+  const first = rows[0]
+  return first === undefined ? Effect.succeedNone : Effect.map(Effect.fromResult(decode(PgLogSql.fromPg(first), () => key)), Option.some)
+}
+
+/**
+ * A failure of BEGIN or COMMIT (a `SqlError`) as a `DatabaseError`; the transaction's own failures
+ * pass through (every repository call inside already reports `DatabaseError`).
+ */
+const transactionError = <E>(error: E | SqlError): E | DatabaseError =>
+  isSqlError(error) ? toDatabaseError("transaction")(error) : (error as E)
+
+const byId = (row: PgRow) => String(row.id)
+const byRunId = (row: PgRow) => String(row.runId)
+
+/** Builds the repository over the migrated database in context. */
+export const make = Effect.gen(function*() {
+  const { pg, sql } = yield* PgDatabase
+  const inTransaction = Effect.map(Effect.serviceOption(sql.transactionService), Option.isSome)
+
+  /** One statement; its failure is a `DatabaseError` of `operation`. */
+  const query = (operation: string, text: string, params: ReadonlyArray<PgParam> = []) =>
+    sql.unsafe<PgRow>(text, params).pipe(mapSqlError(operation))
+
+  /** Runs `self` in a transaction (joining the caller's), run again on a conflict when outermost. */
+  const transaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | DatabaseError, R> =>
+    Effect.flatMap(inTransaction, (inside) =>
+      inside
+        ? self
+        : sql.withTransaction(self).pipe(Effect.mapError(transactionError), retryConflicts()))
+
+  /** Inserts rows in order with one statement; adds their rounds in the same transaction. */
+  const insertRows = (operation: string, rows: ReadonlyArray<NewLogRow>) =>
+    Effect.gen(function*() {
+      if (rows.length === 0) return []
+      const values = rows.map((row) => ({
+        source: row.source,
+        type: row.type,
+        ref_id: row.refId,
+        payload: row.payload,
+        timestamp: row.timestamp,
+        thread_round: PgLogSql.threadRoundOf(row)
+      }))
+      const inserted = yield* sql<{ readonly id: bigint | number }>`INSERT INTO logs ${
+        sql.insert(values as [typeof values[number], ...Array<typeof values[number]>])
+      } RETURNING id`.pipe(mapSqlError(operation))
+      // Identity values are drawn in VALUES order, so the ids in ascending order are the rows' ids.
+      const ids = inserted.map((row) => Number(row.id)).sort((a, b) => a - b)
+      const entries: Array<LogEntry> = rows.map((row, i) => ({ id: ids[i]!, ...row }))
+      const rounds = new Map<string, number>()
+      for (const value of values) {
+        if (value.thread_round === true && value.ref_id !== null) rounds.set(value.ref_id, (rounds.get(value.ref_id) ?? 0) + 1)
+      }
+      if (rounds.size > 0) {
+        // In run id order, so two batches never wait on each other's count rows in a cycle.
+        const added = [...rounds].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([ref_id, n]) => ({ ref_id, rounds: n }))
+        yield* query(operation, PgLogSql.ADD_ROUNDS, [JSON.stringify(added)])
+      }
+      return entries
+    })
+
+  /** Writes an accepted plan in one statement (`writeTransition`), and the row's round if it is one. */
+  const writePlan = (operation: string, plan: TransitionPlan) =>
+    Effect.gen(function*() {
+      const { row, run, lease } = plan
+      const round = PgLogSql.threadRoundOf(row)
+      const params: Array<PgParam> = [
+        row.source, row.type, row.refId, row.payload, row.timestamp, round,
+        run.runId, run.workflow, run.status, run.timestamp, run.exitCode,
+        plan.from, plan.to, row.timestamp, plan.exitCode
+      ]
+      if (lease._tag === "Take") params.push(lease.lease.owner, lease.lease.boot, lease.lease.expiresAt)
+      const written = yield* query(operation, PgLogSql.writeTransition(lease._tag), params)
+      const entry: LogEntry = { id: Number(written[0]?.id), ...row }
+      if (round === true && row.refId !== null) {
+        yield* query(operation, PgLogSql.ADD_ROUNDS, [JSON.stringify([{ ref_id: row.refId, rounds: 1 }])])
+      }
+      const transition: RunTransition = {
+        runId: run.runId,
+        from: plan.from,
+        to: plan.to,
+        timestamp: plan.row.timestamp,
+        exitCode: plan.exitCode,
+        logId: entry.id
+      }
+      return { entry, run, transition } satisfies TransitionResult
+    })
+
+  /**
+   * Commits that added log rows, heard through LISTEN on the trigger's channel (a connection of
+   * its own while the stream runs). One element first, and again after each re-LISTEN, so that a
+   * follower catches up on what it may have missed; a lost connection is logged and LISTEN tried
+   * again every second (meanwhile `follow` polls).
+   */
+  const commits: Stream.Stream<void> = Stream.unwrap(
+    Effect.map(pg.listen(LOG_CHANNEL), (queue) => Stream.concat(Stream.succeed(undefined), Stream.map(Stream.fromQueue(queue), () => undefined)))
+  ).pipe(
+    Stream.tapError((error) => Effect.logWarning(`LogStore.follow: LISTEN ${LOG_CHANNEL} lost (${error.message}); polling until it is back`)),
+    Stream.retry(Schedule.spaced("1 second")),
+    Stream.orDie
+  )
+
+  const repository: LogRepositoryShape = {
+    backend: "postgres",
+    transaction,
+    inTransaction,
+    commits,
+
+    insertMany: (operation, rows) =>
+      rows.length === 1 && PgLogSql.threadRoundOf(rows[0]!) !== true
+        ? insertRows(operation, rows) // one statement: atomic on its own
+        : transaction(insertRows(operation, rows)),
+
+    selectLogs: (operation, logQuery, limit) => {
+      const compiled = PgLogSql.compileLogQuery(logQuery, limit)
+      return Effect.flatMap(query(operation, compiled.sql, compiled.params), (rows) => decodeRows(rows, LogSql.decodeLogRow, byId))
+    },
+
+    lastLogId: (operation) => Effect.map(query(operation, PgLogSql.SELECT_LAST_LOG_ID), (rows) => Number(rows[0]?.id ?? 0)),
+
+    threadRows: (operation, runId) =>
+      Effect.flatMap(query(operation, PgLogSql.SELECT_THREAD_ROWS, [runId]), (rows) => decodeRows(rows, LogSql.decodeLogRow, byId)),
+
+    firstRow: (operation, match) =>
+      Effect.flatMap(
+        query(operation, PgLogSql.SELECT_FIRST_ROW, [match.refId, match.source, match.type]),
+        (rows) => decodeFirst(rows, LogSql.decodeLogRow, String(rows[0]?.id))
+      ),
+
+    getRun: (operation, runId) =>
+      Effect.flatMap(query(operation, PgLogSql.SELECT_RUN, [runId]), (rows) => decodeFirst(rows, LogSql.decodeRunRow, runId)),
+
+    selectRuns: (operation, filter, cursor, limit) => {
+      const compiled = PgLogSql.compileRunsPage(filter, cursor, limit)
+      return Effect.map(query(operation, compiled.sql, compiled.params), (found) => {
+        const rows = found.map(PgLogSql.fromPg)
+        const runs: Array<WorkflowRun> = []
+        const invalid: Array<CorruptRow> = []
+        for (const row of rows) {
+          const result = LogSql.decodeRunRow(row, () => byRunId(row))
+          if (Result.isSuccess(result)) runs.push(result.success)
+          else invalid.push(result.failure)
+        }
+        const last = rows[rows.length - 1]
+        return {
+          runs,
+          invalid,
+          read: rows.length,
+          last: last === undefined
+            ? undefined
+            : { timestamp: (last.timestamp ?? null) as RunKeyValue, runId: (last.runId ?? null) as RunKeyValue }
+        }
+      })
+    },
+
+    orphanCandidates: (operation, statuses) => {
+      if (statuses.length === 0) return Effect.succeed({ candidates: [], invalid: [] })
+      const compiled = PgLogSql.selectOrphanCandidates(statuses)
+      return Effect.map(query(operation, compiled.sql, compiled.params), (found) => {
+        const candidates: Array<Candidate> = []
+        const invalid: Array<CorruptRow> = []
+        for (const row of found.map(PgLogSql.fromPg)) {
+          const decoded = LogSql.decodeRunRow(row, () => byRunId(row))
+          if (Result.isFailure(decoded)) {
+            invalid.push(decoded.failure)
+            continue
+          }
+          const lease = row.leaseOwner === null
+            ? null
+            : { owner: String(row.leaseOwner), boot: String(row.leaseBoot), expiresAt: Number(row.leaseExpiresAt) }
+          candidates.push({ run: decoded.success, lease })
+        }
+        return { candidates, invalid }
+      })
+    },
+
+    transition: <E>(operation: string, runId: string, decide: Decide<E>) =>
+      transaction(Effect.gen(function*() {
+        yield* query(operation, PgLogSql.LOCK_RUN_ID, [runId])
+        const run = Option.getOrNull(
+          yield* Effect.flatMap(query(operation, PgLogSql.SELECT_RUN_FOR_UPDATE, [runId]), (rows) =>
+            decodeFirst(rows, LogSql.decodeRunRow, runId))
+        )
+        const lease: RunLease | null = Option.getOrNull(
+          yield* Effect.flatMap(query(operation, PgLogSql.SELECT_LEASE, [runId]), (rows) =>
+            decodeFirst(rows, LogSql.decodeLeaseRow, runId))
+        )
+        // The time is read after the locks, so a transition that waited judges leases afresh.
+        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+        const plan = decide({ run, lease }, now)
+        if (Result.isFailure(plan)) return yield* Effect.fail(plan.failure)
+        return yield* writePlan(operation, plan.success)
+      })),
+
+    runHistory: (operation, runId) =>
+      Effect.flatMap(query(operation, PgLogSql.SELECT_HISTORY, [runId]), (rows) => decodeRows(rows, LogSql.decodeTransitionRow, byId)),
+
+    getLease: (operation, runId) =>
+      Effect.flatMap(query(operation, PgLogSql.SELECT_LEASE, [runId]), (rows) => decodeFirst(rows, LogSql.decodeLeaseRow, runId)),
+
+    renewLeases: (operation, owner, expiresAt) =>
+      Effect.map(query(operation, PgLogSql.RENEW_LEASES, [expiresAt, owner.name, owner.boot]), (rows) => rows.length),
+
+    releaseLeases: (operation, owner) => Effect.asVoid(query(operation, PgLogSql.RELEASE_LEASES, [owner.name, owner.boot])),
+
+    pruneKeys: (operation, before) => Effect.asVoid(query(operation, PgLogSql.PRUNE_KEYS, [before])),
+
+    findKey: (operation, key) =>
+      Effect.map(query(operation, PgLogSql.SELECT_KEY, [key]), (rows) => {
+        const row = rows[0]
+        return row === undefined
+          ? Option.none()
+          : Option.some({ operation: String(row.operation), request: String(row.request), result: row.result })
+      }),
+
+    storeKey: (operation, record) =>
+      Effect.asVoid(query(operation, PgLogSql.INSERT_KEY, [record.key, record.operation, record.request, record.result, record.createdAt])),
+
+    roundCount: (operation, runId) => Effect.map(query(operation, PgLogSql.SELECT_ROUND_COUNT, [runId]), (rows) => Number(rows[0]?.n ?? 0)),
+
+    roundPage: (operation, runId, page, rows) =>
+      Effect.flatMap(
+        query(operation, PgLogSql.SELECT_ROUND_PAGE, [runId, rows, page.before, page.belowId]),
+        (found) => decodeRows(found, LogSql.decodeRoundRow, byId)
+      ),
+
+    getMeta: (operation, key) =>
+      Effect.map(query(operation, PgLogSql.SELECT_META, [key]), (rows) =>
+        rows[0] === undefined ? Option.none() : Option.some(String(rows[0].value))),
+
+    setMeta: (operation, key, value) => Effect.asVoid(query(operation, PgLogSql.UPSERT_META, [key, value]))
+  }
+  return LogRepository.of(repository)
+})
+
+/** The repository over the migrated database in context. */
+export const layer: Layer.Layer<LogRepository, never, PgDatabase> = Layer.effect(LogRepository, make)

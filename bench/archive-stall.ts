@@ -23,6 +23,10 @@ const RUNS = 100
 const args = process.argv.slice(2)
 const batches = Number(args.find((a) => /^\d+$/.test(a)) ?? 50)
 const trace = args.includes("--trace")
+/** Statements are traced only while the archive runs. */
+let tracing = false
+/** Time spent in each statement (by its first characters) while tracing. */
+const totals = new Map<string, number>()
 
 if (trace) {
   const wrap = (proto: Record<string, unknown>, name: string, label: (self: unknown, args: Array<unknown>) => string) => {
@@ -33,7 +37,11 @@ if (trace) {
         return original.apply(this, a)
       } finally {
         const ms = performance.now() - start
-        if (ms >= 20) process.stdout.write(`  ${ms.toFixed(0).padStart(6)} ms  ${label(this, a).replace(/\s+/g, " ").slice(0, 140)}\n`)
+        if (tracing) {
+          const key = label(this, a).replace(/\s+/g, " ").slice(0, 60)
+          totals.set(key, (totals.get(key) ?? 0) + ms)
+        }
+        if (tracing && ms >= 20) process.stdout.write(`  ${ms.toFixed(0).padStart(6)} ms  ${label(this, a).replace(/\s+/g, " ").slice(0, 140)}\n`)
       }
     }
   }
@@ -78,9 +86,14 @@ try {
       yield* log.appendMany(rows)
     }
     const idle = yield* Effect.promise(() => worstDelay(() => new Promise((resolve) => setTimeout(resolve, 1000))))
+    tracing = true
     const run = yield* Effect.promise(() =>
       worstDelay(() => Effect.runPromise(archive.archive({ now: Date.UTC(2024, 0, 11), retentionMs: 86_400_000 })))
     )
+    tracing = false
+    for (const [key, ms] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+      process.stdout.write(`  total ${ms.toFixed(0).padStart(6)} ms  ${key}\n`)
+    }
     const rows = run.result.days.reduce((n, d) => n + d.rowCount, 0)
     process.stdout.write(
       `archive of ${rows} rows in ${(run.ms / 1000).toFixed(2)} s: worst event-loop delay ${run.worst.toFixed(0)} ms ` +

@@ -118,8 +118,8 @@ export interface ArchiveRepositoryShape {
 
   /** The last day every row of which (and of every day before it) has been archived, if any. */
   readonly archivedUpTo: Effect.Effect<Option.Option<string>, DatabaseError>
-  /** Sets the archived-up-to day to `day`, unless it is already at or past it. */
-  readonly advanceArchivedUpTo: (day: UtcDay) => Effect.Effect<void, DatabaseError>
+  /** Sets the archived-up-to day to `day` (`YYYY-MM-DD`), unless it is already at or past it. */
+  readonly advanceArchivedUpTo: (day: string) => Effect.Effect<void, DatabaseError>
 
   // --- the manifest, the claims and the restored days ---
 

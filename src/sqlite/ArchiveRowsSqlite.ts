@@ -52,6 +52,9 @@ const PAGE_CUT_SQL = `SELECT min(id) AS first, max(CASE WHEN run <= ? THEN id EN
       FROM logs NOT INDEXED
       WHERE id > ? AND id <= ? AND timestamp >= ? AND timestamp < ? ORDER BY id LIMIT ?))`
 
+/** Index entries one step of a day's count reads at most (about 10 ms of work). */
+export const STATS_STEP_ROWS = 32_768
+
 /** The members of the seam that touch `logs` and `meta`. */
 export type ArchiveRows = Pick<
   ArchiveRepositoryShape,
@@ -76,17 +79,54 @@ export const makeArchiveRows = (sql: SqliteShape): ArchiveRows => {
       (row) => (typeof row?.t === "number" ? row.t : undefined)
     )
 
-  const dayStats = (day: UtcDay): Effect.Effect<PlannedDay | undefined, DatabaseError> =>
+  /**
+   * The timestamp of the row `STATS_STEP_ROWS` rows after the first one in `[fromMs, endMs)`, in
+   * timestamp order: where the next bounded count ends. None when fewer rows are left.
+   */
+  const stepEnd = (fromMs: number, endMs: number): Effect.Effect<number | undefined, DatabaseError> =>
     Effect.map(
-      sql.get(
-        "SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM logs WHERE timestamp >= ? AND timestamp < ?",
-        [utcDayStartMs(day), utcDayEndExclusiveMs(day)]
-      ),
-      (row) =>
-        row !== undefined && typeof row.n === "number" && row.n > 0 && typeof row.lo === "number" && typeof row.hi === "number"
-          ? { day, rowCount: row.n, minId: row.lo, maxId: row.hi }
-          : undefined
+      sql.get("SELECT timestamp AS t FROM logs WHERE timestamp >= ? AND timestamp < ? ORDER BY timestamp LIMIT 1 OFFSET ?", [
+        fromMs,
+        endMs,
+        STATS_STEP_ROWS
+      ]),
+      (row) => (typeof row?.t === "number" ? row.t : undefined)
     )
+
+  const rangeStats = (fromMs: number, endMs: number) =>
+    Effect.map(
+      sql.get("SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM logs WHERE timestamp >= ? AND timestamp < ?", [fromMs, endMs]),
+      (row) => ({
+        n: typeof row?.n === "number" ? row.n : 0,
+        lo: typeof row?.lo === "number" ? row.lo : undefined,
+        hi: typeof row?.hi === "number" ? row.hi : undefined
+      })
+    )
+
+  /**
+   * The count and id range of `day`, counted `STATS_STEP_ROWS` index entries at a time with a turn
+   * of the event loop between steps: one count over a day of millions of rows would hold the loop
+   * for as long as it reads the day's whole index range.
+   */
+  const dayStats = Effect.fnUntraced(function*(day: UtcDay): Effect.fn.Return<PlannedDay | undefined, DatabaseError> {
+    const endMs = utcDayEndExclusiveMs(day)
+    let from = utcDayStartMs(day)
+    let rowCount = 0
+    let minId = Number.POSITIVE_INFINITY
+    let maxId = Number.NEGATIVE_INFINITY
+    while (from < endMs) {
+      const found = yield* stepEnd(from, endMs)
+      // Rows sharing one millisecond are counted together (a step never ends inside a millisecond).
+      const to = found === undefined ? endMs : Math.max(found, from + 1)
+      const stats = yield* rangeStats(from, to)
+      rowCount += stats.n
+      if (stats.lo !== undefined) minId = Math.min(minId, stats.lo)
+      if (stats.hi !== undefined) maxId = Math.max(maxId, stats.hi)
+      from = to
+      if (from < endMs) yield* Effect.yieldNow
+    }
+    return rowCount > 0 ? { day, rowCount, minId, maxId } : undefined
+  })
 
   /** The days with rows before `beforeMs`, oldest first, at most `maxDays`, jumping over empty days. */
   const daysWithRows = Effect.fnUntraced(function*(beforeMs: number, maxDays: number): Effect.fn.Return<ReadonlyArray<PlannedDay>, DatabaseError> {

@@ -21,6 +21,7 @@
 import { Effect, Option } from "effect"
 import { ArchiveError, type CorruptRow, type DatabaseError } from "../../schema/Errors.ts"
 import type { ArchiveRepositoryShape } from "../seam/ArchiveRepository.ts"
+import { eventLoopTurn, forEachStep } from "../seam/Steps.ts"
 import type { UtcDay } from "../domain/UtcDay.ts"
 import type { IdRange } from "./Exporter.ts"
 import { reach } from "./FaultHook.ts"
@@ -43,16 +44,6 @@ export const deleteSteps = (ranges: ReadonlyArray<IdRange>, maxRows: number = DE
   if (current !== undefined) steps.push(current)
   return steps
 }
-
-/**
- * Runs `step` for each item, yielding to the event loop before each one: every step is a short
- * synchronous burst at most, even on a backend whose calls are synchronous (SQLite).
- */
-export const forEachStep = <A, B, E, R>(
-  items: ReadonlyArray<A>,
-  step: (item: A, index: number) => Effect.Effect<B, E, R>
-): Effect.Effect<Array<B>, E, R> =>
-  Effect.forEach(items, (item, index) => Effect.andThen(Effect.yieldNow, step(item, index)))
 
 /** How many rows of `day` the ranges hold now, one bounded count per range. */
 export const countSteps = (
@@ -87,7 +78,7 @@ export const deleteExported = Effect.fnUntraced(function*(
 ): Effect.fn.Return<Deleted, ArchiveError | CorruptRow | DatabaseError> {
   let rows = 0
   for (const [index, step] of steps.entries()) {
-    yield* Effect.yieldNow
+    yield* eventLoopTurn
     const stopped = yield* repo.transaction(Effect.gen(function*() {
       const current = (yield* repo.record(day)).manifest
       if (Option.isNone(current) || current.value.fileName !== published.fileName || current.value.sha256 !== published.sha256) {

@@ -11,6 +11,7 @@ import type { PlannedDay } from "../../schema/Archive.ts"
 import { CorruptRow, type DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
 import * as ThreadRoundCounts from "../logstore/ThreadRoundCounts.ts"
+import { eventLoopTurn } from "../seam/Steps.ts"
 import { type ArchiveRepositoryShape, type BytesPage, PAGE_BYTES_BUDGET, type RowsPage } from "../seam/ArchiveRepository.ts"
 import type { SqliteShape } from "./Sqlite.ts"
 import { isUtcDay, LOG_ARCHIVE_META_KEY, type UtcDay, utcDateStringFromMs, utcDayEndExclusiveMs, utcDayStartMs } from "../domain/UtcDay.ts"
@@ -123,7 +124,7 @@ export const makeArchiveRows = (sql: SqliteShape): ArchiveRows => {
       if (stats.lo !== undefined) minId = Math.min(minId, stats.lo)
       if (stats.hi !== undefined) maxId = Math.max(maxId, stats.hi)
       from = to
-      if (from < endMs) yield* Effect.yieldNow
+      if (from < endMs) yield* eventLoopTurn
     }
     return rowCount > 0 ? { day, rowCount, minId, maxId } : undefined
   })

@@ -19,7 +19,7 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Config, Duration, Effect, FileSystem, Layer, Path } from "effect"
 import type { ConfigError } from "effect/Config"
-import { DataDirectoryError, type DatabaseError, InvalidInput } from "../schema/Errors.ts"
+import { DataDirectoryError, type DatabaseError, InvalidInput, type SchemaTooNew } from "../schema/Errors.ts"
 import * as BlobStoreFileSystemImpl from "../src/blob/BlobStoreFileSystem.ts"
 import * as BlobStoreMemoryImpl from "../src/blob/BlobStoreMemory.ts"
 import type { BlobStore } from "../src/BlobStore.ts"
@@ -27,9 +27,13 @@ import * as LogArchiveLive from "../src/archive/LogArchiveLive.ts"
 import * as ArchiveRepositorySqlite from "../src/sqlite/ArchiveRepositorySqlite.ts"
 import type { LogArchive } from "../src/LogArchive.ts"
 import type { LogStore, LogStoreOptions } from "../src/LogStore.ts"
+import { ownerFromConfig } from "../src/logstore/LeaseConfig.ts"
 import * as LogStoreSqliteImpl from "../src/logstore/LogStoreSqlite.ts"
 import * as Database from "../src/sqlite/Database.ts"
-import { dataDirectoryError, isNotFound } from "../src/fs/PlatformErrors.ts"
+import * as DataDirectoryCheck from "../src/fs/DataDirectoryCheck.ts"
+import { dataDirectoryError } from "../src/fs/PlatformErrors.ts"
+import type { Maintenance } from "../src/Maintenance.ts"
+import * as MaintenanceSqliteImpl from "../src/sqlite/MaintenanceSqlite.ts"
 
 /** The migrated SQLite database that LogStore and LogArchive share (built only by this package). */
 export type { Database } from "../src/sqlite/Database.ts"
@@ -81,12 +85,15 @@ const sqliteOptions = (options: DatabaseFileOptions) => ({
   ...(options.busyTimeout === undefined ? {} : { busyTimeoutMs: Duration.toMillis(Duration.fromInputUnsafe(options.busyTimeout)) })
 })
 
-/** A SQLite file (its folder must exist), migrated on open. */
-export const DatabaseFile = (options: DatabaseFileOptions): Layer.Layer<Database.Database, DatabaseError> =>
+/**
+ * A SQLite file (its folder must exist), migrated on open. A file whose schema is newer than this
+ * build knows opens only with `readonly`; a writable open fails with `SchemaTooNew`.
+ */
+export const DatabaseFile = (options: DatabaseFileOptions): Layer.Layer<Database.Database, DatabaseError | SchemaTooNew> =>
   Database.layer(sqliteOptions(options))
 
 /** A private, migrated in-memory database (fresh for each provide). */
-export const DatabaseMemory: Layer.Layer<Database.Database, DatabaseError> = Database.layer({ filename: ":memory:" })
+export const DatabaseMemory: Layer.Layer<Database.Database, DatabaseError> = Database.layerMemory
 
 const logStoreOptions = (options: LogStoreOptions): LogStoreOptions => ({
   ...(options.owner === undefined ? {} : { owner: options.owner }),
@@ -103,7 +110,7 @@ export const LogStoreSqlite = (options: LogStoreOptions = {}): Layer.Layer<LogSt
   LogStoreSqliteImpl.layerWith(logStoreOptions(options))
 
 /** LogStore on a SQLite file of its own (any path; its folder must exist). */
-export const LogStoreFile = (options: LogStoreFileOptions): Layer.Layer<LogStore, DatabaseError | InvalidInput> =>
+export const LogStoreFile = (options: LogStoreFileOptions): Layer.Layer<LogStore, DatabaseError | SchemaTooNew | InvalidInput> =>
   LogStoreSqlite(options).pipe(Layer.provide(DatabaseFile(options)))
 
 /** LogStore on a private in-memory SQLite database (fresh for each provide), with the default owner. */
@@ -128,26 +135,19 @@ export const BlobStoreFileSystem = (root: string): Layer.Layer<BlobStore, never,
 export const BlobStoreMemory: Layer.Layer<BlobStore> = BlobStoreMemoryImpl.layer
 
 /**
- * Checks the data directory before anything opens: creates it owner-only when missing (unless
- * `readonly`), and fails with `DataDirectoryError` when it, `blobs/` or `archive/logs/` is a file.
+ * Checks the data directory before anything opens (`src/fs/DataDirectoryCheck.ts`, the same
+ * inspection `db check` reports): creates it owner-only when missing (unless `readonly`); fails
+ * with `DataDirectoryError` when it, `blobs/` or `archive/logs/` is a file, and, unless
+ * `readonly`, when an entry inside is a symbolic link or another user owns an entry; a read-only
+ * stack needs an existing `nerve.db`.
  */
 const prepareDataDirectory = Effect.fnUntraced(function*(options: NerveStoreLiveOptions) {
   const fs = yield* FileSystem.FileSystem
-  const path = yield* Path.Path
   if (options.dataDir.trim() === "") {
     return yield* new InvalidInput({ field: "dataDir", reason: "must not be empty" })
   }
-  const notADirectory = (where: string) =>
-    new DataDirectoryError({ path: where, reason: "notADirectory", code: "ENOTDIR", detail: "a file stands where a folder should be" })
-  const folderAt = (where: string) =>
-    fs.stat(where).pipe(
-      Effect.map((info) => info.type === "Directory" ? "folder" as const : "file" as const),
-      Effect.catchIf(isNotFound, () => Effect.succeed("missing" as const)),
-      Effect.mapError((error) => dataDirectoryError(where, error))
-    )
-  const root = yield* folderAt(options.dataDir)
-  if (root === "file") return yield* notADirectory(options.dataDir)
-  if (root === "missing") {
+  let found = yield* DataDirectoryCheck.inspect(options.dataDir)
+  if (!found.exists) {
     if (options.readonly === true) {
       return yield* new DataDirectoryError({
         path: options.dataDir,
@@ -159,9 +159,17 @@ const prepareDataDirectory = Effect.fnUntraced(function*(options: NerveStoreLive
     yield* fs.makeDirectory(options.dataDir, { recursive: true, mode: 0o700 }).pipe(
       Effect.mapError((error) => dataDirectoryError(options.dataDir, error))
     )
+    found = yield* DataDirectoryCheck.inspect(options.dataDir)
   }
-  for (const inside of [path.join(options.dataDir, BLOB_FOLDER), path.join(options.dataDir, ...ARCHIVE_FOLDER)]) {
-    if ((yield* folderAt(inside)) === "file") return yield* notADirectory(inside)
+  const refused = DataDirectoryCheck.refusals(found, { readonly: options.readonly === true })[0]
+  if (refused !== undefined) return yield* DataDirectoryCheck.refusalError(options.dataDir, refused)
+  if (options.readonly === true && found.layout.find((e) => e.path === DATABASE_FILE)?.found === "missing") {
+    return yield* new DataDirectoryError({
+      path: `${found.root}/${DATABASE_FILE}`,
+      reason: "notFound",
+      code: "ENOENT",
+      detail: "no database in the data directory: run the daemon or `nerve-store db init`"
+    })
   }
 })
 
@@ -169,7 +177,9 @@ const prepareDataDirectory = Effect.fnUntraced(function*(options: NerveStoreLive
  * The live stack on a data directory (SPEC §Data directory): `nerve.db` shared by LogStore and
  * LogArchive, day files in `archive/logs/`, blobs in `blobs/`. The folder is created when missing.
  */
-export const NerveStoreLive = (options: NerveStoreLiveOptions): Layer.Layer<NerveStore, DatabaseError | DataDirectoryError | InvalidInput> =>
+export const NerveStoreLive = (
+  options: NerveStoreLiveOptions
+): Layer.Layer<NerveStore, DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput> =>
   Layer.unwrap(Effect.gen(function*() {
     const path = yield* Path.Path
     yield* prepareDataDirectory(options)
@@ -188,12 +198,15 @@ export const NerveStoreLive = (options: NerveStoreLiveOptions): Layer.Layer<Nerv
  * `NERVE_OWNER` (the owner name of this daemon's leases), `NERVE_LEASE_TTL` (a duration),
  * `NERVE_READONLY` (`true` to open read-only).
  */
-export const NerveStoreConfig: Layer.Layer<NerveStore, DatabaseError | DataDirectoryError | InvalidInput | ConfigError> = Layer.unwrap(
+export const NerveStoreConfig: Layer.Layer<
+  NerveStore,
+  DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput | ConfigError
+> = Layer.unwrap(
   Effect.gen(function*() {
     const dataDir = yield* Config.String("NERVE_DATA_DIR").pipe(Config.withDefault("./data"))
     const synchronous = yield* Config.option(Config.Literals(["NORMAL", "FULL"], "NERVE_SYNCHRONOUS"))
     const busyTimeout = yield* Config.option(Config.Duration("NERVE_BUSY_TIMEOUT"))
-    const owner = yield* Config.option(Config.String("NERVE_OWNER"))
+    const owner = yield* ownerFromConfig
     const leaseTtl = yield* Config.option(Config.Duration("NERVE_LEASE_TTL"))
     const readonly = yield* Config.Boolean("NERVE_READONLY").pipe(Config.withDefault(false))
     return NerveStoreLive({
@@ -212,3 +225,22 @@ export const NerveStoreMemory: Layer.Layer<NerveStore, DatabaseError> = Layer.me
   LogStoreSqliteImpl.layer,
   LogArchiveMemory
 ).pipe(Layer.provide(DatabaseMemory), Layer.merge(BlobStoreMemory))
+
+/**
+ * The maintenance service (`db check|stats|upgrade|init`, `doctor`) on a SQLite data directory.
+ * Building it opens nothing; each operation opens what it needs and closes it.
+ *
+ * @example
+ * ```ts
+ * const report = yield* Maintenance.use((m) => m.check()).pipe(Effect.provide(MaintenanceSqlite({ dataDir: "./data" })))
+ * ```
+ */
+export const MaintenanceSqlite = (options: { readonly dataDir: string }): Layer.Layer<Maintenance> =>
+  MaintenanceSqliteImpl.layer(options.dataDir, {
+    database: DATABASE_FILE,
+    archive: ARCHIVE_FOLDER,
+    blobs: BLOB_FOLDER,
+    archiveLayer: LogArchiveFileSystem
+  }).pipe(
+    Layer.provide(NodeServices.layer)
+  )

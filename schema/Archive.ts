@@ -4,7 +4,7 @@
  * @since 0.6.0
  */
 import { Schema } from "effect"
-import { UtcDay } from "../src/domain/UtcDay.ts"
+import { UtcDay } from "./UtcDay.ts"
 import { LogEntry } from "./LogEntry.ts"
 import { LogId, MAX_TIMESTAMP_MS, TimestampMs } from "./Primitives.ts"
 

@@ -7,34 +7,9 @@
  * @since 0.6.0
  */
 import { Schema } from "effect"
-import { WorkflowRunStatus } from "./WorkflowRun.ts"
+import type { IdempotencyConflict, IllegalTransition, LeaseLost, OwnerInUse, RunFinished, RunLeased, RunMismatch, RunNotFound } from "./RunErrors.ts"
 
-/**
- * A run was asked to move to a status the state machine does not allow; nothing was written.
- *
- * @example
- * ```ts
- * store.transition(entry, run).pipe(Effect.catchTag("IllegalTransition", (e) => Effect.log(e.from, e.to)))
- * ```
- */
-export class IllegalTransition extends Schema.TaggedError<IllegalTransition>()("IllegalTransition", {
-  runId: Schema.String,
-  from: Schema.NullOr(WorkflowRunStatus),
-  to: WorkflowRunStatus
-}) {
-  override get message(): string {
-    return `run ${this.runId}: illegal transition ${this.from ?? "(new run)"} -> ${this.to}`
-  }
-}
-
-/** No run with this id exists. */
-export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound", {
-  runId: Schema.String
-}) {
-  override get message(): string {
-    return `run ${this.runId} not found`
-  }
-}
+export { IdempotencyConflict, IllegalTransition, LeaseLost, OwnerInUse, RunFinished, RunLeased, RunMismatch, RunNotFound } from "./RunErrors.ts"
 
 /** A stored row does not decode; names the table and the row's key so it can be found and mended. */
 export class CorruptRow extends Schema.TaggedError<CorruptRow>()("CorruptRow", {
@@ -239,7 +214,7 @@ export class DataDirectoryError extends Schema.TaggedError<DataDirectoryError>()
   }
 }
 
-/** Any error a nerve-store service or layer can fail with . */
+/** Any error a nerve-store service or layer can fail with. */
 export type NerveStoreError =
   | IllegalTransition
   | RunNotFound
@@ -256,52 +231,46 @@ export type NerveStoreError =
   | RunLeased
   | IdempotencyConflict
   | RunMismatch
+  | OwnerInUse
+  | LeaseLost
+  | RunFinished
+  | SchemaTooNew
+  | FollowGap
+
 
 /**
- * Another live owner holds the run's lease: this stack may read the run but not move it until
- * the lease is released or expires (`expiresAt`, epoch ms). Nothing was written.
+ * The database file's schema version (`found`, its `PRAGMA user_version`) is newer than the
+ * newest this build knows (`known`): a newer nerve-store wrote it. Such a file opens read-only
+ * only; a writable open fails with this error and changes nothing. Upgrade nerve-store, or open
+ * the file with `readonly: true` to read it.
  *
  * @example
  * ```ts
- * log.transition(entry, run).pipe(Effect.catchTag("RunLeased", (e) => Effect.log(`${e.runId} belongs to ${e.owner}`)))
+ * Layer.build(NerveStoreLive({ dataDir })).pipe(
+ *   Effect.catchTag("SchemaTooNew", (e) => Effect.logError(`schema ${e.found} > ${e.known}: upgrade nerve-store`))
+ * )
  * ```
  */
-export class RunLeased extends Schema.TaggedError<RunLeased>()("RunLeased", {
-  runId: Schema.String,
-  owner: Schema.String,
-  boot: Schema.String,
-  expiresAt: Schema.Int
+export class SchemaTooNew extends Schema.TaggedError<SchemaTooNew>()("SchemaTooNew", {
+  found: Schema.Int,
+  known: Schema.Int
 }) {
   override get message(): string {
-    return `run ${this.runId} is leased by ${this.owner} (boot ${this.boot}) until ${new Date(this.expiresAt).toISOString()}`
+    return `the database has schema version ${this.found}, newer than ${this.known}, the newest this nerve-store knows: ` +
+      `it opens read-only only (upgrade nerve-store to write to it)`
   }
 }
 
 /**
- * An idempotency key was used before for a different request (`operation` names the first one's
- * operation). Nothing was written: use a new key for a new request.
+ * `follow` cannot deliver every row after `afterId`: rows up to `firstAvailableId - 1` were
+ * archived meanwhile and are no longer in the database. The stream fails rather than skip them;
+ * read the archived days (`LogArchive.readDay`), then follow again from the last row read.
  */
-export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>()("IdempotencyConflict", {
-  key: Schema.String,
-  operation: Schema.String,
-  detail: Schema.String
+export class FollowGap extends Schema.TaggedError<FollowGap>()("FollowGap", {
+  afterId: Schema.Int,
+  firstAvailableId: Schema.Int
 }) {
   override get message(): string {
-    return `idempotency key ${JSON.stringify(this.key)} was used for a different ${this.operation}: ${this.detail}`
-  }
-}
-
-/**
- * A transition contradicts what the run already is: another `workflow` than the run was created
- * with, or another exit code for a terminal run. Nothing was written.
- */
-export class RunMismatch extends Schema.TaggedError<RunMismatch>()("RunMismatch", {
-  runId: Schema.String,
-  field: Schema.Literals(["workflow", "exitCode"]),
-  stored: Schema.NullOr(Schema.Union([Schema.String, Schema.Int])),
-  requested: Schema.NullOr(Schema.Union([Schema.String, Schema.Int]))
-}) {
-  override get message(): string {
-    return `run ${this.runId}: ${this.field} is ${JSON.stringify(this.stored)}, the request says ${JSON.stringify(this.requested)}`
+    return `follow: rows after id ${this.afterId} before id ${this.firstAvailableId} were archived and cannot be delivered`
   }
 }

@@ -5,6 +5,7 @@
  */
 import { Schema } from "effect"
 import { LogId, NonEmptyText, TimestampMs, WellFormedText } from "./Primitives.ts"
+import { MAX_ROW_TEXT_BYTES, tooBigReason, utf8SizeOver } from "./TextSize.ts"
 
 /**
  * One row of the `logs` table. `payload` is opaque text (usually JSON) or null; `timestamp` is
@@ -20,8 +21,31 @@ export const LogEntry = Schema.Struct({
 })
 export type LogEntry = typeof LogEntry.Type
 
+const TEXT_FIELDS = ["source", "type", "refId", "payload"] as const
+
+/**
+ * Refuses a row whose text SQLite could not store (see `TextSize.ts`), naming its longest field:
+ * checked when the input is decoded, so an oversized row fails alone, never its group commit.
+ */
+const rowFitsSqlite = Schema.makeFilter((input: {
+  readonly source: string
+  readonly type: string
+  readonly refId?: string | null | undefined
+  readonly payload?: string | null | undefined
+}) => {
+  // The hot path of every append: four lengths, no allocation (utf8SizeOver's own first test).
+  const units = input.source.length + input.type.length + (input.refId?.length ?? 0) + (input.payload?.length ?? 0)
+  if (units * 3 <= MAX_ROW_TEXT_BYTES) return undefined
+  const bytes = utf8SizeOver(TEXT_FIELDS.map((field) => input[field]), MAX_ROW_TEXT_BYTES)
+  if (bytes === undefined) return undefined
+  const longest = TEXT_FIELDS.reduce((a, b) => ((input[b]?.length ?? 0) > (input[a]?.length ?? 0) ? b : a))
+  return { path: [longest], issue: tooBigReason(bytes, "the row's text") }
+})
+
 /**
  * What `append` takes. `timestamp` defaults to the Effect `Clock`, so `TestClock` drives it.
+ * Its text (source, type, refId and payload together) must fit in one SQLite row:
+ * `MAX_ROW_TEXT_BYTES` of UTF-8, else `InvalidInput` naming the longest field and the limit.
  *
  * @example
  * ```ts
@@ -34,7 +58,7 @@ export const AppendInput = Schema.Struct({
   refId: Schema.optional(Schema.NullOr(WellFormedText)),
   payload: Schema.optional(Schema.NullOr(WellFormedText)),
   timestamp: Schema.optional(TimestampMs)
-})
+}).pipe(Schema.check(rowFitsSqlite))
 export type AppendInput = typeof AppendInput.Type
 
 /** The most rows one `query` returns; use `stream` for more. */

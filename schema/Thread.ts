@@ -4,7 +4,9 @@
  * @since 0.6.0
  */
 import { Effect, Schema } from "effect"
+import { JsonData } from "./JsonData.ts"
 import { NonEmptyText } from "./Primitives.ts"
+import { MAX_ROW_TEXT_BYTES, tooBigReason, utf8SizeOver } from "./TextSize.ts"
 
 /** A message of a workflow thread. `timestamp` is the payload's own (0 when it had none). */
 export const ThreadMessage = Schema.Struct({
@@ -50,13 +52,19 @@ export type GetThreadRoundsInput = typeof GetThreadRoundsParams.Encoded
 
 /**
  * A message for `appendThreadMessage`: written as a `thread_workflow_message` row of the run that
- * `threadMessages` and `threadRounds` read back.
+ * `threadMessages` and `threadRounds` read back. `meta` must be plain JSON data (`JsonData`: no
+ * cycle, BigInt, NaN, Date or class instance; at most 64 levels deep), else `InvalidInput` names
+ * the path of the bad value (`message.meta.a.0`). Its role and content must fit in one SQLite row
+ * (`MAX_ROW_TEXT_BYTES` of UTF-8), else `InvalidInput` on `message.content` naming the limit.
  */
 export const ThreadMessageInput = Schema.Struct({
   role: NonEmptyText,
   content: Schema.String,
-  meta: Schema.optional(Schema.Unknown)
-})
+  meta: Schema.optional(JsonData)
+}).pipe(Schema.check(Schema.makeFilter(({ content, role }: { readonly role: string; readonly content: string }) => {
+  const bytes = utf8SizeOver([role, content], MAX_ROW_TEXT_BYTES)
+  return bytes === undefined ? undefined : { path: ["content"], issue: tooBigReason(bytes, "the message's text") }
+})))
 export type ThreadMessageInput = typeof ThreadMessageInput.Type
 
 /** The trigger a run was started with when it has the recognised shape. */

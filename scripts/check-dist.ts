@@ -20,12 +20,17 @@ const expected = {
     "WellFormedText", "compareIsoDays", "isBlobDigest", "isValidUtcDay", "lastArchivableUtcDay", "nextUtcDay", "parseDigest",
     "parseUtcDay", "prevUtcDay", "utcDateStringFromMs", "utcDayEndExclusiveMs", "utcDayStartMs",
     // issue 8 (leases, safe retries, daemon reads)
-    "DEFAULT_RUNS_LIMIT", "DEFAULT_THREAD_ROUNDS_LIMIT", "FollowQuery", "IdempotencyConflict", "MAX_RUNS_LIMIT", "RUN_STARTED_TYPE", "RecoverOrphansOptions", "RunLease", "RunLeased", "RunMismatch", "RunStatusFilter", "RunsCursor", "RunsStreamQuery", "THREAD_EVENT_TYPE", "THREAD_MESSAGE_TYPE", "ThreadMessageInput", "WORKFLOW_SOURCE", "WriteOptions"
+    "DEFAULT_RUNS_LIMIT", "DEFAULT_THREAD_ROUNDS_LIMIT", "FollowQuery", "IdempotencyConflict", "MAX_RUNS_LIMIT", "RUN_STARTED_TYPE", "RecoverOrphansOptions", "RunLease", "RunLeased", "RunMismatch", "RunStatusFilter", "RunsCursor", "RunsStreamQuery", "THREAD_EVENT_TYPE", "THREAD_MESSAGE_TYPE", "ThreadMessageInput", "WORKFLOW_SOURCE", "WriteOptions",
+    // issue 16 (daemon features, second round)
+    "FollowGap", "LeaseLost", "Metrics", "OwnerInUse", "RunFinished", "SchemaTooNew",
+    // issue 15 (the maintenance service)
+    "CheckReport", "InitReport", "Maintenance", "NoDatabase", "QuarantinedBlob", "StaleLease", "StatsReport", "UpgradeRefused", "UpgradeReport"
   ],
   "@uncaged/nerve-store/layers": [
     "ARCHIVE_FOLDER", "BLOB_FOLDER", "BlobStoreFileSystem", "BlobStoreMemory", "DATABASE_FILE", "DatabaseFile",
     "DatabaseMemory", "LogArchiveFileSystem", "LogArchiveMemory", "LogStoreFile", "LogStoreMemory", "LogStoreSqlite",
-    "NerveStoreConfig", "NerveStoreLive", "NerveStoreMemory"
+    "NerveStoreConfig", "NerveStoreLive", "NerveStoreMemory",
+    "MaintenanceSqlite"
   ]
 }
 

@@ -145,7 +145,7 @@ export interface LogStoreShape {
   readonly recoverOrphans: (
     options?: RecoverOrphansOptions
   ) => Effect.Effect<ReadonlyArray<WorkflowRun>, InvalidInput | DatabaseError>
-  /** The former name of `recoverOrphans`. */
+  /** @deprecated The former name of `recoverOrphans` (the same operation); use `recoverOrphans`. */
   readonly markOrphansCrashed: (
     options?: RecoverOrphansOptions
   ) => Effect.Effect<ReadonlyArray<WorkflowRun>, InvalidInput | DatabaseError>

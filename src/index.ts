@@ -11,6 +11,19 @@
 export { BlobStore, type BlobStoreShape } from "./BlobStore.ts"
 export { type ArchiveProgressListener, LogArchive, type LogArchiveShape } from "./LogArchive.ts"
 export { type FollowOptions, LogStore, type LogStoreOptions, type LogStoreShape, type TransitionResult } from "./LogStore.ts"
+export {
+  CheckReport,
+  InitReport,
+  Maintenance,
+  type MaintenanceError,
+  type MaintenanceShape,
+  NoDatabase,
+  QuarantinedBlob,
+  StaleLease,
+  StatsReport,
+  UpgradeRefused,
+  UpgradeReport
+} from "./Maintenance.ts"
 
 // The data they take and return.
 export {
@@ -103,14 +116,19 @@ export {
   DataDirectoryError,
   DigestMismatch,
   FileErrorReason,
+  FollowGap,
   IdempotencyConflict,
   IllegalTransition,
   InvalidDigest,
   InvalidInput,
   InvalidUtcDay,
+  LeaseLost,
+  OwnerInUse,
+  RunFinished,
   RunLeased,
   RunMismatch,
-  RunNotFound
+  RunNotFound,
+  SchemaTooNew
 } from "../schema/Errors.ts"
 export type { NerveStoreError } from "../schema/Errors.ts"
 
@@ -131,6 +149,9 @@ export {
   utcDayEndExclusiveMs,
   utcDayStartMs
 } from "./domain/UtcDay.ts"
+
+// The metrics of the SPEC (effect `Metric`s with fixed names), for exporters and tests.
+export * as Metrics from "./Metrics.ts"
 
 // The `--json` output of the `nerve-store` CLI, as schemas.
 export * as CliOutput from "./cli/Output.ts"

@@ -1,22 +1,19 @@
 /**
- * Opening a data directory for a command. Commands that only read never create anything: the
- * folder (and, for the database, `nerve.db`) must exist, else they fail with a clear
- * `DataDirectoryError`. Commands that write use the live stack, which creates what is missing.
- *
- * Every command opens through this module, so the switch to a read-only connection is one
- * change here.
+ * Opening a data directory for a command, through the public layers and the maintenance service
+ * only. No command creates a data directory: the folder (and, for the database, `nerve.db`) must
+ * exist, else it fails with a clear `DataDirectoryError` / `NoDatabase` (only the daemon's layers
+ * and `nerve-store db init` create one). Reading commands open read-only; commands that change
+ * the data use the live stack, which refuses links and other owners inside the folder.
  *
  * @since 0.6.0
  */
 import { Effect, FileSystem, Layer, Path } from "effect"
-import { DataDirectoryError, type DatabaseError, type InvalidInput } from "../../schema/Errors.ts"
-import { ARCHIVE_FOLDER, BLOB_FOLDER, BlobStoreFileSystem, DATABASE_FILE, DatabaseFile, LogArchiveFileSystem, LogStoreSqlite, type NerveStore } from "../../layers/index.ts"
-import { dataDirectoryError } from "../fs/PlatformErrors.ts"
+import { DataDirectoryError } from "../../schema/Errors.ts"
+import { ARCHIVE_FOLDER, BLOB_FOLDER, BlobStoreFileSystem, DATABASE_FILE, MaintenanceSqlite, NerveStoreLive } from "../../layers/index.ts"
 import type { BlobStore } from "../BlobStore.ts"
-import type { LogArchive } from "../LogArchive.ts"
-import type { Database } from "../sqlite/Database.ts"
-import { LATEST_SCHEMA_VERSION, schemaVersion } from "../sqlite/Migrations.ts"
-import { make as makeConnection, Sqlite } from "../sqlite/Sqlite.ts"
+import * as DataDirectoryCheck from "../fs/DataDirectoryCheck.ts"
+import { dataDirectoryError } from "../fs/PlatformErrors.ts"
+import { Maintenance, NoDatabase } from "../Maintenance.ts"
 import { SchemaBehind } from "./Errors.ts"
 
 /** The paths of a data directory. */
@@ -41,14 +38,15 @@ export const paths = Effect.fnUntraced(function*(dataDir: string) {
   } satisfies DataDirPaths
 })
 
-const missing = (path: string, what: string) =>
-  new DataDirectoryError({ path, reason: "notFound", code: "ENOENT", detail: `${what} does not exist` })
-
 /** Fails unless `path` exists and is of `kind`. */
 const requireKind = Effect.fnUntraced(function*(path: string, kind: "Directory" | "File", what: string) {
   const fs = yield* FileSystem.FileSystem
   const info = yield* fs.stat(path).pipe(
-    Effect.mapError((error) => error.reason._tag === "NotFound" ? missing(path, what) : dataDirectoryError(path, error))
+    Effect.mapError((error) =>
+      error.reason._tag === "NotFound"
+        ? new DataDirectoryError({ path, reason: "notFound", code: "ENOENT", detail: `${what} does not exist` })
+        : dataDirectoryError(path, error)
+    )
   )
   if (info.type !== kind) {
     return yield* new DataDirectoryError({
@@ -60,90 +58,58 @@ const requireKind = Effect.fnUntraced(function*(path: string, kind: "Directory" 
   }
 })
 
-/** The data directory must exist as a folder (reading commands never create it). */
+/** The data directory must exist as a folder (no command creates it; `db init` does). */
 export const requireDataDir = Effect.fnUntraced(function*(dataDir: string) {
   const p = yield* paths(dataDir)
   yield* requireKind(p.root, "Directory", "the data directory")
   return p
 })
 
-/** The data directory and its `nerve.db` must exist. */
+/** The data directory and its `nerve.db` must exist (`NoDatabase` names the file and what to run). */
 export const requireDatabase = Effect.fnUntraced(function*(dataDir: string) {
   const p = yield* requireDataDir(dataDir)
+  const fs = yield* FileSystem.FileSystem
+  if (!(yield* fs.exists(p.database).pipe(Effect.orElseSucceed(() => true)))) return yield* new NoDatabase({ path: p.database })
   yield* requireKind(p.database, "File", "the database")
   return p
 })
 
-type OpenError = DatabaseError | DataDirectoryError | InvalidInput
+/** The maintenance service of `dataDir` (the `db` commands and `doctor`). */
+export const maintenance = (dataDir: string): Layer.Layer<Maintenance> => MaintenanceSqlite({ dataDir })
 
 /**
- * The three services and the `Database` on an existing data directory, opened read-only (never
- * migrated, never locked for writing), for commands that read.
+ * The three services on an existing data directory, opened read-only (never migrated, never
+ * locked for writing), for commands that read. A file at an older schema is refused with
+ * `SchemaBehind` (read-only, it can neither use nor upgrade it).
  */
-export const reading = (dataDir: string): Layer.Layer<NerveStore | Database, OpenError | SchemaBehind, FileSystem.FileSystem | Path.Path> =>
+export const reading = (dataDir: string) =>
   Layer.unwrap(Effect.gen(function*() {
     const p = yield* requireDatabase(dataDir)
-    yield* requireCurrentSchema(p)
-    return stack(p, { readonly: true })
+    const { found, known } = yield* Maintenance.use((m) => m.schemaVersion()).pipe(Effect.provide(maintenance(dataDir)))
+    if (found < known) return yield* new SchemaBehind({ path: p.database, version: found, latest: known })
+    return NerveStoreLive({ dataDir: p.root, readonly: true })
   }))
 
 /**
- * The file's schema version must be the latest: a read-only stack cannot use an older file (a 0.5
- * file has no `exit_code`, manifest or leases yet) and must not upgrade it, so the user is told
- * to run `db upgrade` (what any writing command or the daemon's next start would do).
+ * The three services on an existing data directory, for commands that change it. (The error
+ * types of `reading` and `updating` are those of `NerveStoreLive` plus the checks here.)
  */
-const requireCurrentSchema = Effect.fnUntraced(function*(p: DataDirPaths) {
-  const version = yield* fileSchemaVersion(p.database)
-  if (version < LATEST_SCHEMA_VERSION) {
-    return yield* new SchemaBehind({ path: p.database, version, latest: LATEST_SCHEMA_VERSION })
-  }
-})
-
-/** `PRAGMA user_version` of `filename`, read on a read-only connection closed right after. */
-export const fileSchemaVersion = (filename: string): Effect.Effect<number, DatabaseError> =>
-  Effect.scoped(Effect.flatMap(makeConnection({ filename, readonly: true }), schemaVersion))
-
-/** The three services and the `Database` on an existing data directory, for commands that change it. */
-export const updating = (dataDir: string): Layer.Layer<NerveStore | Database, OpenError, FileSystem.FileSystem | Path.Path> =>
-  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => stack(p)))
-
-/** The three services and the `Database`, creating the data directory when missing, for commands that write. */
-export const writing = (dataDir: string): Layer.Layer<NerveStore | Database, OpenError, FileSystem.FileSystem | Path.Path> =>
-  Layer.unwrap(Effect.map(ensureDataDir(dataDir), stack))
-
-/** Creates the data directory when missing (owner-only); a file standing in its way fails. */
-const ensureDataDir = Effect.fnUntraced(function*(dataDir: string) {
-  const fs = yield* FileSystem.FileSystem
-  const p = yield* paths(dataDir)
-  yield* fs.makeDirectory(p.root, { recursive: true, mode: 0o700 }).pipe(Effect.mapError((error) => dataDirectoryError(p.root, error)))
-  return p
-})
-
-const stack = (p: DataDirPaths, options: { readonly readonly?: boolean } = {}) =>
-  Layer.mergeAll(LogStoreSqlite(), LogArchiveFileSystem(p.archive)).pipe(
-    Layer.provideMerge(DatabaseFile({ filename: p.database, ...options })),
-    Layer.merge(BlobStoreFileSystem(p.blobs))
-  )
-
-/**
- * The raw connection to `nerve.db`, read-only and not migrated (so `db stats` sees the file as
- * it is, a 0.5 file included, and never waits for a daemon's write).
- */
-export const rawDatabase = (dataDir: string): Layer.Layer<Sqlite, DatabaseError | DataDirectoryError, FileSystem.FileSystem | Path.Path> =>
-  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => Sqlite.layer({ filename: p.database, readonly: true })))
-
-/**
- * The `Database` (read-only, never migrated: a 0.5 file is reported before any upgrade) and the
- * archive on it, for `db check`.
- */
-export const checking = (dataDir: string): Layer.Layer<Database | LogArchive, OpenError, FileSystem.FileSystem | Path.Path> =>
-  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) =>
-    LogArchiveFileSystem(p.archive).pipe(Layer.provideMerge(DatabaseFile({ filename: p.database, readonly: true })))))
+export const updating = (dataDir: string) =>
+  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => NerveStoreLive({ dataDir: p.root })))
 
 /** The blob store of an existing data directory (nothing is created by reading). */
 export const blobsReading = (dataDir: string): Layer.Layer<BlobStore, DataDirectoryError, FileSystem.FileSystem | Path.Path> =>
   Layer.unwrap(Effect.map(requireDataDir(dataDir), (p) => BlobStoreFileSystem(p.blobs)))
 
-/** The blob store of a data directory, creating the directory when missing. */
+/**
+ * The blob store of an existing data directory, for commands that write blobs: the folder must
+ * exist (never created here) and pass the live layer's checks (no links, no other owner).
+ */
 export const blobsWriting = (dataDir: string): Layer.Layer<BlobStore, DataDirectoryError, FileSystem.FileSystem | Path.Path> =>
-  Layer.unwrap(Effect.map(ensureDataDir(dataDir), (p) => BlobStoreFileSystem(p.blobs)))
+  Layer.unwrap(Effect.gen(function*() {
+    const p = yield* requireDataDir(dataDir)
+    const found = yield* DataDirectoryCheck.inspect(p.root)
+    const refused = DataDirectoryCheck.refusals(found, { readonly: false })[0]
+    if (refused !== undefined) return yield* DataDirectoryCheck.refusalError(p.root, refused)
+    return BlobStoreFileSystem(p.blobs)
+  }))

@@ -13,6 +13,7 @@ import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import * as Archive from "./Archive.ts"
 import * as Blobs from "./Blobs.ts"
 import * as Db from "./Db.ts"
+import * as Doctor from "./Doctor.ts"
 import * as Errors from "./Errors.ts"
 import * as Logs from "./Logs.ts"
 import { Root } from "./Root.ts"
@@ -22,7 +23,7 @@ import { VERSION } from "./Version.ts"
 
 /** The whole command tree. */
 export const cli = Root.pipe(
-  Command.withSubcommands([Logs.command, Runs.command, Threads.command, Archive.command, Blobs.command, Db.command])
+  Command.withSubcommands([Logs.command, Runs.command, Threads.command, Archive.command, Blobs.command, Db.command, Doctor.command])
 )
 
 const firstLine = (text: string) => text.split("\n").map((line) => line.trim()).find((line) => line !== "") ?? text

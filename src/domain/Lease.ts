@@ -66,6 +66,3 @@ export const expiryAt = (now: number, ttlMs: number): number => now + ttlMs
 /** How an orphan is recovered: a started run crashed, a queued one interrupted (queued → crashed is illegal). */
 export const recoveredStatus = (status: WorkflowRunStatus): WorkflowRunStatus | null =>
   status === "started" ? "crashed" : status === "queued" ? "interrupted" : null
-
-/** The owner as one string, for messages and logs. */
-export const describeOwner = (owner: Owner): string => `${owner.name} (boot ${owner.boot})`

@@ -2,6 +2,11 @@
  * Rebuilds a run's thread from its log rows: messages, role rounds and the trigger payload
  * (SPEC §Log conventions for workflow runs). Pure functions over rows already read.
  *
+ * What is JSON here is what SQLite's `json_valid` says is JSON, so that these rules and the SQL
+ * ones (`src/sqlite/ThreadRoundsSql.ts`, the round counts) agree on every row: JSON text that
+ * nests objects or arrays deeper than {@link SQLITE_JSON_MAX_DEPTH} (1,000) is not JSON for
+ * SQLite, so a payload that deep is no message, no event and no round, in both.
+ *
  * @since 0.6.0
  */
 import { Option, Predicate, Schema } from "effect"
@@ -26,9 +31,30 @@ type JsonObject = { readonly [key: string]: unknown }
 
 const decodeJson = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
 
-/** The payload parsed as JSON, or none for NULL or invalid JSON. */
-export const parsePayload = (payload: string | null): Option.Option<unknown> =>
-  payload === null ? Option.none() : decodeJson(payload)
+/** How deep SQLite's JSON functions nest objects and arrays: `json_valid` is 0 past it. */
+export const SQLITE_JSON_MAX_DEPTH = 1000
+
+/** Whether `value` (parsed JSON) nests objects and arrays at most `max` deep. */
+const nestsWithin = (value: unknown, max: number): boolean => {
+  if (typeof value !== "object" || value === null) return true
+  if (max === 0) return false
+  for (const child of Array.isArray(value) ? value : Object.values(value)) {
+    if (!nestsWithin(child, max - 1)) return false
+  }
+  return true
+}
+
+/**
+ * The payload parsed as JSON, or none for NULL, invalid JSON, or JSON nested deeper than
+ * {@link SQLITE_JSON_MAX_DEPTH} (which SQLite does not read as JSON). Text shorter than
+ * 2 × 1,001 characters cannot nest that deep, so only longer payloads are walked.
+ */
+export const parsePayload = (payload: string | null): Option.Option<unknown> => {
+  if (payload === null) return Option.none()
+  const parsed = decodeJson(payload)
+  if (payload.length < 2 * (SQLITE_JSON_MAX_DEPTH + 1) || Option.isNone(parsed)) return parsed
+  return nestsWithin(parsed.value, SQLITE_JSON_MAX_DEPTH) ? parsed : Option.none()
+}
 
 const isObject = (value: unknown): value is JsonObject => Predicate.isObject(value) && !Array.isArray(value)
 

@@ -6,8 +6,12 @@
  *
  * @since 0.6.0
  */
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { InvalidUtcDay } from "../../schema/Errors.ts"
+import { isUtcDay, type UtcDay } from "../../schema/UtcDay.ts"
+
+/** The day schema and its checks (defined in `schema/`, where the archive's data uses them). */
+export { isUtcDay, isValidUtcDay, UtcDay } from "../../schema/UtcDay.ts"
 
 /** The `meta` key holding the last archived UTC day (nerve-store 0.5 compatible). */
 export const LOG_ARCHIVE_META_KEY = "archived_up_to"
@@ -17,29 +21,6 @@ export const UTC_DAY_MS = 86_400_000
 
 /** How long log rows stay in SQLite before `LogArchive.archive` moves them out: 30 days. */
 export const DEFAULT_LOG_RETENTION_MS = 30 * UTC_DAY_MS
-
-const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/
-
-/**
- * Whether `input` is a real calendar day written as `YYYY-MM-DD` (`2024-02-29` yes,
- * `2024-02-30`, `2024-2-1` and `../x` no).
- */
-export const isValidUtcDay = (input: string): boolean => {
-  const match = DAY_PATTERN.exec(input)
-  if (match === null) return false
-  const ms = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))
-  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === input
-}
-
-/** A `YYYY-MM-DD` string that names a real UTC calendar day (branded: only a check makes one). */
-export const UtcDay = Schema.String.pipe(
-  Schema.check(Schema.makeFilter(isValidUtcDay, { message: "expected a real calendar day as YYYY-MM-DD" })),
-  Schema.brand("UtcDay")
-)
-export type UtcDay = typeof UtcDay.Type
-
-/** Whether `input` is a {@link UtcDay} (a type guard: the checked string carries the brand). */
-export const isUtcDay: (input: unknown) => input is UtcDay = Schema.is(UtcDay)
 
 /**
  * The UTC day containing epoch millisecond `ms`.

@@ -1,25 +1,25 @@
 /**
  * Safe retries: a write made with an idempotency key happens once. The key, the operation, the
- * request (as canonical JSON) and the result are stored in `idempotency_keys` in the same
- * transaction as the write, so a repeat — also after a restart, or from another process — returns
- * the stored result and writes nothing. Keys are kept {@link IDEMPOTENCY_RETENTION_MS} (by the
- * Clock of the write that stored them) and pruned by later keyed writes.
+ * request's fingerprint and the result are stored in the same transaction as the write, so a
+ * repeat — also after a restart, or from another process — returns the stored result and writes
+ * nothing. The rules (fingerprint, retention, what a stored key means) are in
+ * `domain/Idempotency.ts`; this runs them on any backend's repository.
  *
  * @since 0.7.0
  */
-import { Clock, Effect, type Result } from "effect"
+import { Clock, Effect, Option, type Result } from "effect"
 import { type CorruptRow, type DatabaseError, IdempotencyConflict } from "../../schema/Errors.ts"
-import type { SqliteShape } from "../sqlite/Sqlite.ts"
+import { fingerprint, judgeKey, pruneBefore } from "../domain/Idempotency.ts"
+import type { LogRepositoryShape } from "../seam/LogRepository.ts"
 
-/** How long an idempotency key is remembered: 7 days. */
-export const IDEMPOTENCY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000
-
-/** JSON with object keys sorted, so two equal requests give one string whatever their key order. */
-export const canonicalJson = (value: unknown): string =>
-  JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === "object" && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : inner)
+/** The write run once per key: `once(key, operation, request, decodeStored, write)`. */
+export type Once = <A, E>(
+  key: string,
+  operation: string,
+  request: unknown,
+  decodeStored: (row: unknown, key: () => string) => Result.Result<A, CorruptRow>,
+  write: Effect.Effect<A, E>
+) => Effect.Effect<A, E | IdempotencyConflict | CorruptRow | DatabaseError>
 
 /**
  * `once(key, operation, request, decodeStored, write)`: in one transaction, a key seen before (and
@@ -28,38 +28,26 @@ export const canonicalJson = (value: unknown): string =>
  * another request it fails with `IdempotencyConflict`; a new key runs `write` and stores its result.
  * A failed `write` stores nothing, so the request may be fixed and retried under the same key.
  */
-export const make = (sql: SqliteShape) =>
-<A, E>(
-  key: string,
-  operation: string,
-  request: unknown,
-  decodeStored: (row: unknown, key: () => string) => Result.Result<A, CorruptRow>,
-  write: Effect.Effect<A, E>
-): Effect.Effect<A, E | IdempotencyConflict | CorruptRow | DatabaseError> =>
-  sql.transaction(Effect.gen(function*() {
+export const make = (repository: LogRepositoryShape): Once => (key, operation, request, decodeStored, write) =>
+  repository.transaction(Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const fingerprint = canonicalJson(request)
-    const stored = yield* sql.sync(operation, (connection) => {
-      connection.run("DELETE FROM idempotency_keys WHERE created_at < ?", [now - IDEMPOTENCY_RETENTION_MS])
-      return connection.get("SELECT operation, request, result FROM idempotency_keys WHERE key = ?", [key])
-    })
-    if (stored !== undefined) {
-      if (stored.operation !== operation || stored.request !== fingerprint) {
-        return yield* new IdempotencyConflict({
-          key,
-          operation: String(stored.operation),
-          detail: stored.operation !== operation
-            ? `the key was first used by ${String(stored.operation)}, not ${operation}`
-            : `the first request was ${String(stored.request)}`
-        })
+    const requestFingerprint = fingerprint(request)
+    yield* repository.pruneKeys(operation, pruneBefore(now))
+    const stored = yield* repository.findKey(operation, key)
+    if (Option.isSome(stored)) {
+      const verdict = judgeKey(stored.value, operation, requestFingerprint)
+      if (verdict._tag === "Conflict") {
+        return yield* new IdempotencyConflict({ key, operation: stored.value.operation, detail: verdict.detail })
       }
-      return yield* Effect.fromResult(decodeStored(stored.result, () => key))
+      return yield* Effect.fromResult(decodeStored(stored.value.result, () => key))
     }
     const result = yield* write
-    yield* sql.sync(operation, (connection) =>
-      connection.run(
-        "INSERT INTO idempotency_keys (key, operation, request, result, created_at) VALUES (?, ?, ?, ?, ?)",
-        [key, operation, fingerprint, JSON.stringify(result), now]
-      ))
+    yield* repository.storeKey(operation, {
+      key,
+      operation,
+      request: requestFingerprint,
+      result: JSON.stringify(result),
+      createdAt: now
+    })
     return result
   }))

@@ -1,6 +1,7 @@
 /**
  * Keeps this stack's run leases alive: renews them in the background while the stack holds any,
- * and releases them all when the stack's scope closes (a graceful stop).
+ * and releases them all when the stack's scope closes (a graceful stop). Works on any backend's
+ * repository; when a lease ends is `domain/Lease.expiryAt`.
  *
  * The renewal fiber is forked once, when the stack is built (never by a transition, whose fiber
  * may hold the connection), and sleeps on the Effect `Clock` only while there is something to
@@ -11,7 +12,7 @@
  */
 import { Clock, Deferred, Duration, Effect, Exit, type Scope } from "effect"
 import { expiryAt } from "../domain/Lease.ts"
-import type { SqliteShape } from "../sqlite/Sqlite.ts"
+import type { LogRepositoryShape } from "../seam/LogRepository.ts"
 import type { LeaseConfig } from "./LeaseConfig.ts"
 
 /** What the LogStore tells the keeper. */
@@ -21,34 +22,34 @@ export interface LeaseKeeper {
 }
 
 /** Starts the keeper in the current scope. */
-export const make = Effect.fnUntraced(function*(sql: SqliteShape, config: LeaseConfig): Effect.fn.Return<LeaseKeeper, never, Scope.Scope> {
-  const { name, boot } = config.owner
+export const make = Effect.fnUntraced(function*(
+  repository: LogRepositoryShape,
+  config: LeaseConfig
+): Effect.fn.Return<LeaseKeeper, never, Scope.Scope> {
+  const owner = config.owner
   // Whether this stack ever took a lease (else closing writes nothing), and whether renewal runs.
   let leasing = false
   let renewing = false
+  // Counts `taken` calls: a lease taken while a renewal that found none was in flight (an
+  // asynchronous backend answers later) keeps the renewal running.
+  let takes = 0
   let start = Deferred.makeUnsafe<void>()
 
-  /** Renews every lease of this stack; ends the renewal (in the same synchronous step) when none is left. */
+  /** Renews every lease of this stack; ends the renewal when none is left. */
   const renew = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    yield* sql.sync("LogStore.renewLeases", (connection) => {
-      const { changes } = connection.run("UPDATE run_leases SET expires_at = ? WHERE owner = ? AND boot = ?", [
-        expiryAt(now, config.ttlMs),
-        name,
-        boot
-      ])
-      if (changes === 0) renewing = false
-    })
+    const takesBefore = takes
+    const renewed = yield* repository.renewLeases("LogStore.renewLeases", owner, expiryAt(now, config.ttlMs))
+    if (renewed === 0 && takes === takesBefore) renewing = false
   }).pipe(Effect.catch((error) => Effect.logWarning(`lease renewal failed (will retry): ${error.message}`)))
 
   const release = Effect.gen(function*() {
     if (!leasing) return
-    yield* sql.sync("LogStore.releaseLeases", (connection) =>
-      connection.run("DELETE FROM run_leases WHERE owner = ? AND boot = ?", [name, boot]))
+    yield* repository.releaseLeases("LogStore.releaseLeases", owner)
   }).pipe(Effect.catch((error) => Effect.logWarning(`releasing leases failed: ${error.message}`)))
 
   // Finalizers run in reverse: the renewal fiber is interrupted first, then the leases are
-  // released, and then (in the Database layer's scope) the connection closes.
+  // released, and then (in the backend layer's scope) the connection closes.
   yield* Effect.addFinalizer(() => release)
   yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
     yield* Deferred.await(start)
@@ -63,6 +64,7 @@ export const make = Effect.fnUntraced(function*(sql: SqliteShape, config: LeaseC
   return {
     taken: () => {
       leasing = true
+      takes++
       if (renewing) return
       renewing = true
       Deferred.doneUnsafe(start, Exit.void)

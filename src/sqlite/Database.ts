@@ -9,12 +9,14 @@
  * the file is behind (the migration re-checks the version inside its `BEGIN IMMEDIATE`), so a CLI
  * opening a current file never waits for a daemon's write. A read-only open never migrates. Either
  * way the file must then hold every table and column its version promises (migrations only add),
- * or opening fails before anything uses it.
+ * or opening fails before anything uses it. A file whose version is newer than this build knows
+ * opens read-only only: a writable open fails with `SchemaTooNew` (this build cannot keep the
+ * promises of a newer schema, e.g. stored round counts a newer writer maintains).
  *
  * @since 0.7.0
  */
 import { Context, Effect, Layer } from "effect"
-import { DatabaseError } from "../../schema/Errors.ts"
+import { DatabaseError, SchemaTooNew } from "../../schema/Errors.ts"
 import { LATEST_SCHEMA_VERSION, migrate, migrations, schemaVersion } from "./Migrations.ts"
 import { make as makeConnection, type SqliteOptions, type SqliteShape } from "./Sqlite.ts"
 import { withOperation } from "./SqliteError.ts"
@@ -101,6 +103,10 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
     version = (yield* Effect.mapError(migrate(sql), withOperation(`migrate ${options.filename}`))).to
   }
   yield* Effect.mapError(checkSchema(sql, version, opening), withOperation(opening))
+  // After the check: a newer file that also lacks our tables is corrupt whatever the mode.
+  if (!sql.readonly && version > LATEST_SCHEMA_VERSION) {
+    return yield* new SchemaTooNew({ found: version, known: LATEST_SCHEMA_VERSION })
+  }
 
   const integrityCheck = (checkOptions?: { readonly limit?: number }) =>
     Effect.gen(function*() {
@@ -129,4 +135,11 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
  * Opens the database and migrates it (an empty file, a nerve-store 0.5 file, or one of ours)
  * before anything else may use it.
  */
-export const layer = (options: SqliteOptions): Layer.Layer<Database, DatabaseError> => Layer.effect(Database, make(options))
+export const layer = (options: SqliteOptions): Layer.Layer<Database, DatabaseError | SchemaTooNew> =>
+  Layer.effect(Database, make(options))
+
+/** A private in-memory database: created by this build, so never too new. */
+export const layerMemory: Layer.Layer<Database, DatabaseError> = Layer.effect(
+  Database,
+  make({ filename: ":memory:" }).pipe(Effect.catchTag("SchemaTooNew", (error) => Effect.die(error)))
+)

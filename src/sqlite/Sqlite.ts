@@ -19,37 +19,21 @@
  *
  * @since 0.6.0
  */
-import { Context, Duration, Effect, Exit, type Fiber, Layer, Schedule, Semaphore } from "effect"
-import { closeSync, constants, existsSync, fchmodSync, openSync, statSync } from "node:fs"
-import { resolve } from "node:path"
-import { pathToFileURL } from "node:url"
-import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite"
+import { Context, Effect, Exit, type Fiber, Layer, Semaphore } from "effect"
+import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite"
 import type { DatabaseError } from "../../schema/Errors.ts"
-import { isLockConflict, lockWaitExhausted, toDatabaseError } from "./SqliteError.ts"
+import { fromStep, isLockWait, LockWait, retryLockWait, type Step, toError, waitForLocks } from "./LockWait.ts"
+import { openHandle, type SqliteOptions } from "./SqliteOpen.ts"
+import { isLockConflict, toDatabaseError } from "./SqliteError.ts"
+import * as StatementCache from "./StatementCache.ts"
+
+export type { SqliteOptions } from "./SqliteOpen.ts"
+export { lockWaitSchedule } from "./LockWait.ts"
 
 /** A value bound to a `?` placeholder. */
 export type SqlParam = SQLInputValue
 /** A row as node:sqlite returns it; decode it with a schema before it leaves the store. */
 export type SqlRow = Record<string, SQLOutputValue>
-
-/** How to open the database. */
-export interface SqliteOptions {
-  /** A file path, or `":memory:"` for a private in-memory database. */
-  readonly filename: string
-  /**
-   * How long, in all, a statement waits for another connection's lock before failing `busy`
-   * (default 10 s). The wait never blocks the event loop.
-   */
-  readonly busyTimeoutMs?: number
-  /** `NORMAL` (default, durable across process crashes) or `FULL` (also across power loss). */
-  readonly synchronous?: "NORMAL" | "FULL"
-  /**
-   * Open read-only: never creates, configures or migrates the file; every write fails with
-   * `DatabaseError` reason `readOnly`. On read-only media (no `-shm` can be made beside the file)
-   * a file without a pending WAL is opened immutable.
-   */
-  readonly readonly?: boolean
-}
 
 /** Synchronous access to the connection inside `Sqlite.sync`: methods throw, `sync` maps it. */
 export interface SyncConnection {
@@ -132,98 +116,6 @@ const HeldConnections = Context.Reference<ReadonlySet<object>>("@uncaged/nerve-s
 })
 
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000
-/** The longest single pause between two tries: a released lock is noticed within this. */
-const MAX_BACKOFF_MS = 50
-
-/**
- * When to try a locked step again: 1 ms, doubling, jittered, each pause at most
- * {@link MAX_BACKOFF_MS} and never past the budget, until `budgetMs` have passed on the Clock.
- */
-export const lockWaitSchedule = (budgetMs: number): Schedule.Schedule<Duration.Duration> =>
-  Schedule.exponential("1 millis", 2).pipe(
-    Schedule.jittered,
-    Schedule.modifyDelay(({ duration, elapsed }) =>
-      Effect.succeed(Duration.millis(Math.max(0, Math.min(Duration.toMillis(duration), MAX_BACKOFF_MS, budgetMs - elapsed))))
-    ),
-    Schedule.while(({ elapsed }) => elapsed < budgetMs)
-  )
-
-/** A failure that met another connection's lock at a point where trying again is safe. */
-class LockWait {
-  readonly error: DatabaseError
-  constructor(error: DatabaseError) {
-    this.error = error
-  }
-}
-const isLockWait = (error: DatabaseError | LockWait): error is LockWait => error instanceof LockWait
-
-/** The outcome of one synchronous try. */
-type Step<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: DatabaseError | LockWait }
-const fromStep = <A>(step: Step<A>): Effect.Effect<A, DatabaseError | LockWait> => step.ok ? Effect.succeed(step.value) : Effect.fail(step.error)
-
-/** SQLite could not make the `-shm` beside a WAL file (the folder or file is not writable). */
-const cannotMakeShm = (cause: unknown): boolean => {
-  const code = typeof cause === "object" && cause !== null ? Reflect.get(cause, "errcode") : undefined
-  // SQLITE_READONLY_CANTINIT, SQLITE_READONLY_DIRECTORY
-  return code === 1288 || code === 1544
-}
-
-const walIsEmpty = (filename: string): boolean => {
-  try {
-    return statSync(`${filename}-wal`).size === 0
-  } catch {
-    return true
-  }
-}
-
-/**
- * Makes the file owner-only before SQLite first opens it (its `-wal` and `-shm` copy the file's
- * permissions), whatever the umask. An existing file is left as it is.
- */
-const createOwnerOnly = (filename: string): void => {
-  let fd: number
-  try {
-    fd = openSync(filename, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600)
-  } catch {
-    // Already there, or not creatable: SQLite's own open reports the latter with its code.
-    return
-  }
-  try {
-    fchmodSync(fd, 0o600)
-  } finally {
-    closeSync(fd)
-  }
-}
-
-/**
- * Opens the handle (no configuration yet), or says what node:sqlite threw. A read-only open
- * never creates the file, and probes that it can be read.
- */
-const openHandle = (options: SqliteOptions): { readonly db: DatabaseSync } | { readonly cause: unknown } => {
-  try {
-    if (options.filename === ":memory:") return { db: new DatabaseSync(":memory:", { timeout: 0 }) }
-    if (options.readonly !== true) {
-      createOwnerOnly(options.filename)
-      return { db: new DatabaseSync(options.filename, { timeout: 0 }) }
-    }
-    if (!existsSync(options.filename)) return { cause: `unable to open database file: ${options.filename} does not exist` }
-    const db = new DatabaseSync(options.filename, { readOnly: true, timeout: 0 })
-    try {
-      db.prepare("PRAGMA schema_version").get()
-      return { db }
-    } catch (cause) {
-      db.close()
-      // Read-only media: nobody can be writing a file whose `-shm` cannot exist, so it is a
-      // snapshot; but a pending WAL would be ignored by an immutable open, so that is refused.
-      if (!cannotMakeShm(cause) || !walIsEmpty(options.filename)) return { cause }
-      const url = pathToFileURL(resolve(options.filename))
-      url.searchParams.set("immutable", "1")
-      return { db: new DatabaseSync(url, { readOnly: true, timeout: 0 }) }
-    }
-  } catch (cause) {
-    return { cause }
-  }
-}
 
 /** Opens the connection in the current scope; see {@link SqliteShape}. */
 export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
@@ -244,25 +136,8 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
     // Waiting for the permit means no statement is mid-flight when the handle closes.
     (db) => withPermit(Effect.sync(() => db.isOpen && db.close()))
   )
-  const statements = new Map<string, StatementSync>()
-  const prepare = (sql: string): StatementSync => {
-    let statement = statements.get(sql)
-    if (statement === undefined) {
-      statement = db.prepare(sql)
-      statements.set(sql, statement)
-    }
-    return statement
-  }
-  const arrayStatements = new Map<string, StatementSync>()
-  const prepareArrays = (sql: string): StatementSync => {
-    let statement = arrayStatements.get(sql)
-    if (statement === undefined) {
-      statement = db.prepare(sql)
-      statement.setReturnArrays(true)
-      arrayStatements.set(sql, statement)
-    }
-    return statement
-  }
+  const statements = StatementCache.make(db)
+  const prepare = (sql: string): StatementSync => statements.prepare(sql, false)
   // How many `run`s have succeeded on this connection: a step whose count moved has written
   // something (in autocommit: committed it), so it must not be repeated.
   let writes = 0
@@ -274,7 +149,7 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
     },
     all: (sql, params = []) => prepare(sql).all(...params),
     get: (sql, params = []) => prepare(sql).get(...params),
-    values: (sql, params = []) => prepareArrays(sql).all(...params) as unknown as ReadonlyArray<ReadonlyArray<SQLOutputValue>>
+    values: (sql, params = []) => statements.prepare(sql, true).all(...params) as unknown as ReadonlyArray<ReadonlyArray<SQLOutputValue>>
   }
 
   const token = {}
@@ -416,29 +291,3 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
     transaction
   })
 })
-
-const toError = (error: DatabaseError | LockWait): DatabaseError => isLockWait(error) ? error.error : error
-
-/**
- * Runs `once`, and while it fails with a `LockWait` tries it again on {@link lockWaitSchedule};
- * when the budget is spent, fails `busy` naming the operation and the wait.
- */
-const waitForLocks = <A>(once: Effect.Effect<A, DatabaseError | LockWait>, budgetMs: number): Effect.Effect<A, DatabaseError> =>
-  Effect.catch(once, (first) => isLockWait(first) ? retryLockWait(first, once, budgetMs) : Effect.fail(first))
-
-/** After a first `LockWait`: tries `once` again on {@link lockWaitSchedule} until it passes or the budget is spent. */
-const retryLockWait = <A>(
-  first: LockWait,
-  once: Effect.Effect<A, DatabaseError | LockWait>,
-  budgetMs: number
-): Effect.Effect<A, DatabaseError> => {
-  if (budgetMs <= 0) return Effect.fail(lockWaitExhausted(first.error, budgetMs))
-  const retried: Effect.Effect<A, DatabaseError | LockWait> = Effect.retry(Effect.andThen(Effect.sleep(1), once), {
-    schedule: lockWaitSchedule(budgetMs),
-    while: (error: DatabaseError | LockWait) => isLockWait(error)
-  })
-  return Effect.catch(
-    retried,
-    (last: DatabaseError | LockWait) => Effect.fail(isLockWait(last) ? lockWaitExhausted(last.error, budgetMs) : last)
-  )
-}

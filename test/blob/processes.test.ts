@@ -46,17 +46,17 @@ const startChild = (args: ReadonlyArray<string>, nodeFlags: ReadonlyArray<string
     }
   })
   child.stderr.setEncoding("utf8").on("data", (data: string) => void (stderr += data))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
+    child.on("error", reject) // a child that cannot start emits no exit
     child.on("exit", (code, signal) => resolve({ code, signal, stderr }))
-  )
+  })
   const waitFor = (predicate: (line: string) => boolean) =>
     new Promise<string>((resolve, reject) => {
       const seen = lines.find(predicate)
       if (seen !== undefined) return resolve(seen)
       waiters.push({ predicate, resolve })
       void exited.then(({ code, signal, stderr }) =>
-        reject(new Error(`child exited (${code ?? signal}) before the expected line:\n${stderr}`))
-      )
+        reject(new Error(`child exited (${code ?? signal}) before the expected line:\n${stderr}`)), reject)
     })
   return { process: child, waitFor, exited }
 }

@@ -9,7 +9,7 @@ import { VERSION } from "../../src/cli/Version.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 import { spawn } from "node:child_process"
 import { DatabaseSync } from "node:sqlite"
-import { waitForLine } from "../support/child.ts"
+import { waitForLine, watchSpawn } from "../support/child.ts"
 import { cli, decodeJson, decodeJsonLines, lines, ROOT } from "./run.ts"
 import { appendLate, OLD_ROWS, seed, type Seeded } from "./seed.ts"
 
@@ -243,6 +243,8 @@ describe("nerve-store, changing a data directory", () => {
       const file = join(dir, "input.bin")
       const bytes = Buffer.alloc(300_000, 7)
       yield* Effect.sync(() => writeFileSync(file, bytes))
+      // Writing commands never create a data directory (issue 18 item 5): `db init` does.
+      assert.strictEqual((yield* cli(["--data-dir", join(dir, "data"), "db", "init"])).code, 0)
       const fromFile = yield* cli(["--data-dir", join(dir, "data"), "blobs", "put", file])
       assert.strictEqual(fromFile.code, 0, fromFile.stderr)
       const digest = fromFile.stdout.trim()
@@ -290,7 +292,7 @@ describe("nerve-store, changing a data directory", () => {
       yield* Effect.promise(() => seed(dir))
       // A daemon of another process holds `held`; the seed's stack is gone, so `r-active` is orphaned.
       const holder = yield* Effect.acquireRelease(
-        Effect.sync(() => spawn(process.execPath, ["--conditions=source", join(import.meta.dirname, "holder.ts"), dir, "daemon-x", "held"], { stdio: ["ignore", "pipe", "pipe"] })),
+        Effect.sync(() => watchSpawn(spawn(process.execPath, ["--conditions=source", join(import.meta.dirname, "holder.ts"), dir, "daemon-x", "held"], { stdio: ["ignore", "pipe", "pipe"] }))),
         (child) => Effect.sync(() => child.kill("SIGKILL"))
       )
       yield* Effect.promise(() => waitForLine(holder, "ready"))

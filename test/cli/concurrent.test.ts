@@ -18,7 +18,7 @@ describe("beside a running daemon", () => {
       })
       let report = ""
       daemon.stdout.on("data", (chunk: Buffer) => (report += chunk.toString()))
-      const daemonExit = new Promise<number | null>((resolve) => daemon.on("close", resolve))
+      const daemonExit = new Promise<number | null>((resolve, reject) => daemon.on("error", reject).on("close", resolve))
       yield* Effect.promise(async () => {
         while (!existsSync(join(dataDir, "nerve.db")) || !report.includes("demo")) await new Promise((r) => setTimeout(r, 100))
       })
@@ -30,7 +30,7 @@ describe("beside a running daemon", () => {
       let tailErrors = ""
       tail.stdout.on("data", (chunk: Buffer) => (followed += chunk.toString()))
       tail.stderr.on("data", (chunk: Buffer) => (tailErrors += chunk.toString()))
-      const tailExit = new Promise<number | null>((resolve) => tail.on("close", resolve))
+      const tailExit = new Promise<number | null>((resolve, reject) => tail.on("error", reject).on("close", resolve))
 
       // Readers while it writes.
       const reads = yield* Effect.all([

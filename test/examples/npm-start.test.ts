@@ -56,7 +56,7 @@ describe("npm start", () => {
       const killed = spawn(process.execPath, ["--conditions=source", join(ROOT, "examples", "daemon.ts"), "--data-dir", dataDir, "--seconds", "60"], {
         stdio: ["ignore", "pipe", "pipe"]
       })
-      const exited = new Promise<void>((resolve) => killed.on("close", () => resolve()))
+      const exited = new Promise<void>((resolve, reject) => killed.on("error", reject).on("close", () => resolve()))
       // Wait until the orphan is started (and leased for 10 s), then kill the daemon outright.
       yield* Effect.promise(async () => {
         for (;;) {

@@ -10,12 +10,12 @@ import {
   THREAD_MESSAGE_TYPE,
   WORKFLOW_SOURCE
 } from "../../src/index.ts"
-import type { DatabaseError, DataDirectoryError, InvalidInput } from "../../schema/Errors.ts"
+import type { DatabaseError, DataDirectoryError, InvalidInput, SchemaTooNew } from "../../schema/Errors.ts"
 import { DatabaseMemory, type LogStoreOptions, LogStoreSqlite, NerveStoreLive } from "../../layers/index.ts"
 import { LogStore, type LogStoreShape } from "../../src/LogStore.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
-type StackLayer = Layer.Layer<LogStore, DatabaseError | DataDirectoryError | InvalidInput>
+type StackLayer = Layer.Layer<LogStore, DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput>
 /** Makes stacks that share one store: each call is another daemon on the same data. */
 type SharedStore = Effect.Effect<(options: LogStoreOptions) => StackLayer, DatabaseError, Scope.Scope>
 

@@ -16,7 +16,7 @@ import { BlobStore } from "../../src/BlobStore.ts"
 import { classifyTransition } from "../../src/domain/RunStateMachine.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
 import { LogStore } from "../../src/LogStore.ts"
-import { spawnFixture } from "../support/child.ts"
+import { rejectOnSpawnError, spawnFixture } from "../support/child.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 const KILLS = Number(process.env.NERVE_SOAK_KILLS ?? "30")
@@ -62,6 +62,7 @@ const runAndKill = (dataDir: string, seed: number, acked: Acknowledged) =>
       if (timer !== undefined) clearTimeout(timer)
       resume(Effect.succeed({ lines, stderr }))
     })
+    rejectOnSpawnError(child, (error) => resume(Effect.die(error)))
     return Effect.sync(() => child.kill("SIGKILL"))
   })
 

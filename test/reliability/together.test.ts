@@ -7,7 +7,7 @@ import { Effect, Stream } from "effect"
 import { NerveStoreLive } from "../../layers/index.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
 import { LogStore } from "../../src/LogStore.ts"
-import { spawnFixture } from "../support/child.ts"
+import { rejectOnSpawnError, spawnFixture } from "../support/child.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 const RUN_MS = 4_000
@@ -20,6 +20,7 @@ const play = (role: string, dataDir: string) =>
     child.stdout?.on("data", (chunk: Buffer) => void (stdout += chunk.toString()))
     child.stderr?.on("data", (chunk: Buffer) => void (stderr += chunk.toString()))
     child.on("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+    rejectOnSpawnError(child, (error) => resume(Effect.die(error)))
     return Effect.sync(() => child.kill("SIGKILL"))
   })
 

@@ -70,6 +70,7 @@ describe("SQLite faults", () => {
       const filename = join(makeTempDir(), "nerve.db")
       writeFileSync(filename, "not a database, only text ".repeat(400))
       const error = yield* Effect.flip(Effect.provide(Effect.void, Database.layer({ filename })))
+      if (error._tag !== "DatabaseError") return assert.fail(`expected a DatabaseError, got ${error._tag}`)
       assert.strictEqual(error.reason, "corrupt")
       assert.strictEqual(error.operation, `open ${filename}`)
     }))

@@ -6,6 +6,7 @@ import { spawn } from "node:child_process"
 import { chmodSync, existsSync, statSync } from "node:fs"
 import { DatabaseSync } from "node:sqlite"
 import { dirname, join } from "node:path"
+import { NerveStoreLive } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import * as LogStoreSqlite from "../../src/logstore/LogStoreSqlite.ts"
 import * as Database from "../../src/sqlite/Database.ts"
@@ -58,6 +59,7 @@ describe("opening the database", () => {
       const other = new DatabaseSync(filename)
       other.exec("PRAGMA journal_mode = WAL; CREATE TABLE other (x INTEGER); BEGIN IMMEDIATE; INSERT INTO other VALUES (1)")
       const error = yield* Effect.flip(Effect.provide(Effect.void, Database.layer({ filename, busyTimeoutMs: 200 })))
+      if (error._tag !== "DatabaseError") return assert.fail(`expected a DatabaseError, got ${error._tag}`)
       assert.strictEqual(error.reason, "busy")
       assert.strictEqual(error.operation, `migrate ${filename}`)
       other.exec("COMMIT")
@@ -70,7 +72,7 @@ describe("opening the database", () => {
     Effect.gen(function*() {
       const filename = join(makeTempDir(), "missing-folder", "nerve.db")
       const error = yield* Effect.flip(Effect.provide(Effect.void, Database.layer({ filename })))
-      assert.strictEqual(error.operation, `open ${filename}`)
+      assert.strictEqual(error._tag === "DatabaseError" ? error.operation : error._tag, `open ${filename}`)
     }))
 
   it.effect("nerve.db, its -wal and its -shm are created owner-only whatever the umask", () =>
@@ -111,7 +113,7 @@ describe("opening the database", () => {
       Effect.gen(function*() {
         const filename = join(makeTempDir(), "nerve.db")
         const error = yield* Effect.flip(Effect.provide(Effect.void, Database.layer({ filename, readonly: true })))
-        assert.strictEqual(error.operation, `open ${filename}`)
+        assert.strictEqual(error._tag === "DatabaseError" ? error.operation : error._tag, `open ${filename}`)
         assert.isFalse(existsSync(filename))
       }))
 
@@ -123,7 +125,7 @@ describe("opening the database", () => {
         chmodSync(filename, 0o444)
         chmodSync(folder, 0o555)
         yield* Effect.addFinalizer(() => Effect.sync(() => chmodSync(folder, 0o755)))
-        const { code, stderr, stdout } = yield* Effect.promise(() => runReadonlyChild(filename))
+        const { code, stderr, stdout } = yield* Effect.tryPromise(() => runReadonlyChild(filename)).pipe(Effect.orDie)
         assert.strictEqual(code, 0, stderr)
         assert.deepStrictEqual(JSON.parse(stdout), { rows: 5, schemaVersion: LATEST_SCHEMA_VERSION, append: "readOnly" })
         assert.isFalse(existsSync(`${filename}-wal`))
@@ -131,16 +133,93 @@ describe("opening the database", () => {
   })
 })
 
-/** Runs the read-only fixture; as `nobody` when this is root, for whom the 0444/0555 modes would not hold. */
+describe("a file newer than this build (issue 16 item 5: the schema guard)", () => {
+  /** A data directory written by this build (a row and a run), then marked as schema 99. */
+  const newerDataDir = Effect.gen(function*() {
+    const dataDir = makeTempDir()
+    yield* Effect.gen(function*() {
+      const log = yield* LogStore
+      yield* log.append({ source: "s", type: "t", payload: "before" })
+      yield* log.transition({ source: "workflow", type: "queued" }, { runId: "r1", workflow: "w", status: "queued" })
+    }).pipe(Effect.provide(NerveStoreLive({ dataDir })))
+    const db = new DatabaseSync(join(dataDir, "nerve.db"))
+    db.exec("PRAGMA user_version = 99")
+    db.close()
+    return dataDir
+  })
+
+  const snapshot = (filename: string) => {
+    const db = new DatabaseSync(filename, { readOnly: true })
+    const version = Number(db.prepare("PRAGMA user_version").get()?.user_version)
+    const logs = db.prepare("SELECT id, type, payload FROM logs ORDER BY id").all().map((row) => ({ ...row }))
+    const runs = db.prepare("SELECT run_id, status FROM workflow_runs ORDER BY run_id").all().map((row) => ({ ...row }))
+    db.close()
+    return { version, logs, runs }
+  }
+
+  it.effect("a writable open of the live stack fails with SchemaTooNew { found, known } and writes nothing", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* newerDataDir
+      const before = snapshot(join(dataDir, "nerve.db"))
+      const error = yield* Effect.flip(
+        LogStore.use((log) => log.append({ source: "s", type: "t", payload: "after" })).pipe(Effect.provide(NerveStoreLive({ dataDir })))
+      )
+      if (error._tag !== "SchemaTooNew") return assert.fail(`expected SchemaTooNew, got ${error._tag}: ${error.message}`)
+      assert.deepStrictEqual({ found: error.found, known: error.known }, { found: 99, known: LATEST_SCHEMA_VERSION })
+      assert.include(error.message, "read-only")
+      assert.deepStrictEqual(snapshot(join(dataDir, "nerve.db")), before)
+      assert.strictEqual(before.version, 99)
+      const direct = yield* Effect.flip(Effect.provide(Effect.void, Database.layer({ filename: join(dataDir, "nerve.db") })))
+      assert.strictEqual(direct._tag, "SchemaTooNew")
+    }))
+
+  it.effect("a read-only open still reads it: rows, runs and the version it found", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* newerDataDir
+      const read = yield* Effect.gen(function*() {
+        const log = yield* LogStore
+        const db = yield* Database.Database
+        const rows = yield* log.query({ source: "s" })
+        const run = yield* log.getRun("r1")
+        const write = yield* Effect.flip(log.append({ source: "s", type: "t" }))
+        return {
+          version: db.schemaVersion,
+          payloads: rows.map((row) => row.payload),
+          status: run._tag === "Some" ? run.value.status : null,
+          write: write._tag === "DatabaseError" ? write.reason : write._tag
+        }
+      }).pipe(Effect.provide(stack({ filename: join(dataDir, "nerve.db"), readonly: true })))
+      assert.deepStrictEqual(read, { version: 99, payloads: ["before"], status: "queued", write: "readOnly" })
+      const live = yield* LogStore.use((log) => log.query({ source: "s" })).pipe(Effect.provide(NerveStoreLive({ dataDir, readonly: true })))
+      assert.deepStrictEqual(live.map((row) => row.payload), ["before"])
+    }))
+})
+
+const ROOT = join(import.meta.dirname, "..", "..")
+
+/**
+ * How to run the read-only fixture so that the 0444/0555 modes bind it. Not root: as we are.
+ * Root ignores modes, and an unprivileged user such as `nobody` may not reach the pinned Node or
+ * the fixture (a checkout inside a 0700 folder, issue 19 item 11), so the child runs as the
+ * checkout's owner, who can reach it wherever it lives: a plain user with `uid`/`gid`, or root
+ * itself without any capability (`setpriv`, util-linux), for whom the modes then hold too.
+ */
+const readonlyChildCommand = (args: ReadonlyArray<string>) => {
+  const node = [process.execPath, "--conditions=source", join(ROOT, "test", "fixtures", "sqlite-readonly.ts"), ...args]
+  if (process.getuid?.() !== 0) return { command: node[0]!, args: node.slice(1), options: {} }
+  const owner = statSync(ROOT)
+  if (owner.uid !== 0) return { command: node[0]!, args: node.slice(1), options: { uid: owner.uid, gid: owner.gid } }
+  return { command: "setpriv", args: ["--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--", ...node], options: {} }
+}
+
+/** Runs the read-only fixture (see {@link readonlyChildCommand}); a child that cannot start rejects. */
 const runReadonlyChild = (filename: string) =>
-  new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-    const asRoot = process.getuid?.() === 0
-    const child = spawn(process.execPath, ["--conditions=source", join(import.meta.dirname, "..", "fixtures", "sqlite-readonly.ts"), filename], {
-      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+  new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve, reject) => {
+    const { args, command, options } = readonlyChildCommand([filename])
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
+    child.on("error", (error) => reject(new Error(`cannot start ${command} for the read-only check: ${error.message}`)))
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
     child.on("exit", (code) => resolve({ code, stderr, stdout }))

@@ -1,7 +1,7 @@
 // Stacks for the LogArchive white-box suites: the service with its day file store, LogStore and
 // the raw connection under them, on a scoped temp folder (file system) or in memory.
 import { NodeServices } from "@effect/platform-node"
-import { type FileSystem, Layer, type Path } from "effect"
+import { Effect, type FileSystem, Layer, type Path } from "effect"
 import { join } from "node:path"
 import type { DatabaseError } from "../../schema/Errors.ts"
 import { DayFiles } from "../../src/archive/DayFileStore.ts"
@@ -26,7 +26,10 @@ export const liveArchiveStack = (
 ): Layer.Layer<ArchiveStack, DatabaseError> =>
   Layer.mergeAll(LogArchiveLive.layer.pipe(Layer.provide(ArchiveRepositorySqlite.layer)), LogStoreSqlite.layer, RawSql).pipe(
     Layer.provideMerge(DayFiles.layerFileSystem(join(dir, "archive", "logs"))),
-    Layer.provideMerge(Database.layer({ filename: join(dir, "nerve.db") })),
+    // A fresh test folder is never at a newer schema: SchemaTooNew here would be a bug.
+    Layer.provideMerge(Database.layer({ filename: join(dir, "nerve.db") }).pipe(
+      Layer.catchTag("SchemaTooNew", (error) => Layer.effect(Database.Database, Effect.die(error)))
+    )),
     Layer.provide(platform)
   )
 
@@ -34,5 +37,5 @@ export const liveArchiveStack = (
 export const memoryArchiveStack = (): Layer.Layer<ArchiveStack, DatabaseError> =>
   Layer.mergeAll(LogArchiveLive.layer.pipe(Layer.provide(ArchiveRepositorySqlite.layer)), LogStoreSqlite.layer, RawSql).pipe(
     Layer.provideMerge(DayFiles.layerMemory),
-    Layer.provideMerge(Database.layer({ filename: ":memory:" }))
+    Layer.provideMerge(Database.layerMemory)
   )

@@ -1,14 +1,32 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { join } from "node:path"
 
+// A child that cannot be started (EACCES, ENOENT) emits `error` and never `exit`: without a
+// listener that is an uncaught exception, and a promise waiting for its exit never settles. Every
+// child made here records its spawn error at once, and every wait below rejects with it.
+const spawnErrors = new WeakMap<ChildProcess, Error>()
+
+/** Rejects `reject` with the child's spawn error, now if it already failed, or when it does. */
+export const rejectOnSpawnError = (child: ChildProcess, reject: (error: Error) => void): void => {
+  const early = spawnErrors.get(child)
+  if (early !== undefined) return reject(early)
+  child.once("error", reject)
+}
+
+/** Remembers the child's spawn error (so it is never unhandled), and returns the child. */
+export const watchSpawn = (child: ChildProcess): ChildProcess => {
+  child.on("error", (error) => spawnErrors.set(child, error))
+  return child
+}
+
 /** Spawns `test/fixtures/<script>` on this Node (with `--conditions=source`), collecting its output. */
 export const spawnFixture = (script: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): ChildProcess =>
-  spawn(process.execPath, ["--conditions=source", join(import.meta.dirname, "..", "fixtures", script), ...args], {
+  watchSpawn(spawn(process.execPath, ["--conditions=source", join(import.meta.dirname, "..", "fixtures", script), ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"]
-  })
+  }))
 
-/** Resolves when the child prints a line equal to `marker`. */
+/** Resolves when the child prints a line equal to `marker`; rejects if it exits first or cannot start. */
 export const waitForLine = (child: ChildProcess, marker: string): Promise<void> =>
   new Promise((resolve, reject) => {
     let buffer = ""
@@ -17,14 +35,16 @@ export const waitForLine = (child: ChildProcess, marker: string): Promise<void> 
       if (buffer.split("\n").includes(marker)) resolve()
     })
     child.on("exit", (code) => reject(new Error(`child exited (${code}) before printing ${marker}`)))
+    rejectOnSpawnError(child, reject)
   })
 
-/** Resolves with the exit code and stderr when the child ends. */
+/** Resolves with the exit code and stderr when the child ends; rejects if it cannot start. */
 export const waitForExit = (child: ChildProcess): Promise<{ readonly code: number | null; readonly stderr: string }> =>
-  new Promise((resolve) => {
+  new Promise((resolve, reject) => {
     let stderr = ""
     child.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString()
     })
     child.on("exit", (code) => resolve({ code, stderr }))
+    rejectOnSpawnError(child, reject)
   })

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber } from "effect"
-import * as GroupCommit from "../../src/sqlite/GroupCommit.ts"
+import * as GroupCommit from "../../src/logstore/GroupCommit.ts"
 
 /** A commit function that records every batch it was given. */
 const recording = <E = never>(fail: (batch: ReadonlyArray<number>) => E | undefined = () => undefined) => {

@@ -10,11 +10,8 @@
  *
  * @since 0.7.0
  */
-import { Option, Schema } from "effect"
-import { LogEntry } from "../../schema/LogEntry.ts"
-import type { ThreadRoundRow } from "../../schema/Thread.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
-import type { SqlParam } from "../sqlite/Sqlite.ts"
+import type { SqlParam } from "./Sqlite.ts"
 
 /** The thread rows of runs: the condition of the partial index `idx_logs_thread_rounds`. */
 export const THREAD_ROW = `source = '${ThreadLog.WORKFLOW_SOURCE}' AND type IN ('${ThreadLog.THREAD_MESSAGE_TYPE}', '${ThreadLog.THREAD_EVENT_TYPE}')`
@@ -75,8 +72,8 @@ export const queries = (source: CountSource): RoundQueries => {
   }
 }
 
-/** No id is this high: the `belowId` of a first page. */
-export const NO_ID_BOUND = Number.MAX_SAFE_INTEGER
+/** No id is this high: the `belowId` of a first page (from `domain/ThreadRounds.ts`). */
+export { NO_ID_BOUND } from "../domain/ThreadRounds.ts"
 
 /** A page query: the statement and its parameters. */
 export const pageQuery = (
@@ -88,20 +85,3 @@ export const pageQuery = (
   sql: statements.page,
   params: [runId, rows, page.before, page.belowId]
 })
-
-/** The round number of the first row of a first page read with `before`, given the run's round count. */
-export const firstRound = (total: number, before: number): number => (before > 0 ? Math.min(total, before - 1) : total)
-
-/** A stored log row with its run's round count. */
-export const RoundLogRow = Schema.Struct({ ...LogEntry.fields, total: Schema.Int })
-export type RoundLogRow = typeof RoundLogRow.Type
-
-/**
- * The round row of a decoded page row. SQLite already checked that it yields one; a payload it
- * read differently from `JSON.parse` (none is known) yields nothing rather than a wrong row.
- */
-export const toRoundRow = (row: LogEntry, round: number): Option.Option<ThreadRoundRow> =>
-  Option.map(
-    Option.flatMap(ThreadLog.parsePayload(row.payload), (value) => ThreadLog.roundMessage({ round, row, value })),
-    (message) => ({ round, logId: row.id, timestamp: row.timestamp, message })
-  )

@@ -23,7 +23,8 @@ import { DataDirectoryError, type DatabaseError, InvalidInput, type SchemaTooNew
 import * as BlobStoreFileSystemImpl from "../src/blob/BlobStoreFileSystem.ts"
 import * as BlobStoreMemoryImpl from "../src/blob/BlobStoreMemory.ts"
 import type { BlobStore } from "../src/BlobStore.ts"
-import * as LogArchiveSqlite from "../src/archive/LogArchiveSqlite.ts"
+import * as LogArchiveLive from "../src/archive/LogArchiveLive.ts"
+import * as ArchiveRepositorySqlite from "../src/sqlite/ArchiveRepositorySqlite.ts"
 import type { LogArchive } from "../src/LogArchive.ts"
 import type { LogStore, LogStoreOptions } from "../src/LogStore.ts"
 import { ownerFromConfig } from "../src/logstore/LeaseConfig.ts"
@@ -141,10 +142,12 @@ export const LogStorePg = (options: LogStorePgOptions): Layer.Layer<LogStore, Da
 export const LogArchiveFileSystem = (
   archiveDir: string
 ): Layer.Layer<LogArchive, never, Database.Database | FileSystem.FileSystem | Path.Path> =>
-  LogArchiveSqlite.layerFileSystem(archiveDir)
+  LogArchiveLive.layerFileSystem(archiveDir).pipe(Layer.provide(ArchiveRepositorySqlite.layer))
 
 /** LogArchive on the `Database` in context, with day files in memory (fresh for each provide). */
-export const LogArchiveMemory: Layer.Layer<LogArchive, never, Database.Database> = LogArchiveSqlite.layerMemory
+export const LogArchiveMemory: Layer.Layer<LogArchive, never, Database.Database> = LogArchiveLive.layerMemory.pipe(
+  Layer.provide(ArchiveRepositorySqlite.layer)
+)
 
 /** Blobs in the folder `root` (created by the first write) on the Effect `FileSystem` in context. */
 export const BlobStoreFileSystem = (root: string): Layer.Layer<BlobStore, never, FileSystem.FileSystem | Path.Path> =>

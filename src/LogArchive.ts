@@ -4,7 +4,7 @@
  * archived days back and restores them.
  *
  * The per-day protocol that keeps every row in SQLite or in a complete file, whatever the crash,
- * is described once, in docs/ARCHITECTURE.md §Archive a day (owned by `src/archive/LogArchiveSqlite.ts`).
+ * is described once, in docs/ARCHITECTURE.md §Archive a day (owned by `src/archive/ArchiveDay.ts`).
  *
  * @since 0.6.0
  */

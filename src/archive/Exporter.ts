@@ -10,9 +10,16 @@ import { Effect, Option, Pull, Stream } from "effect"
 import type { PlannedDay } from "../../schema/Archive.ts"
 import { encodeArchiveLine } from "../../schema/Archive.ts"
 import { ArchiveError, type CorruptRow, type DatabaseError } from "../../schema/Errors.ts"
+import { type ArchiveRepositoryShape, PAGE_BYTES_BUDGET } from "../seam/ArchiveRepository.ts"
 import { gzip, readDayLines } from "./DayFile.ts"
 import type { DayFileStore } from "./DayFileStore.ts"
-import { type LogRows, PAGE_BYTES_BUDGET } from "./LogRows.ts"
+
+/** The ids of one page of SQLite rows: `count` rows of the day with `first <= id <= last`. */
+export interface IdRange {
+  readonly first: number
+  readonly last: number
+  readonly count: number
+}
 
 /** What has been exported so far; final once the byte stream has ended. */
 export interface ExportStats {
@@ -24,6 +31,8 @@ export interface ExportStats {
   lastSqliteId: number | null
   minId: number | null
   maxId: number | null
+  /** The pages of SQLite rows, in id order: the bounded steps in which they are checked and deleted. */
+  readonly ranges: Array<IdRange>
 }
 
 /**
@@ -35,7 +44,7 @@ export interface ExistingFile {
 }
 
 export interface ExportInput {
-  readonly rows: LogRows
+  readonly rows: Pick<ArchiveRepositoryShape, "page" | "pageBytes">
   readonly store: DayFileStore
   readonly day: PlannedDay
   readonly existing: ReadonlyArray<ExistingFile>
@@ -50,8 +59,8 @@ export type ExportError = ArchiveError | CorruptRow | DatabaseError
 
 /** Rows per SQLite page and lines per written chunk. */
 export const PAGE_SIZE = 1024
-/** Rows per page when SQLite renders the page as bytes (about 1 MiB of lines). */
-export const BYTES_PAGE_SIZE = 4096
+/** Rows per page when SQLite renders the page as bytes (about 0.5 MiB of lines; a page is also the unit the delete checks). */
+export const BYTES_PAGE_SIZE = 2048
 
 /**
  * Lines as UTF-8 bytes, each followed by a newline, written straight into one off-heap buffer:
@@ -75,7 +84,7 @@ export const exportDay = (input: ExportInput): {
   readonly stats: ExportStats
   readonly bytes: Stream.Stream<Uint8Array, ExportError>
 } => {
-  const stats: ExportStats = { lines: 0, sqliteRows: 0, firstSqliteId: null, lastSqliteId: null, minId: null, maxId: null }
+  const stats: ExportStats = { lines: 0, sqliteRows: 0, firstSqliteId: null, lastSqliteId: null, minId: null, maxId: null, ranges: [] }
   const text = input.existing.length === 0 ? sqliteOnly(input, stats) : merged(input, stats)
   return { stats, bytes: input.compress ? gzip<ExportError>(input.file)(text) : text }
 }
@@ -84,6 +93,7 @@ const noteSqlite = (stats: ExportStats, count: number, first: number, last: numb
   stats.sqliteRows += count
   stats.firstSqliteId ??= first
   stats.lastSqliteId = last
+  stats.ranges.push({ first, last, count })
 }
 
 const noteLines = (stats: ExportStats, count: number, first: number, last: number) => {
@@ -97,11 +107,12 @@ const sqliteOnly = (input: ExportInput, stats: ExportStats): Stream.Stream<Uint8
   Stream.paginate(input.day.minId - 1, (afterId: number) =>
     Effect.gen(function*() {
       const page = yield* input.rows.pageBytes(input.day.day, afterId, input.day.maxId, BYTES_PAGE_SIZE)
-      if (page === undefined) return [[], Option.none<number>()] as const
-      noteSqlite(stats, page.count, page.firstId, page.lastId)
-      noteLines(stats, page.count, page.firstId, page.lastId)
+      if (Option.isNone(page)) return [[], Option.none<number>()] as const
+      const { count, firstId, lastId, bytes } = page.value
+      noteSqlite(stats, count, firstId, lastId)
+      noteLines(stats, count, firstId, lastId)
       yield* input.onBatch(stats)
-      return [[page.bytes], Option.some(page.lastId)] as const
+      return [[bytes], Option.some(lastId)] as const
     }))
 
 interface Item {

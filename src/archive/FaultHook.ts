@@ -6,8 +6,11 @@
  */
 import { Context, Effect } from "effect"
 
-/** The stages of archiving one day, in order. */
-export type ArchiveStage = "after-temp-write" | "after-rename" | "after-manifest" | "inside-delete"
+/**
+ * The stages of archiving one day, in order: `inside-delete` is inside the first delete step
+ * (before it commits), `after-delete-step` after each delete step has committed.
+ */
+export type ArchiveStage = "after-temp-write" | "after-rename" | "after-manifest" | "inside-delete" | "after-delete-step"
 
 /** Called at every stage with the day being archived; inert unless a test provides it. */
 export const ArchiveFaultHook = Context.Reference<(stage: ArchiveStage, day: string) => Effect.Effect<void>>(

@@ -11,7 +11,8 @@ import type { DatabaseError } from "../../schema/Errors.ts"
 import { readDayLines } from "../../src/archive/DayFile.ts"
 import { DayFiles } from "../../src/archive/DayFileStore.ts"
 import { isTempName } from "../../src/fs/DurableFile.ts"
-import { make as makeLogArchive } from "../../src/archive/LogArchiveSqlite.ts"
+import { make as makeLogArchive } from "../../src/archive/LogArchiveLive.ts"
+import * as ArchiveRepositorySqlite from "../../src/sqlite/ArchiveRepositorySqlite.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { Sqlite } from "../../src/sqlite/Sqlite.ts"
@@ -82,7 +83,7 @@ const contract = (name: string, makeLayer: () => Layer.Layer<ArchiveStack, Datab
         const first = yield* LogArchive
         // A second service on the same connection and store: no shared in-process permit, as
         // another process would be; only the checks under the write lock stand between them.
-        const second = yield* makeLogArchive(yield* Sqlite, yield* DayFiles)
+        const second = yield* makeLogArchive(ArchiveRepositorySqlite.make(yield* Sqlite), yield* DayFiles)
         const ids = yield* fill
         const events: Array<ArchiveProgress> = []
         let overtaken: ReadonlyArray<ArchiveDayResult> = []

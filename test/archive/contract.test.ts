@@ -1,18 +1,23 @@
+// The LogArchive contract: what every layer that provides LogArchive must do, through the public
+// API only (LogArchive and LogStore). White-box checks (planted files, rows written by raw SQL,
+// the stored round counts) are in storage.test.ts.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Schema, Stream } from "effect"
+import { Effect, type Layer, Option, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { ArchiveProgress, type ArchiveOptions } from "../../schema/Archive.ts"
-import type { DatabaseError } from "../../schema/Errors.ts"
-import { MAX_TIMESTAMP_MS } from "../../schema/Primitives.ts"
-import { DayFiles } from "../../src/archive/DayFileStore.ts"
-import { LogArchive } from "../../src/LogArchive.ts"
-import { LogStore } from "../../src/LogStore.ts"
-import * as ThreadLog from "../../src/domain/ThreadLog.ts"
-import * as ThreadRoundCounts from "../../src/logstore/ThreadRoundCounts.ts"
-import { Sqlite } from "../../src/sqlite/Sqlite.ts"
-import { LOG_ARCHIVE_META_KEY, parseUtcDay, utcDayEndExclusiveMs, utcDayStartMs } from "../../src/domain/UtcDay.ts"
-import { type ArchiveStack, liveArchiveStack, memoryArchiveStack } from "../support/archiveStack.ts"
+import { NerveStoreLive, NerveStoreMemory } from "../../layers/index.ts"
+import {
+  type ArchiveOptions,
+  ArchiveProgress,
+  LOG_ARCHIVE_META_KEY,
+  LogArchive,
+  LogStore,
+  MAX_TIMESTAMP_MS,
+  parseUtcDay,
+  utcDayEndExclusiveMs,
+  utcDayStartMs
+} from "../../src/index.ts"
 import { makeTempDir } from "../support/tempDir.ts"
+import { roundCountsFollowRows } from "./roundsScenario.ts"
 
 const DAY_MS = 86_400_000
 const RETENTION = 30 * DAY_MS
@@ -28,15 +33,15 @@ const append = (timestamps: ReadonlyArray<number>, source = "test") =>
     return yield* log.appendMany(timestamps.map((timestamp, i) => ({ source, type: "t", payload: `p${i}`, timestamp })))
   })
 
+/** The ids of every row the store holds, by id. */
 const sqliteIds = Effect.gen(function*() {
-  const sql = yield* Sqlite
-  return (yield* sql.all("SELECT id FROM logs ORDER BY id")).map((row) => Number(row.id))
+  const log = yield* LogStore
+  return (yield* Stream.runCollect(log.stream({}))).map((entry) => entry.id)
 })
 
 const watermark = Effect.gen(function*() {
-  const sql = yield* Sqlite
-  const row = yield* sql.get("SELECT value FROM meta WHERE key = ?", [LOG_ARCHIVE_META_KEY])
-  return row === undefined ? null : String(row.value)
+  const log = yield* LogStore
+  return Option.getOrNull(yield* log.getMeta(LOG_ARCHIVE_META_KEY))
 })
 
 const readIds = (day: string) =>
@@ -45,16 +50,13 @@ const readIds = (day: string) =>
     return (yield* Stream.runCollect(archive.readDay(day))).map((entry) => entry.id)
   })
 
-const plant = (name: string, text: string) =>
-  Effect.gen(function*() {
-    const store = yield* DayFiles
-    const temp = yield* store.writeTemp(Stream.make(new TextEncoder().encode(text)))
-    yield* store.publish(temp, name)
-  })
+/** The services the contract uses. */
+export type ArchiveContractServices = LogArchive | LogStore
 
-export const archiveContract = (name: string, makeLayer: () => Layer.Layer<ArchiveStack, DatabaseError>) =>
+/** The contract, run on the layer `makeLayer` builds (fresh for each test). */
+export const archiveContract = <E>(name: string, makeLayer: () => Layer.Layer<ArchiveContractServices, E>) =>
   describe(`LogArchive contract (${name})`, () => {
-    const test = (title: string, body: () => Effect.Effect<void, unknown, ArchiveStack>) =>
+    const test = (title: string, body: () => Effect.Effect<void, unknown, ArchiveContractServices>) =>
       it.effect(title, () => body().pipe(Effect.provide(makeLayer())))
 
     test("a row at the last millisecond of the last eligible day is archived; the first millisecond of the next day is not", () =>
@@ -185,24 +187,6 @@ export const archiveContract = (name: string, makeLayer: () => Layer.Layer<Archi
         assert.strictEqual(yield* parseUtcDay("2024-02-29"), "2024-02-29")
       }))
 
-    test("a malformed line fails with ArchiveError naming the file and the line", () =>
-      Effect.gen(function*() {
-        const archive = yield* LogArchive
-        const good = JSON.stringify({ id: 1, source: "s", type: "t", refId: null, payload: "x", timestamp: at("2024-01-07") })
-        yield* plant("2024-01-07.jsonl", `${good}\n{"id":"two"}\n`)
-        const error = yield* Effect.flip(Stream.runCollect(archive.readDay("2024-01-07")))
-        assert.strictEqual(error._tag, "ArchiveError")
-        if (error._tag === "ArchiveError") {
-          assert.strictEqual(error.line, 2)
-          assert.isTrue(error.file.endsWith("2024-01-07.jsonl"))
-        }
-        // Archiving a back-dated row into that day refuses to merge the bad file and deletes nothing.
-        yield* append([at("2024-01-07", 5)])
-        const archiveError = yield* Effect.flip(archive.archive({ now: NOW }))
-        assert.strictEqual(archiveError._tag, "ArchiveError")
-        assert.strictEqual((yield* sqliteIds).length, 1)
-      }))
-
     test("log ids are never reused after an archive deletes every row", () =>
       Effect.gen(function*() {
         const archive = yield* LogArchive
@@ -227,18 +211,6 @@ export const archiveContract = (name: string, makeLayer: () => Layer.Layer<Archi
         assert.strictEqual(progress[progress.length - 1], 20_000)
         assert.strictEqual(events[events.length - 1]?._tag, "DayFinished")
         assert.strictEqual(Option.isNone(Option.fromNullishOr(events.find((e) => e._tag === "DayFinished" && e.result.rowCount !== 20_000))), true)
-      }))
-
-    test("a row whose columns do not fit the log format fails with CorruptRow and nothing is deleted", () =>
-      Effect.gen(function*() {
-        const archive = yield* LogArchive
-        const sql = yield* Sqlite
-        yield* append([at("2024-01-01", 1)])
-        yield* sql.run("INSERT INTO logs (source, type, payload, timestamp) VALUES ('s', 't', X'00ff', ?)", [at("2024-01-01", 2)])
-        const error = yield* Effect.flip(archive.archive({ now: NOW }))
-        assert.strictEqual(error._tag, "CorruptRow")
-        assert.strictEqual((yield* sqliteIds).length, 2)
-        assert.deepStrictEqual(yield* archive.days(), [])
       }))
 
     test("bad options fail with InvalidInput naming the field", () =>
@@ -280,87 +252,10 @@ export const archiveContract = (name: string, makeLayer: () => Layer.Layer<Archi
         assert.strictEqual(yield* watermark, "9999-12-31")
       }))
 
-    test("role-round counts and round numbers follow the rows through the archive and restore of days", () =>
-      Effect.gen(function*() {
-        const archive = yield* LogArchive
-        const log = yield* LogStore
-        const sql = yield* Sqlite
-        const thread = (refId: string, timestamp: number, payload: unknown, type = ThreadLog.THREAD_MESSAGE_TYPE) => ({
-          source: "workflow",
-          type,
-          refId,
-          payload: typeof payload === "string" ? payload : JSON.stringify(payload),
-          timestamp
-        })
-        const say = (content: string) => ({ role: "user", content })
-        yield* log.appendMany([
-          thread("a", at("2024-01-01", 1), { type: "thread_start" }, ThreadLog.THREAD_EVENT_TYPE),
-          thread("a", at("2024-01-01", 2), say("a1")),
-          thread("b", at("2024-01-01", 3), say("b1")),
-          thread("a", at("2024-01-01", 4), "{bad json"),
-          thread("a", at("2024-01-01", 5), { type: "tool" }, ThreadLog.THREAD_EVENT_TYPE),
-          { source: "daemon", type: "tick", refId: "a", payload: "{}", timestamp: at("2024-01-01", 6) },
-          thread("a", at("2024-01-02", 1), say("a3")),
-          thread("a", at("2024-01-02", 2), say("a4")),
-          // Back-dated: inside the id range of 2024-01-01's rows, but of 2024-01-02.
-          thread("b", at("2024-01-02", 3), say("b2")),
-          thread("b", at("2024-01-01", 7), say("b3")),
-          thread("a", at("2024-03-30", 1), say("a5"))
-        ])
-        /** Each run's count and pages against the SPEC's rule over the rows SQLite holds now. */
-        const expectCounts = (expected: Record<string, number>) =>
-          Effect.gen(function*() {
-            for (const [runId, count] of Object.entries(expected)) {
-              const rows = yield* log.query({ refId: runId, source: "workflow", limit: 1_000 })
-              assert.strictEqual(ThreadLog.numberRounds(rows).length, count, `the model's count of ${runId}`)
-              assert.strictEqual(yield* log.threadRoundCount(runId), count, `count of ${runId}`)
-              for (const params of [{ before: 0, limit: 10 }, { before: 0, limit: 1 }, { before: 2, limit: 10 }, { before: count, limit: 1 }]) {
-                assert.deepStrictEqual(yield* log.threadRounds(runId, params), ThreadLog.threadRounds(rows, params), `${runId} ${JSON.stringify(params)}`)
-              }
-            }
-            assert.deepStrictEqual(yield* ThreadRoundCounts.mismatches(sql), [])
-          })
-        yield* expectCounts({ a: 5, b: 3 })
-        const first = yield* archive.archive({ now: NOW, maxDays: 1 })
-        assert.deepStrictEqual(first.days.map((d) => [d.day, d.rowCount]), [["2024-01-01", 7]])
-        yield* expectCounts({ a: 3, b: 1 })
-        yield* archive.archive({ now: NOW })
-        yield* expectCounts({ a: 1, b: 0 })
-        yield* archive.restore("2024-01-02")
-        yield* expectCounts({ a: 3, b: 1 })
-        yield* archive.restore("2024-01-01")
-        yield* expectCounts({ a: 5, b: 3 })
-        // Every row is there already: the restore inserts nothing and counts nothing.
-        const again = yield* archive.restore("2024-01-01")
-        assert.deepStrictEqual([again.restored, again.skipped], [0, 7])
-        yield* expectCounts({ a: 5, b: 3 })
-        const forced = yield* archive.archive({ now: NOW, includeRestored: true })
-        assert.deepStrictEqual(forced.days.map((d) => d.day), ["2024-01-01", "2024-01-02"])
-        yield* expectCounts({ a: 1, b: 0 })
-      }))
 
-    test("a manifest row that does not fit its schema fails with CorruptRow naming the table, the day and the field", () =>
-      Effect.gen(function*() {
-        const archive = yield* LogArchive
-        const sql = yield* Sqlite
-        yield* append([at("2024-01-05", 1)])
-        yield* archive.archive({ now: NOW })
-        yield* sql.run("UPDATE archive_manifest SET sha256 = 'not a hash' WHERE day = ?", ["2024-01-05"])
-        for (
-          const error of [
-            yield* Effect.flip(archive.days()),
-            yield* Effect.flip(Stream.runCollect(archive.readDay("2024-01-05")))
-          ]
-        ) {
-          assert.strictEqual(error._tag, "CorruptRow")
-          if (error._tag === "CorruptRow") {
-            assert.strictEqual(error.table, "archive_manifest")
-            assert.strictEqual(error.key, "2024-01-05")
-            assert.include(error.reason, "sha256")
-          }
-        }
-      }))
+    test("role-round counts and round numbers follow the rows through the archive and restore of days", () =>
+      roundCountsFollowRows(Effect.void))
   })
 
-archiveContract("file system", () => liveArchiveStack(makeTempDir("nerve-archive-")))
-archiveContract("memory", memoryArchiveStack)
+archiveContract("NerveStoreLive", () => NerveStoreLive({ dataDir: makeTempDir("nerve-archive-") }))
+archiveContract("NerveStoreMemory", () => NerveStoreMemory)

@@ -15,7 +15,7 @@ import { spawnFixture, waitForExit } from "../support/child.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 const NOW = Date.UTC(2024, 2, 31, 12)
-const STAGES: ReadonlyArray<ArchiveStage> = ["after-temp-write", "after-rename", "after-manifest", "inside-delete"]
+const STAGES: ReadonlyArray<ArchiveStage> = ["after-temp-write", "after-rename", "after-manifest", "inside-delete", "after-delete-step"]
 
 /** Every log id: in SQLite, and in each published day file (decoded line by line, without trusting the manifest). */
 const inventory = Effect.gen(function*() {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync,
 import { join } from "node:path"
 import { gzipSync } from "node:zlib"
 import { MAX_TIMESTAMP_MS } from "../../schema/Primitives.ts"
-import { CHECKPOINT_AFTER_ROWS } from "../../src/archive/LogArchiveSqlite.ts"
+import { CHECKPOINT_AFTER_ROWS } from "../../src/archive/ArchiveRun.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { Sqlite } from "../../src/sqlite/Sqlite.ts"

@@ -9,7 +9,8 @@ import type { ArchiveProgress } from "../../schema/Archive.ts"
 import { ArchiveError, type DatabaseError } from "../../schema/Errors.ts"
 import { DayFiles, type DayFileStore } from "../../src/archive/DayFileStore.ts"
 import { ArchiveFaultHook } from "../../src/archive/FaultHook.ts"
-import { make as makeLogArchive } from "../../src/archive/LogArchiveSqlite.ts"
+import { make as makeLogArchive } from "../../src/archive/LogArchiveLive.ts"
+import * as ArchiveRepositorySqlite from "../../src/sqlite/ArchiveRepositorySqlite.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { Sqlite } from "../../src/sqlite/Sqlite.ts"
@@ -223,7 +224,7 @@ const contract = (name: string, makeLayer: () => Layer.Layer<ArchiveStack, Datab
             raced = true
             return Effect.andThen(Effect.orDie(writer.archive({ now: NOW })), self)
           })
-        const reader = yield* makeLogArchive(yield* Sqlite, {
+        const reader = yield* makeLogArchive(ArchiveRepositorySqlite.make(yield* Sqlite), {
           ...store,
           open: (name) => race(store.open(name)),
           read: (name) => Stream.unwrap(race(Effect.succeed(store.read(name))))
@@ -240,7 +241,7 @@ const contract = (name: string, makeLayer: () => Layer.Layer<ArchiveStack, Datab
         yield* plant("2024-01-11.jsonl", line(1, "2024-01-11") + "\n")
         const late = yield* append("2024-01-11", 1)
         const later = yield* append("2024-01-12", 1)
-        const archive = yield* makeLogArchive(yield* Sqlite, {
+        const archive = yield* makeLogArchive(ArchiveRepositorySqlite.make(yield* Sqlite), {
           ...store,
           read: (name) =>
             name.startsWith("2024-01-11")

@@ -5,10 +5,11 @@ import { Effect, type FileSystem, Layer, type Path } from "effect"
 import { join } from "node:path"
 import type { DatabaseError } from "../../schema/Errors.ts"
 import { DayFiles } from "../../src/archive/DayFileStore.ts"
-import * as LogArchiveSqlite from "../../src/archive/LogArchiveSqlite.ts"
+import * as LogArchiveLive from "../../src/archive/LogArchiveLive.ts"
 import type { LogArchive } from "../../src/LogArchive.ts"
 import type { LogStore } from "../../src/LogStore.ts"
 import * as LogStoreSqlite from "../../src/logstore/LogStoreSqlite.ts"
+import * as ArchiveRepositorySqlite from "../../src/sqlite/ArchiveRepositorySqlite.ts"
 import * as Database from "../../src/sqlite/Database.ts"
 import type { Sqlite } from "../../src/sqlite/Sqlite.ts"
 import { RawSql } from "./rawSql.ts"
@@ -23,7 +24,7 @@ export const liveArchiveStack = (
   dir: string,
   platform: Layer.Layer<FileSystem.FileSystem | Path.Path> = NodeServices.layer
 ): Layer.Layer<ArchiveStack, DatabaseError> =>
-  Layer.mergeAll(LogArchiveSqlite.layer, LogStoreSqlite.layer, RawSql).pipe(
+  Layer.mergeAll(LogArchiveLive.layer.pipe(Layer.provide(ArchiveRepositorySqlite.layer)), LogStoreSqlite.layer, RawSql).pipe(
     Layer.provideMerge(DayFiles.layerFileSystem(join(dir, "archive", "logs"))),
     // A fresh test folder is never at a newer schema: SchemaTooNew here would be a bug.
     Layer.provideMerge(Database.layer({ filename: join(dir, "nerve.db") }).pipe(
@@ -34,7 +35,7 @@ export const liveArchiveStack = (
 
 /** The memory stack: `:memory:` and a Map of day files. */
 export const memoryArchiveStack = (): Layer.Layer<ArchiveStack, DatabaseError> =>
-  Layer.mergeAll(LogArchiveSqlite.layer, LogStoreSqlite.layer, RawSql).pipe(
+  Layer.mergeAll(LogArchiveLive.layer.pipe(Layer.provide(ArchiveRepositorySqlite.layer)), LogStoreSqlite.layer, RawSql).pipe(
     Layer.provideMerge(DayFiles.layerMemory),
     Layer.provideMerge(Database.layerMemory)
   )

@@ -1,23 +1,20 @@
 /**
- * The archive's SQL against the `logs` and `meta` tables: finding the days with rows, reading a
- * day page by page by id, deleting exactly what was exported, and putting rows back (with the
- * runs' role-round counts, `ThreadRoundCounts.ts`, in the same transactions).
+ * The log-row half of the archive's seam on SQLite (`ArchiveRepository`): finding the days with
+ * rows, reading a day page by page by id, deleting exactly what was exported, putting rows back
+ * (with the runs' role-round counts, `ThreadRoundCounts.ts`, in the same transactions), and the
+ * `meta` archived-up-to day.
  *
- * @since 0.6.0
+ * @since 0.8.0
  */
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import type { PlannedDay } from "../../schema/Archive.ts"
 import { CorruptRow, type DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
 import * as ThreadRoundCounts from "../logstore/ThreadRoundCounts.ts"
-import type { SqliteShape } from "../sqlite/Sqlite.ts"
+import { eventLoopTurn } from "../seam/Steps.ts"
+import { type ArchiveRepositoryShape, type BytesPage, PAGE_BYTES_BUDGET, type RowsPage } from "../seam/ArchiveRepository.ts"
+import type { SqliteShape } from "./Sqlite.ts"
 import { isUtcDay, LOG_ARCHIVE_META_KEY, type UtcDay, utcDateStringFromMs, utcDayEndExclusiveMs, utcDayStartMs } from "../domain/UtcDay.ts"
-
-/** One page of a day's rows, already rendered as archive lines. */
-export interface Page {
-  readonly ids: ReadonlyArray<number>
-  readonly lines: ReadonlyArray<string>
-}
 
 // SQLite renders each line itself (`json_object`, keys in 0.5 order), so one string per row
 // crosses into JavaScript instead of a row object and its fields: far less garbage on the V8 heap
@@ -56,19 +53,26 @@ const PAGE_CUT_SQL = `SELECT min(id) AS first, max(CASE WHEN run <= ? THEN id EN
       FROM logs NOT INDEXED
       WHERE id > ? AND id <= ? AND timestamp >= ? AND timestamp < ? ORDER BY id LIMIT ?))`
 
-/** The estimated bytes one export page may hold (a single larger row makes a page of its own). */
-export const PAGE_BYTES_BUDGET = 4 * 1024 * 1024
+/** Index entries one step of a day's count reads at most (about 10 ms of work). */
+export const STATS_STEP_ROWS = 32_768
 
-/** A page of lines as bytes, with its id range. */
-export interface BytesPage {
-  readonly count: number
-  readonly firstId: number
-  readonly lastId: number
-  readonly bytes: Uint8Array
-}
+/** The members of the seam that touch `logs` and `meta`. */
+export type ArchiveRows = Pick<
+  ArchiveRepositoryShape,
+  | "daysWithRows"
+  | "page"
+  | "pageBytes"
+  | "countRange"
+  | "deleteRange"
+  | "insertIgnoringPresent"
+  | "archivedUpTo"
+  | "advanceArchivedUpTo"
+  | "checkpoint"
+  | "vacuum"
+>
 
 /** The archive's queries on one connection. */
-export const makeLogRows = (sql: SqliteShape) => {
+export const makeArchiveRows = (sql: SqliteShape): ArchiveRows => {
   /** The oldest timestamp in `[fromMs, beforeMs)`, if any row is there. */
   const oldestTimestamp = (fromMs: number, beforeMs: number): Effect.Effect<number | undefined, DatabaseError> =>
     Effect.map(
@@ -76,20 +80,57 @@ export const makeLogRows = (sql: SqliteShape) => {
       (row) => (typeof row?.t === "number" ? row.t : undefined)
     )
 
-  const dayStats = (day: UtcDay): Effect.Effect<PlannedDay | undefined, DatabaseError> =>
+  /**
+   * The timestamp of the row `STATS_STEP_ROWS` rows after the first one in `[fromMs, endMs)`, in
+   * timestamp order: where the next bounded count ends. None when fewer rows are left.
+   */
+  const stepEnd = (fromMs: number, endMs: number): Effect.Effect<number | undefined, DatabaseError> =>
     Effect.map(
-      sql.get(
-        "SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM logs WHERE timestamp >= ? AND timestamp < ?",
-        [utcDayStartMs(day), utcDayEndExclusiveMs(day)]
-      ),
-      (row) =>
-        row !== undefined && typeof row.n === "number" && row.n > 0 && typeof row.lo === "number" && typeof row.hi === "number"
-          ? { day, rowCount: row.n, minId: row.lo, maxId: row.hi }
-          : undefined
+      sql.get("SELECT timestamp AS t FROM logs WHERE timestamp >= ? AND timestamp < ? ORDER BY timestamp LIMIT 1 OFFSET ?", [
+        fromMs,
+        endMs,
+        STATS_STEP_ROWS
+      ]),
+      (row) => (typeof row?.t === "number" ? row.t : undefined)
     )
 
+  const rangeStats = (fromMs: number, endMs: number) =>
+    Effect.map(
+      sql.get("SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM logs WHERE timestamp >= ? AND timestamp < ?", [fromMs, endMs]),
+      (row) => ({
+        n: typeof row?.n === "number" ? row.n : 0,
+        lo: typeof row?.lo === "number" ? row.lo : undefined,
+        hi: typeof row?.hi === "number" ? row.hi : undefined
+      })
+    )
+
+  /**
+   * The count and id range of `day`, counted `STATS_STEP_ROWS` index entries at a time with a turn
+   * of the event loop between steps: one count over a day of millions of rows would hold the loop
+   * for as long as it reads the day's whole index range.
+   */
+  const dayStats = Effect.fnUntraced(function*(day: UtcDay): Effect.fn.Return<PlannedDay | undefined, DatabaseError> {
+    const endMs = utcDayEndExclusiveMs(day)
+    let from = utcDayStartMs(day)
+    let rowCount = 0
+    let minId = Number.POSITIVE_INFINITY
+    let maxId = Number.NEGATIVE_INFINITY
+    while (from < endMs) {
+      const found = yield* stepEnd(from, endMs)
+      // Rows sharing one millisecond are counted together (a step never ends inside a millisecond).
+      const to = found === undefined ? endMs : Math.max(found, from + 1)
+      const stats = yield* rangeStats(from, to)
+      rowCount += stats.n
+      if (stats.lo !== undefined) minId = Math.min(minId, stats.lo)
+      if (stats.hi !== undefined) maxId = Math.max(maxId, stats.hi)
+      from = to
+      if (from < endMs) yield* eventLoopTurn
+    }
+    return rowCount > 0 ? { day, rowCount, minId, maxId } : undefined
+  })
+
   /** The days with rows before `beforeMs`, oldest first, at most `maxDays`, jumping over empty days. */
-  const daysWithRows = Effect.fnUntraced(function*(beforeMs: number, maxDays: number) {
+  const daysWithRows = Effect.fnUntraced(function*(beforeMs: number, maxDays: number): Effect.fn.Return<ReadonlyArray<PlannedDay>, DatabaseError> {
     const days: Array<PlannedDay> = []
     let from = Number.MIN_SAFE_INTEGER
     while (days.length < maxDays) {
@@ -116,10 +157,10 @@ export const makeLogRows = (sql: SqliteShape) => {
     )
 
   /** Rows of `day` with `afterId < id <= maxId`, by id, at most `limit` (and a budget of bytes), as archive lines. */
-  const page = (day: string, afterId: number, maxId: number, limit: number): Effect.Effect<Page, CorruptRow | DatabaseError> =>
+  const page = (day: string, afterId: number, maxId: number, limit: number): Effect.Effect<RowsPage, CorruptRow | DatabaseError> =>
     Effect.flatMap(
       Effect.flatMap(pageEnd(day, afterId, maxId, limit), (end) =>
-        end === undefined ? Effect.succeed<Page>({ ids: [], lines: [] }) : sql.sync("archive export", (c): Page | { readonly bad: string; readonly reason: string } => {
+        end === undefined ? Effect.succeed<RowsPage>({ ids: [], lines: [] }) : sql.sync("archive export", (c): RowsPage | { readonly bad: string; readonly reason: string } => {
         const rows = c.all(PAGE_SQL, [afterId, end, utcDayStartMs(day), utcDayEndExclusiveMs(day), limit])
         const ids: Array<number> = []
         const lines: Array<string> = []
@@ -145,14 +186,15 @@ export const makeLogRows = (sql: SqliteShape) => {
     afterId: number,
     maxId: number,
     limit: number
-  ): Effect.Effect<BytesPage | undefined, CorruptRow | DatabaseError> =>
+  ): Effect.Effect<Option.Option<BytesPage>, CorruptRow | DatabaseError> =>
     Effect.flatMap(
       Effect.flatMap(pageEnd(day, afterId, maxId, limit), (end) =>
         end === undefined
-          ? Effect.succeed(undefined)
-          : sql.get(PAGE_BYTES_SQL, [afterId, end, utcDayStartMs(day), utcDayEndExclusiveMs(day), limit])),
-      (row) => {
-        if (row === undefined || row.n === 0) return Effect.succeed(undefined)
+          ? Effect.succeedNone
+          : Effect.map(sql.get(PAGE_BYTES_SQL, [afterId, end, utcDayStartMs(day), utcDayEndExclusiveMs(day), limit]), Option.fromNullishOr)),
+      (found) => {
+        if (Option.isNone(found) || found.value.n === 0) return Effect.succeedNone
+        const row = found.value
         const { n, lo, hi, bad, bytes } = row
         if (bad !== null && bad !== undefined) {
           return Effect.fail(new CorruptRow({ table: "logs", key: String(bad), reason: "a column does not have the type of the log format" }))
@@ -160,17 +202,17 @@ export const makeLogRows = (sql: SqliteShape) => {
         if (typeof n !== "number" || typeof lo !== "number" || typeof hi !== "number" || !(bytes instanceof Uint8Array)) {
           return Effect.fail(new CorruptRow({ table: "logs", key: String(lo), reason: "the page could not be rendered" }))
         }
-        return Effect.succeed({ count: n, firstId: lo, lastId: hi, bytes })
+        return Effect.succeed(Option.some({ count: n, firstId: lo, lastId: hi, bytes }))
       }
     )
 
-  const watermark: Effect.Effect<string | null, DatabaseError> = Effect.map(
+  const archivedUpTo: Effect.Effect<Option.Option<string>, DatabaseError> = Effect.map(
     sql.get("SELECT value FROM meta WHERE key = ?", [LOG_ARCHIVE_META_KEY]),
-    (row) => (typeof row?.value === "string" ? row.value : null)
+    (row) => (typeof row?.value === "string" ? Option.some(row.value) : Option.none())
   )
 
   /** Sets the watermark to `day` unless it is already at or past it (inside the caller's transaction). */
-  const advanceWatermarkTo = (day: string): Effect.Effect<void, DatabaseError> =>
+  const advanceArchivedUpTo = (day: string): Effect.Effect<void, DatabaseError> =>
     Effect.asVoid(
       sql.run(
         `INSERT INTO meta (key, value) VALUES (?, ?)
@@ -181,19 +223,21 @@ export const makeLogRows = (sql: SqliteShape) => {
 
   /**
    * Deletes the rows of `day` with `firstId <= id <= lastId`, taking their role rounds off their
-   * runs' counts first (inside the caller's transaction); returns how many rows went.
+   * runs' counts first, in one synchronous step (the caller's transaction, or one of its own).
+   * `NOT INDEXED`: the rows are found by rowid range, so a step costs its own rows; through the
+   * timestamp index each step would walk the whole day (quadratic in the day's size).
    */
   const deleteRange = (day: string, firstId: number, lastId: number): Effect.Effect<number, DatabaseError> =>
     sql.syncTransaction("archive delete", (c) => {
       const [startMs, endMs] = [utcDayStartMs(day), utcDayEndExclusiveMs(day)]
       ThreadRoundCounts.uncountDay(c, firstId, lastId, startMs, endMs)
-      return c.run("DELETE FROM logs WHERE id >= ? AND id <= ? AND timestamp >= ? AND timestamp < ?", [firstId, lastId, startMs, endMs]).changes
+      return c.run("DELETE FROM logs NOT INDEXED WHERE id >= ? AND id <= ? AND timestamp >= ? AND timestamp < ?", [firstId, lastId, startMs, endMs]).changes
     })
 
   /** How many rows of `day` have `firstId <= id <= lastId` now (the rows `deleteRange` would take). */
   const countRange = (day: string, firstId: number, lastId: number): Effect.Effect<number, DatabaseError> =>
     Effect.map(
-      sql.get("SELECT count(*) AS n FROM logs WHERE id >= ? AND id <= ? AND timestamp >= ? AND timestamp < ?", [
+      sql.get("SELECT count(*) AS n FROM logs NOT INDEXED WHERE id >= ? AND id <= ? AND timestamp >= ? AND timestamp < ?", [
         firstId,
         lastId,
         utcDayStartMs(day),
@@ -231,8 +275,8 @@ export const makeLogRows = (sql: SqliteShape) => {
     daysWithRows,
     page,
     pageBytes,
-    watermark,
-    advanceWatermarkTo,
+    archivedUpTo,
+    advanceArchivedUpTo,
     countRange,
     deleteRange,
     insertIgnoringPresent,
@@ -240,5 +284,3 @@ export const makeLogRows = (sql: SqliteShape) => {
     vacuum
   }
 }
-
-export type LogRows = ReturnType<typeof makeLogRows>

@@ -1,0 +1,54 @@
+// The LogArchive contract (test/archive/archiveContract.ts) on NerveStorePg against the test
+// server, and two archivers (two stacks, as on two machines sharing the data folder) on one
+// database at once: the advisory lock of the archive's steps lets each day be archived once.
+import { assert, it } from "@effect/vitest"
+import { Effect, Layer, Stream } from "effect"
+import { readdirSync } from "node:fs"
+import { join } from "node:path"
+import { NerveStorePg } from "../../layers/index.ts"
+import { LogArchive, LogStore, utcDayStartMs } from "../../src/index.ts"
+import { archiveContract } from "../archive/archiveContract.ts"
+import { freshPgDatabase } from "../support/pgDatabase.ts"
+import { afterTruncating } from "../support/pgStore.ts"
+import { makeTempDir } from "../support/tempDir.ts"
+
+const database = freshPgDatabase()
+
+archiveContract("NerveStorePg", () =>
+  afterTruncating(database, NerveStorePg({ url: database.url(), dataDir: makeTempDir("nerve-pg-archive-"), maxConnections: 4 })))
+
+const NOW = Date.UTC(2024, 2, 31, 12)
+const DAYS = ["2024-01-01", "2024-01-02", "2024-01-03"]
+const ROWS_PER_DAY = 3_000
+
+it.live("two archivers on one database at once archive each day once and lose no row", () =>
+  Effect.gen(function*() {
+    const dataDir = makeTempDir("nerve-pg-archivers-")
+    const stack = () => NerveStorePg({ url: database.url(), dataDir, maxConnections: 4 })
+    const first = yield* Layer.build(afterTruncating(database, stack()))
+    const second = yield* Layer.build(stack())
+    const rows = yield* Effect.gen(function*() {
+      const store = yield* LogStore
+      return yield* store.appendMany(DAYS.flatMap((day) =>
+        Array.from({ length: ROWS_PER_DAY }, (_, i) => ({ source: "s", type: "t", payload: `p${i}`, timestamp: utcDayStartMs(day) + i }))))
+    }).pipe(Effect.provideContext(first))
+    const archiveWith = (context: typeof first) =>
+      Effect.gen(function*() {
+        const archive = yield* LogArchive
+        return yield* archive.archive({ now: NOW })
+      }).pipe(Effect.provideContext(context))
+    const [a, b] = yield* Effect.all([archiveWith(first), archiveWith(second)], { concurrency: 2 })
+    const done = [...a.days, ...b.days].filter((d) => d.rowCount > 0).sort((x, y) => (x.day < y.day ? -1 : 1))
+    assert.deepStrictEqual(done.map((d) => [d.day, d.rowCount, d.lineCount]), DAYS.map((day) => [day, ROWS_PER_DAY, ROWS_PER_DAY]))
+    // Nothing is left in the database; each day's file holds exactly its rows, once.
+    const { left, read } = yield* Effect.gen(function*() {
+      const store = yield* LogStore
+      const archive = yield* LogArchive
+      const left = yield* store.query({})
+      const read = yield* Effect.forEach(DAYS, (day) => Effect.map(Stream.runCollect(archive.readDay(day)), (es) => es.map((e) => e.id)))
+      return { left, read }
+    }).pipe(Effect.provideContext(second))
+    assert.deepStrictEqual(left, [])
+    assert.deepStrictEqual(read.flat(), rows.map((e) => e.id))
+    assert.deepStrictEqual(readdirSync(join(dataDir, "archive", "logs")).sort(), DAYS.map((day) => `${day}.jsonl`))
+  }).pipe(Effect.scoped), 120_000)

@@ -2,14 +2,17 @@
 // server, and two archivers (two stacks, as on two machines sharing the data folder) on one
 // database at once: the advisory lock of the archive's steps lets each day be archived once.
 import { assert, it } from "@effect/vitest"
-import { Effect, Layer, Stream } from "effect"
+import { ConfigProvider, Effect, Layer, Redacted, Stream } from "effect"
 import { readdirSync } from "node:fs"
 import { join } from "node:path"
-import { NerveStorePg } from "../../layers/index.ts"
+import { LogStorePg, NerveStoreConfig, NerveStorePg } from "../../layers/index.ts"
+import { ArchiveRepository } from "../../src/seam/ArchiveRepository.ts"
+import * as ArchiveRepositoryPg from "../../src/pg/ArchiveRepositoryPg.ts"
+import * as LogStorePgImpl from "../../src/pg/LogStorePg.ts"
 import { LogArchive, LogStore, utcDayStartMs } from "../../src/index.ts"
 import { archiveContract } from "../archive/archiveContract.ts"
 import { freshPgDatabase } from "../support/pgDatabase.ts"
-import { afterTruncating } from "../support/pgStore.ts"
+import { afterTruncating, emptyPgDatabase } from "../support/pgStore.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 const database = freshPgDatabase()
@@ -52,3 +55,34 @@ it.live("two archivers on one database at once archive each day once and lose no
     assert.deepStrictEqual(read.flat(), rows.map((e) => e.id))
     assert.deepStrictEqual(readdirSync(join(dataDir, "archive", "logs")).sort(), DAYS.map((day) => `${day}.jsonl`))
   }).pipe(Effect.scoped), 120_000)
+
+it.effect("restore inserts rows with their own ids, skips present ones, and keeps the id sequence ahead of them", () =>
+  Effect.gen(function*() {
+    const repo = yield* ArchiveRepository
+    const log = yield* LogStore
+    // A day file from elsewhere: its ids are beyond anything this database's sequence handed out.
+    const row = { id: 1_000_000, source: "s", type: "t", refId: null, payload: "p", timestamp: utcDayStartMs("2024-01-01") }
+    assert.strictEqual(yield* repo.insertIgnoringPresent([row]), 1)
+    assert.strictEqual(yield* repo.insertIgnoringPresent([row, { ...row, id: 999_999 }]), 1)
+    const next = yield* log.append({ source: "s", type: "t", payload: "after", timestamp: utcDayStartMs("2024-01-02") })
+    assert.isTrue(next.id > 1_000_000, `id ${next.id} would be reused`)
+    assert.deepStrictEqual((yield* log.query({})).map((e) => e.id), [999_999, 1_000_000, next.id])
+  }).pipe(Effect.provide(Layer.mergeAll(ArchiveRepositoryPg.layer, LogStorePgImpl.layerWith()).pipe(
+    Layer.provide(emptyPgDatabase(database))
+  ))))
+
+it.effect("NerveStoreConfig opens the PostgreSQL stack when NERVE_DATABASE_URL is set", () =>
+  Effect.gen(function*() {
+    const env = { NERVE_DATABASE_URL: Redacted.value(database.url()), NERVE_DATA_DIR: makeTempDir("nerve-pg-config-") }
+    const written = yield* Effect.gen(function*() {
+      const log = yield* LogStore
+      return yield* log.append({ source: "s", type: "config", payload: null, timestamp: 1 })
+    }).pipe(Effect.provide(afterTruncating(database, NerveStoreConfig).pipe(
+      Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))
+    )))
+    const seen = yield* Effect.gen(function*() {
+      const log = yield* LogStore
+      return yield* log.query({ type: "config" })
+    }).pipe(Effect.provide(LogStorePg({ url: database.url(), maxConnections: 1 })))
+    assert.deepStrictEqual(seen, [written])
+  }))

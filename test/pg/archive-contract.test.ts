@@ -2,13 +2,14 @@
 // server, and two archivers (two stacks, as on two machines sharing the data folder) on one
 // database at once: the advisory lock of the archive's steps lets each day be archived once.
 import { assert, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Redacted, Stream } from "effect"
+import { ConfigProvider, Deferred, Effect, Fiber, Layer, Redacted, Stream } from "effect"
 import { readdirSync } from "node:fs"
 import { join } from "node:path"
 import { LogStorePg, NerveStoreConfig, NerveStorePg } from "../../layers/index.ts"
 import { ArchiveRepository } from "../../src/seam/ArchiveRepository.ts"
 import * as ArchiveRepositoryPg from "../../src/pg/ArchiveRepositoryPg.ts"
 import * as LogStorePgImpl from "../../src/pg/LogStorePg.ts"
+import { PgDatabase } from "../../src/pg/PgDatabase.ts"
 import { LogArchive, LogStore, utcDayStartMs } from "../../src/index.ts"
 import { archiveContract } from "../archive/archiveContract.ts"
 import { freshPgDatabase } from "../support/pgDatabase.ts"
@@ -86,3 +87,33 @@ it.effect("NerveStoreConfig opens the PostgreSQL stack when NERVE_DATABASE_URL i
     }).pipe(Effect.provide(LogStorePg({ url: database.url(), maxConnections: 1 })))
     assert.deepStrictEqual(seen, [written])
   }))
+
+it.live("an archive transaction on one pool holds off the archive of another stack until it commits", () =>
+  Effect.gen(function*() {
+    const white = yield* Layer.build(Layer.mergeAll(ArchiveRepositoryPg.layer, LogStorePgImpl.layerWith()).pipe(
+      Layer.provideMerge(emptyPgDatabase(database))
+    ))
+    const other = yield* Layer.build(NerveStorePg({ url: database.url(), dataDir: makeTempDir("nerve-pg-lock-"), maxConnections: 2 }))
+    const { repo, log, sql } = yield* Effect.gen(function*() {
+      return { repo: yield* ArchiveRepository, log: yield* LogStore, sql: (yield* PgDatabase).sql }
+    }).pipe(Effect.provideContext(white))
+    const [row] = yield* log.appendMany([{ source: "s", type: "t", payload: "p", timestamp: utcDayStartMs(DAYS[0]!) }])
+    const held = yield* Deferred.make<void>()
+    const release = yield* Deferred.make<void>()
+    const holder = yield* Effect.forkChild(repo.transaction(Effect.andThen(Deferred.succeed(held, undefined), Deferred.await(release))))
+    yield* Deferred.await(held)
+    const archiver = yield* Effect.forkChild(Effect.gen(function*() {
+      const archive = yield* LogArchive
+      return yield* archive.archive({ now: NOW })
+    }).pipe(Effect.provideContext(other)))
+    // Wait (no time limit but the test's) until the other stack's backend waits on the advisory lock.
+    const waiting = sql<{ readonly n: number }>`SELECT count(*)::int AS n FROM pg_locks
+      WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+    while (((yield* waiting)[0]?.n ?? 0) === 0) yield* Effect.sleep("20 millis")
+    assert.deepStrictEqual((yield* log.query({})).map((e) => e.id), [row?.id])
+    yield* Deferred.succeed(release, undefined)
+    yield* Fiber.join(holder)
+    const result = yield* Fiber.join(archiver)
+    assert.deepStrictEqual(result.days.map((d) => [d.day, d.rowCount]), [[DAYS[0], 1]])
+    assert.deepStrictEqual(yield* log.query({}), [])
+  }).pipe(Effect.scoped), 120_000)

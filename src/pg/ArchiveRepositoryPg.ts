@@ -13,8 +13,8 @@
  * @since 0.8.0
  */
 import { Effect, Layer, Option, type Result } from "effect"
-import type { PlannedDay } from "../../schema/Archive.ts"
-import { encodeArchiveLine } from "../../schema/Archive.ts"
+import { isSqlError } from "effect/sql/SqlError"
+import { encodeArchiveLine, type PlannedDay } from "../../schema/Archive.ts"
 import type { CorruptRow, DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
 import { isUtcDay, LOG_ARCHIVE_META_KEY, type UtcDay, utcDateStringFromMs, utcDayEndExclusiveMs, utcDayStartMs } from "../domain/UtcDay.ts"
@@ -32,7 +32,6 @@ import * as Sql from "./PgArchiveSql.ts"
 import { PgDatabase } from "./PgDatabase.ts"
 import { mapSqlError, retryConflicts, toDatabaseError } from "./PgError.ts"
 import { ADD_ROUNDS, fromPg, type PgParam, type PgRow, threadRoundOf } from "./PgLogSql.ts"
-import { isSqlError } from "effect/sql/SqlError"
 
 const decodeManifest = rowDecoder(ManifestRow, "archive_manifest")
 const decodePending = rowDecoder(PendingRow, "archive_pending")

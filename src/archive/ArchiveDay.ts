@@ -14,7 +14,7 @@ import type { ArchiveProgressListener } from "../LogArchive.ts"
 import type { UtcDay } from "../domain/UtcDay.ts"
 import { dayFileName, type DayFileStore, type StoredFile } from "./DayFileStore.ts"
 import type { DayReader } from "./DayReader.ts"
-import { countSteps, deleteExported, deleteSteps } from "./DeleteExported.ts"
+import { countSteps, deleteExported } from "./DeleteExported.ts"
 import { exportDay } from "./Exporter.ts"
 import { reach } from "./FaultHook.ts"
 import { sameRecord } from "./Manifest.ts"
@@ -101,7 +101,8 @@ export const archiveDay = Effect.fnUntraced(function*(
     return skipped("its rows left SQLite after the run planned it (another archive run took them)")
   }
   yield* reach("after-temp-write", day)
-  const steps = deleteSteps(stats.ranges)
+  // One step per export page: a page is bounded in rows and in bytes.
+  const steps = stats.ranges
 
   /** Whether the database and the folder still hold what was exported (called under the archive lock). */
   const unchanged = Effect.gen(function*() {

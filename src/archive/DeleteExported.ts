@@ -7,7 +7,8 @@
  * Why separate transactions keep the SPEC's rules (docs/ARCHITECTURE.md §Archive a day):
  * - the file is durable and its manifest row committed before the first step, so a row deleted by
  *   any step is in a complete file;
- * - a step deletes only an id range the export read as one page (or consecutive pages), and only
+ * - a step deletes only an id range the export read as one page (at most `BYTES_PAGE_SIZE` rows
+ *   and about `PAGE_BYTES_BUDGET` bytes: the round-count step parses those payloads), and only
  *   if that range still holds exactly the rows exported in it (else it rolls back and the day
  *   fails, naming the file);
  * - each step first checks, under the archive lock, that the day's manifest row is still this
@@ -25,25 +26,6 @@ import { eventLoopTurn, forEachStep } from "../seam/Steps.ts"
 import type { UtcDay } from "../domain/UtcDay.ts"
 import type { IdRange } from "./Exporter.ts"
 import { reach } from "./FaultHook.ts"
-
-/** Rows one delete step takes at most (an export page is never split; a larger page is a step of its own). */
-export const DELETE_STEP_ROWS = 2048
-
-/** Joins consecutive exported pages into steps of at most `maxRows` rows. */
-export const deleteSteps = (ranges: ReadonlyArray<IdRange>, maxRows: number = DELETE_STEP_ROWS): ReadonlyArray<IdRange> => {
-  const steps: Array<IdRange> = []
-  let current: IdRange | undefined
-  for (const range of ranges) {
-    if (current !== undefined && current.count + range.count <= maxRows) {
-      current = { first: current.first, last: range.last, count: current.count + range.count }
-      continue
-    }
-    if (current !== undefined) steps.push(current)
-    current = range
-  }
-  if (current !== undefined) steps.push(current)
-  return steps
-}
 
 /** How many rows of `day` the ranges hold now, one bounded count per range. */
 export const countSteps = (

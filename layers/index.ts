@@ -17,7 +17,7 @@
  * @since 0.6.0
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Config, Duration, Effect, FileSystem, Layer, Path, type Redacted } from "effect"
+import { Config, Duration, Effect, FileSystem, Layer, Path, Redacted } from "effect"
 import type { ConfigError } from "effect/Config"
 import { DataDirectoryError, type DatabaseError, InvalidInput, type SchemaTooNew } from "../schema/Errors.ts"
 import * as BlobStoreFileSystemImpl from "../src/blob/BlobStoreFileSystem.ts"
@@ -30,6 +30,8 @@ import type { LogStore, LogStoreOptions } from "../src/LogStore.ts"
 import { ownerFromConfig } from "../src/logstore/LeaseConfig.ts"
 import * as LogStoreSqliteImpl from "../src/logstore/LogStoreSqlite.ts"
 import * as LogStorePgImpl from "../src/pg/LogStorePg.ts"
+import * as ArchiveRepositoryPg from "../src/pg/ArchiveRepositoryPg.ts"
+import * as PgDatabase from "../src/pg/PgDatabase.ts"
 import * as Database from "../src/sqlite/Database.ts"
 import * as DataDirectoryCheck from "../src/fs/DataDirectoryCheck.ts"
 import { dataDirectoryError } from "../src/fs/PlatformErrors.ts"
@@ -218,7 +220,8 @@ export const NerveStoreLive = (
  * `NerveStoreLive` configured from the environment: `NERVE_DATA_DIR` (default `./data`),
  * `NERVE_SYNCHRONOUS` (`NORMAL` or `FULL`), `NERVE_BUSY_TIMEOUT` (a duration, e.g. `5 seconds`),
  * `NERVE_OWNER` (the owner name of this daemon's leases), `NERVE_LEASE_TTL` (a duration),
- * `NERVE_READONLY` (`true` to open read-only).
+ * `NERVE_READONLY` (`true` to open read-only). With `NERVE_DATABASE_URL` set (read as a secret) the
+ * stack is `NerveStorePg` on that database, its files in `NERVE_DATA_DIR`.
  */
 export const NerveStoreConfig: Layer.Layer<
   NerveStore,
@@ -231,6 +234,15 @@ export const NerveStoreConfig: Layer.Layer<
     const owner = yield* ownerFromConfig
     const leaseTtl = yield* Config.option(Config.Duration("NERVE_LEASE_TTL"))
     const readonly = yield* Config.Boolean("NERVE_READONLY").pipe(Config.withDefault(false))
+    const databaseUrl = yield* Config.option(Config.Redacted("NERVE_DATABASE_URL"))
+    if (databaseUrl._tag === "Some") {
+      return NerveStorePg({
+        url: databaseUrl.value,
+        dataDir,
+        ...(owner._tag === "Some" ? { owner: owner.value } : {}),
+        ...(leaseTtl._tag === "Some" ? { leaseTtl: leaseTtl.value } : {})
+      })
+    }
     return NerveStoreLive({
       dataDir,
       readonly,
@@ -241,6 +253,35 @@ export const NerveStoreConfig: Layer.Layer<
     })
   })
 )
+
+/** Options of the stack on PostgreSQL: the database, the data directory of its files, who this stack is. */
+export interface NerveStorePgOptions extends LogStorePgOptions {
+  /** The folder of this machine's files: day files in `archive/logs/`, blobs in `blobs/` (created if missing). */
+  readonly dataDir: string
+}
+
+/**
+ * The stack on PostgreSQL (SPEC §PostgreSQL backend): LogStore and LogArchive share one migrated
+ * pool (the archive's steps hold an advisory lock, so one archiver works at a time across
+ * machines); day files in `<dataDir>/archive/logs`, blobs in `<dataDir>/blobs`.
+ */
+export const NerveStorePg = (
+  options: NerveStorePgOptions
+): Layer.Layer<NerveStore, DatabaseError | DataDirectoryError | InvalidInput> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const path = yield* Path.Path
+    yield* prepareDataDirectory({ dataDir: options.dataDir })
+    return Layer.mergeAll(
+      LogStorePgImpl.layerWith(logStoreOptions(options)),
+      LogArchiveLive.layerFileSystem(path.join(options.dataDir, ...ARCHIVE_FOLDER)).pipe(Layer.provide(ArchiveRepositoryPg.layer))
+    ).pipe(
+      Layer.provide(PgDatabase.layer({
+        url: options.url,
+        ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections })
+      })),
+      Layer.merge(BlobStoreFileSystem(path.join(options.dataDir, BLOB_FOLDER)))
+    )
+  })).pipe(Layer.provide(NodeServices.layer))
 
 /** The same services in memory, fresh for each provide: swap it in for `NerveStoreLive` in tests. */
 export const NerveStoreMemory: Layer.Layer<NerveStore, DatabaseError> = Layer.mergeAll(

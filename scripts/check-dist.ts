@@ -32,7 +32,7 @@ const expected = {
     "NerveStoreConfig", "NerveStoreLive", "NerveStoreMemory",
     "MaintenanceSqlite",
     // issue 17 (PostgreSQL)
-    "LogStorePg"
+    "LogStorePg", "NerveStorePg"
   ]
 }
 

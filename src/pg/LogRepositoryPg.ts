@@ -53,6 +53,9 @@ const transactionError = <E>(error: E | SqlError): E | DatabaseError =>
   isSqlError(error) ? toDatabaseError("transaction")(error) : (error as E)
 
 const byId = (row: PgRow) => String(row.id)
+
+/** Rows per INSERT statement: 6 parameters a row, well below PostgreSQL's 65,535 per statement. */
+const INSERT_CHUNK_ROWS = 5_000
 const byRunId = (row: PgRow) => String(row.runId)
 
 /** Builds the repository over the migrated database in context. */
@@ -83,11 +86,17 @@ export const make = Effect.gen(function*() {
         timestamp: row.timestamp,
         thread_round: PgLogSql.threadRoundOf(row)
       }))
-      const inserted = yield* sql<{ readonly id: bigint | number }>`INSERT INTO logs ${
-        sql.insert(values as [typeof values[number], ...Array<typeof values[number]>])
-      } RETURNING id`.pipe(mapSqlError(operation))
-      // Identity values are drawn in VALUES order, so the ids in ascending order are the rows' ids.
-      const ids = inserted.map((row) => Number(row.id)).sort((a, b) => a - b)
+      // A statement binds at most 65,535 parameters (6 a row): a large batch goes in several
+      // statements, in order, in the caller's transaction.
+      const ids: Array<number> = []
+      for (let from = 0; from < values.length; from += INSERT_CHUNK_ROWS) {
+        const chunk = values.slice(from, from + INSERT_CHUNK_ROWS)
+        const inserted = yield* sql<{ readonly id: bigint | number }>`INSERT INTO logs ${
+          sql.insert(chunk as [typeof chunk[number], ...Array<typeof chunk[number]>])
+        } RETURNING id`.pipe(mapSqlError(operation))
+        // Identity values are drawn in VALUES order, so the ids in ascending order are the rows' ids.
+        ids.push(...inserted.map((row) => Number(row.id)).sort((a, b) => a - b))
+      }
       const entries: Array<LogEntry> = rows.map((row, i) => ({ id: ids[i]!, ...row }))
       const rounds = new Map<string, number>()
       for (const value of values) {

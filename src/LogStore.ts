@@ -15,6 +15,7 @@ import type {
   RunMismatch,
   RunNotFound
 } from "../schema/Errors.ts"
+import type { LeaseLost } from "../schema/RunErrors.ts"
 import type { AppendInput, FollowQuery, LogEntry, LogQuery, LogStreamQuery } from "../schema/LogEntry.ts"
 import type {
   GetThreadRoundsInput,
@@ -103,7 +104,9 @@ export interface LogStoreShape {
    * machine), `RunLeased` (another live owner holds the run), `RunMismatch` (another workflow, or
    * another exit code for a terminal run). A run moved to `queued` or `started` is leased to this
    * stack; any other status releases the lease. With `idempotencyKey`, a repeat returns the first
-   * result and writes nothing.
+   * result and writes nothing. A run whose lease this stack held and lost (it was recovered or
+   * released by another stack while this one was paused) fails with `LeaseLost`, or `RunLeased`
+   * when another live owner holds it now.
    */
   readonly transition: (
     entry: AppendInput,
@@ -111,7 +114,7 @@ export interface LogStoreShape {
     options?: WriteOptions
   ) => Effect.Effect<
     TransitionResult,
-    IllegalTransition | RunLeased | RunMismatch | IdempotencyConflict | InvalidInput | CorruptRow | DatabaseError
+    IllegalTransition | RunLeased | LeaseLost | RunMismatch | IdempotencyConflict | InvalidInput | CorruptRow | DatabaseError
   >
   readonly getRun: (runId: string) => Effect.Effect<Option.Option<WorkflowRun>, CorruptRow | DatabaseError>
   /** The run, or `RunNotFound`. */
@@ -184,6 +187,44 @@ export interface LogStoreShape {
     runId: string,
     params?: GetThreadRoundsInput
   ) => Effect.Effect<ReadonlyArray<ThreadRoundRow>, InvalidInput | CorruptRow | DatabaseError>
+
+  // --- lease control (issue 16) ---
+  /**
+   * Every lease this stack loses, as it learns of it (its renewal finds the lease gone or another
+   * owner's: the stack was paused past its time-to-live and another stack recovered or claimed
+   * the run). Each is counted in `nerve_leases_lost_total`, and the next write on the run fails
+   * with `LeaseLost` (or `RunLeased`). A stack whose renewals were only held up by another
+   * process's write lock keeps its runs: others count a lease's grace only in time they could write.
+   *
+   * @example
+   * ```ts
+   * yield* log.leaseLost.pipe(Stream.runForEach((lost) => cancelWork(lost.runId)), Effect.forkScoped)
+   * ```
+   */
+  readonly leaseLost: Stream.Stream<LeaseLost>
+  /** The stored leases (expired or not), by run id: all of them, or those of the owner name `owner`. */
+  readonly leases: (query?: { readonly owner?: string | undefined }) => Effect.Effect<ReadonlyArray<RunLease>, InvalidInput | CorruptRow | DatabaseError>
+  /**
+   * Hands the run back at once: deletes this stack's lease of it (a queued run becomes claimable
+   * by any stack, a started one recoverable). No lease, or a dead one of someone else: nothing to
+   * do. Another live owner's lease: `RunLeased`, nothing written.
+   */
+  readonly releaseLease: (runId: string) => Effect.Effect<void, InvalidInput | RunLeased | CorruptRow | DatabaseError>
+  /**
+   * Takes up to `limit` (1 to 10,000) queued runs, oldest first, of `workflow` when given, that no
+   * live owner holds (no lease, a lease of this name's earlier boot, or another owner's lease dead
+   * past its grace), leases them to this stack and returns them (still `queued`: move them to
+   * `started` with `transition`). Each run goes to exactly one claimer however many stacks
+   * (processes, machines) claim at once.
+   *
+   * @example
+   * ```ts
+   * for (const run of yield* log.claimQueued({ workflow: "build", limit: 4 })) yield* startRun(run)
+   * ```
+   */
+  readonly claimQueued: (
+    request: { readonly workflow?: string | undefined; readonly limit: number }
+  ) => Effect.Effect<ReadonlyArray<WorkflowRun>, InvalidInput | DatabaseError>
 }
 
 /**

@@ -19,6 +19,8 @@ import type { LeaseConfig } from "./LeaseConfig.ts"
 export interface LeaseKeeper {
   /** A transition of this stack just took (or renewed) a lease: make sure renewal runs. Synchronous. */
   readonly taken: () => void
+  /** When this stack last renewed its leases (epoch ms, the Clock), if ever. */
+  readonly lastRenewedAt: () => number | undefined
 }
 
 /** Starts the keeper in the current scope. */
@@ -34,12 +36,14 @@ export const make = Effect.fnUntraced(function*(
   // asynchronous backend answers later) keeps the renewal running.
   let takes = 0
   let start = Deferred.makeUnsafe<void>()
+  let lastRenewedAt: number | undefined
 
   /** Renews every lease of this stack; ends the renewal when none is left. */
   const renew = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const takesBefore = takes
     const renewed = yield* repository.renewLeases("LogStore.renewLeases", owner, expiryAt(now, config.ttlMs))
+    lastRenewedAt = now
     if (renewed === 0 && takes === takesBefore) renewing = false
   }).pipe(Effect.catch((error) => Effect.logWarning(`lease renewal failed (will retry): ${error.message}`)))
 
@@ -68,6 +72,7 @@ export const make = Effect.fnUntraced(function*(
       if (renewing) return
       renewing = true
       Deferred.doneUnsafe(start, Exit.void)
-    }
+    },
+    lastRenewedAt: () => lastRenewedAt
   }
 })

@@ -8,14 +8,17 @@ import { Context, type Duration, type Effect, type Option, type Stream } from "e
 import type {
   CorruptRow,
   DatabaseError,
+  FollowGap,
   IdempotencyConflict,
   IllegalTransition,
   InvalidInput,
   RunLeased,
+  RunFinished,
   RunMismatch,
   RunNotFound
 } from "../schema/Errors.ts"
 import type { LeaseLost } from "../schema/RunErrors.ts"
+import type { CountRunsQuery, RunCounts, StoreHealth, WaitForRunOptions } from "../schema/StoreHealth.ts"
 import type { AppendInput, FollowQuery, LogEntry, LogQuery, LogStreamQuery } from "../schema/LogEntry.ts"
 import type {
   GetThreadRoundsInput,
@@ -60,6 +63,11 @@ export interface LogStoreOptions {
 
 /** Options of `follow`: how often to look for rows other processes appended (default 1 second). */
 export interface FollowOptions {
+  readonly pollInterval?: Duration.Input
+}
+
+/** Options of `waitForRun`: the statuses (default: the terminal ones) and the poll interval (default 1 second). */
+export interface WaitForRunCallOptions extends WaitForRunOptions {
   readonly pollInterval?: Duration.Input
 }
 
@@ -156,21 +164,31 @@ export interface LogStoreShape {
    * Rows matching the filters appended after `query.afterId` (default: from now on), live: this
    * stack's own commits wake it at once, other processes' rows are found by polling every
    * `pollInterval` (default 1 second). Never ends by itself; interrupting it stops it cleanly.
+   * Never skips silently: when rows after its cursor were archived meanwhile (a live follower
+   * that fell behind, or one resuming from a saved `afterId`), the stream fails with
+   * `FollowGap { afterId, firstAvailableId }` (read them with `LogArchive`, then follow on from
+   * `firstAvailableId - 1`).
    */
   readonly follow: (
     query?: FollowQuery,
     options?: FollowOptions
-  ) => Stream.Stream<LogEntry, InvalidInput | CorruptRow | DatabaseError>
+  ) => Stream.Stream<LogEntry, InvalidInput | CorruptRow | FollowGap | DatabaseError>
   /**
    * Appends a thread message of the run (`source: "workflow"`, type `thread_workflow_message`,
    * `refId: runId`, the payload `{ role, content, meta?, timestamp }` with the Clock's time), the
-   * row `threadMessages` and `threadRounds` read back.
+   * row `threadMessages` and `threadRounds` read back. Fenced, in the transaction of the write:
+   * `RunNotFound` (no such run), `RunFinished` (a terminal run), `RunLeased` (another live owner
+   * holds the run). With `idempotencyKey`, a retry (even at a later time) returns the first row:
+   * the key's fingerprint is the run id and the message, not the time.
    */
   readonly appendThreadMessage: (
     runId: string,
     message: ThreadMessageInput,
     options?: WriteOptions
-  ) => Effect.Effect<LogEntry, InvalidInput | IdempotencyConflict | CorruptRow | DatabaseError>
+  ) => Effect.Effect<
+    LogEntry,
+    InvalidInput | RunNotFound | RunFinished | RunLeased | IdempotencyConflict | CorruptRow | DatabaseError
+  >
   /** The run's trigger (see SPEC §Log conventions), or none. */
   readonly triggerPayload: (runId: string) => Effect.Effect<Option.Option<TriggerPayload>, CorruptRow | DatabaseError>
   /** The run's thread messages, oldest first. */
@@ -225,6 +243,23 @@ export interface LogStoreShape {
   readonly claimQueued: (
     request: { readonly workflow?: string | undefined; readonly limit: number }
   ) => Effect.Effect<ReadonlyArray<WorkflowRun>, InvalidInput | DatabaseError>
+  /** How many runs match, by status: every status present, 0 when none. A read (no write lock). */
+  readonly countRuns: (query?: CountRunsQuery) => Effect.Effect<RunCounts, InvalidInput | DatabaseError>
+  /**
+   * Completes with the run once it is in one of `options.statuses` (default: the terminal ones),
+   * at once when it already is. This stack's own commits wake it at once; other processes'
+   * writes are found by polling every `pollInterval` (default 1 second). A run that does not
+   * exist yet is waited for. Interrupt it (or `Effect.timeout`) to stop waiting.
+   */
+  readonly waitForRun: (
+    runId: string,
+    options?: WaitForRunCallOptions
+  ) => Effect.Effect<WorkflowRun, InvalidInput | CorruptRow | DatabaseError>
+  /**
+   * The stack's health, without taking (or waiting for) the write lock: schema versions, whether
+   * it is read-only or writable, its last lease renewal, and its current lock wait.
+   */
+  readonly health: () => Effect.Effect<StoreHealth, DatabaseError>
 }
 
 /**

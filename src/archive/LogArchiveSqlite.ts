@@ -32,6 +32,8 @@ import type { SqliteShape } from "../sqlite/Sqlite.ts"
 import { type ArchiveProgressListener, LogArchive, type LogArchiveShape } from "../LogArchive.ts"
 import { DEFAULT_LOG_RETENTION_MS, parseUtcDay, type UtcDay } from "../domain/UtcDay.ts"
 import { inputDecoder } from "../domain/Validate.ts"
+import { namedAs } from "../domain/PublicOperation.ts"
+import * as Metrics from "../Metrics.ts"
 
 /**
  * Temp files older than this (by the wall clock, as file times are) belong to a run that died;
@@ -338,6 +340,7 @@ export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFile
       const result = outcome.success.result
       results.push(result)
       deletedTotal += result.rowCount
+      yield* Metrics.recordArchivedRows(result.rowCount)
       deletedSinceCheckpoint += result.rowCount
       if (deletedSinceCheckpoint >= CHECKPOINT_AFTER_ROWS) {
         yield* rows.checkpoint
@@ -359,7 +362,7 @@ export const make = Effect.fnUntraced(function*(sql: SqliteShape, store: DayFile
     const [firstFailure] = failures
     if (firstFailure !== undefined) return yield* Effect.fail(firstFailure)
     return { days: results, vacuumed }
-  }, exclusive)
+  }, exclusive, namedAs("LogArchive.archive"))
 
   /** Removes stale temp files of killed runs (the one sweep rule, at layer build and at each run). */
   const sweepTemps: Effect.Effect<void> = store.sweepTemps(STALE_TEMP_AGE_MS).pipe(

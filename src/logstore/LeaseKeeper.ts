@@ -40,6 +40,8 @@ export interface LeaseKeeper {
   readonly lost: PubSub.PubSub<LeaseLost>
   /** This stack's writable window (the grace of `recoverOrphans` and `claimQueued`). */
   readonly window: WriteWindow.WriteWindow
+  /** When this stack last renewed its leases (epoch ms, the Clock), if ever. */
+  readonly lastRenewedAt: () => number | undefined
 }
 
 /** Starts the keeper in the current scope; `registered`: this stack's boot row is its name's (renewed too). */
@@ -57,6 +59,7 @@ export const make = Effect.fnUntraced(function*(
   let takes = 0
   let start = Deferred.makeUnsafe<void>()
   let lastFailed = false
+  let lastRenewedAt: number | undefined
   const heldRuns = new Set<string>()
   const lostRuns = new Set<string>()
   const inFlight = new Map<string, number>()
@@ -87,6 +90,7 @@ export const make = Effect.fnUntraced(function*(
     const now = yield* Clock.currentTimeMillis
     window.wrote(now, now - before)
     lastFailed = false
+    lastRenewedAt = before
     if (renewed > 0) yield* Metric.update(leaseRenewalsTotal, renewed)
     if (registered && !(yield* repository.renewBoot("LogStore.renewLeases", owner, now))) {
       registered = false
@@ -153,6 +157,7 @@ export const make = Effect.fnUntraced(function*(
       }
     },
     lost,
-    window
+    window,
+    lastRenewedAt: () => lastRenewedAt
   }
 })

@@ -35,6 +35,7 @@ import type { Owner, OwnerBoot } from "../domain/Lease.ts"
 import type { Candidate } from "../domain/Orphans.ts"
 import type { RoundLogRow, RoundPage } from "../domain/ThreadRounds.ts"
 import type { NewLogRow, StoredRun, TransitionPlan } from "../domain/TransitionPlan.ts"
+import type { BackendHealth, FollowPage, StatusCounts } from "./LogRepositoryOps.ts"
 import type { TransitionResult } from "../LogStore.ts"
 
 /** A stored value a run listing pages by (a legacy row may hold another type than its schema says). */
@@ -200,6 +201,38 @@ export interface LogRepositoryShape {
   /** Stores `value` under `key` (insert or replace). */
   readonly setMeta: (operation: string, key: string, value: string) => Effect.Effect<void, DatabaseError>
 
+  // --- issue 16: fenced thread writes, follow gaps, counts, health (see LogRepositoryOps.ts) ---
+  /**
+   * One fenced insert, in one transaction (joins the caller's): reads the run and its lease
+   * (locking the run where the backend can, as `transition` does), reads the time, calls `decide`,
+   * and inserts the row it returns (adding its thread round to the round counts). A refusal writes
+   * nothing and fails with it. No transition of the run may commit between the read and the insert.
+   */
+  readonly insertChecked: <E>(
+    operation: string,
+    runId: string,
+    decide: (stored: StoredRun, now: number) => Result.Result<NewLogRow, E>
+  ) => Effect.Effect<LogEntry, E | CorruptRow | DatabaseError>
+  /**
+   * `follow`'s read: like `selectLogs` (`order: "asc"`), and, read in the SAME snapshot as the rows,
+   * the highest log id moved out of the store by the archive (0 when none; days put back by a
+   * restore do not count). A backend must read both consistently (SQLite: one statement;
+   * PostgreSQL: one REPEATABLE READ transaction), or a row archived between the two reads is
+   * skipped without a `FollowGap`.
+   */
+  readonly followPage: (operation: string, query: LogQuery, limit: number) => Effect.Effect<FollowPage, CorruptRow | DatabaseError>
+  /**
+   * How many runs match `filter`, by stored status (statuses that are not a known status are left
+   * out). A read: takes no write lock.
+   */
+  readonly countRuns: (operation: string, filter: RunFilter) => Effect.Effect<StatusCounts, DatabaseError>
+  /**
+   * The backend's state for `health()`, without taking the write lock and without waiting for
+   * one: the schema version stored now, the version this build knows, whether this stack is
+   * read-only or may write, and how long this stack's longest current wait for another
+   * connection's write lock has lasted (0 when it waits for none).
+   */
+  readonly health: (operation: string) => Effect.Effect<BackendHealth, DatabaseError>
   // --- issue 16: lease control, claims, owner boots (src/logstore/Claims.ts, OwnerBoots.ts) ---
   /**
    * The stored leases (expired or not), of every owner or of the owner name `owner` (any boot),

@@ -375,6 +375,8 @@ export const daemonContract = (name: string, sharedStore: () => SharedStore) =>
       it.effect("threadRounds without params returns the newest page of 50", () =>
         Effect.gen(function*() {
           const { log } = yield* openStack((yield* sharedStore())({}))
+          // Issue 16: a thread message needs its run (RunNotFound otherwise).
+          yield* log.transition({ source: WORKFLOW_SOURCE, type: RUN_STARTED_TYPE }, { runId: "r", workflow: "w", status: "started" })
           yield* log.transaction(Effect.forEach(Array.from({ length: 60 }, (_, i) => i), (i) =>
             log.appendThreadMessage("r", { role: "user", content: `m${i + 1}` }), { discard: true }))
           const page = yield* log.threadRounds("r")

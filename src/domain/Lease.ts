@@ -115,6 +115,9 @@ export interface OwnerBoot {
   readonly boot: string
   readonly renewedAt: number
   readonly renewalMs: number
+  /** Where the boot runs: its host name and process id (a boot on this host whose process is gone is dead at once). */
+  readonly host: string
+  readonly pid: number
 }
 
 /**

@@ -137,7 +137,7 @@ describe("lease safety across processes (issue 16)", () => {
     }).pipe(Effect.scoped, Effect.provide(NerveStoreLive({ dataDir, owner: "daemon-y", leaseTtl: 2000, leaseRenewal: 500 })))
   }, 120_000)
 
-  it.live("an owner name a live boot renews cannot be booted again (OwnerInUse); the first boot's run is untouched", () => {
+  it.live("an owner name a live boot renews cannot be booted again (OwnerInUse), its run untouched; once killed, the name boots at once", () => {
     const dataDir = makeTempDir()
     return Effect.gen(function*() {
       const x = yield* startDaemon(dataDir, "nerve", 60_000, 15_000, ["r:started"])
@@ -160,6 +160,20 @@ describe("lease safety across processes (issue 16)", () => {
       )
       assert.deepStrictEqual([other.recovered, other.lease.owner, other.lease.boot], [[], "nerve", boot])
       assert.strictEqual((yield* tell(x, "completed", "r")).result, "ok")
+      yield* tell(x, "started", "r2")
+
+      // Killed (-9), it stops renewing: on this host its process is gone, so the name's next boot
+      // is built at once and recovers the run at once (its lease still has a minute to run).
+      x.child.kill("SIGKILL")
+      yield* Effect.promise(() => x.exited)
+      const next = yield* Effect.provide(
+        Effect.gen(function*() {
+          const log = yield* LogStore
+          return (yield* log.recoverOrphans()).map((r) => [r.runId, r.status])
+        }),
+        NerveStoreLive({ dataDir, owner: "nerve" })
+      )
+      assert.deepStrictEqual(next, [["r2", "crashed"]])
     }).pipe(Effect.scoped)
   }, 120_000)
 

@@ -35,7 +35,9 @@ import * as Followers from "./Followers.ts"
 import * as GroupCommit from "./GroupCommit.ts"
 import * as Idempotency from "./Idempotency.ts"
 import { durationMillis, type LeaseConfig } from "./LeaseConfig.ts"
+import * as LeaseControl from "./LeaseControl.ts"
 import * as LeaseKeeper from "./LeaseKeeper.ts"
+import * as OwnerBoots from "./OwnerBoots.ts"
 import { pages } from "./Paging.ts"
 import { recover } from "./RecoverOrphans.ts"
 import { threadRounds } from "./RoundPaging.ts"
@@ -74,7 +76,9 @@ const warnInvalid = (invalid: ReadonlyArray<{ readonly message: string }>): Effe
  */
 export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, config: LeaseConfig) {
   const me = config.owner
-  const leases = yield* LeaseKeeper.make(repository, config)
+  // One live boot per owner name: `OwnerInUse` while another boot of this name renews it.
+  const registered = yield* OwnerBoots.register(repository, config)
+  const leases = yield* LeaseKeeper.make(repository, config, registered)
   const once = Idempotency.make(repository)
   const followers = Followers.make()
   const wakeFollowers = Effect.sync(followers.wake)
@@ -94,14 +98,26 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
 
   /** A `transition` request, planned by the domain rules inside the backend's transaction. */
   const checkedTransition = (request: RunTransitionInput, entry: AppendInput) =>
-    Effect.map(
-      repository.transition("LogStore.transition", request.runId, (stored, now) =>
-        planTransition({ stored, request, entry, owner: me, now, ttlMs: config.ttlMs })),
-      (result) => {
-        if (Lease.holdsLease(result.run.status)) leases.taken()
-        return result
-      }
-    ).pipe(Effect.tap((result) => Effect.andThen(Metrics.recordTransition(result.run.status), Metrics.recordAppend(1))))
+    Effect.flatMap(repository.inTransaction, (joined) => {
+      // Fenced: a run this stack held and lost fails with `LeaseLost` (issue 16).
+      const held = leases.held(request.runId)
+      const done = leases.writing(request.runId)
+      return repository.transition("LogStore.transition", request.runId, (stored, now) =>
+        planTransition({ stored, request, entry, owner: me, now, ttlMs: config.ttlMs, held })).pipe(
+          Effect.map((result) => {
+            if (Lease.holdsLease(result.run.status)) {
+              leases.taken()
+              // Inside a caller's transaction the lease may still roll back: not fenced.
+              if (!joined) leases.hold(request.runId)
+            } else leases.letGo(request.runId)
+            return result
+          }),
+          Effect.tapError((error) =>
+            error._tag === "LeaseLost" || error._tag === "RunLeased" ? Effect.sync(() => leases.letGo(request.runId)) : Effect.void
+          ),
+          Effect.ensuring(Effect.sync(done))
+        )
+    }).pipe(Effect.tap((result) => Effect.andThen(Metrics.recordTransition(result.run.status), Metrics.recordAppend(1))))
 
   /** `append` with an idempotency key (kept apart from the group-committed hot path). */
   const appendOnce = Effect.fnUntraced(function*(input: unknown, key: string) {
@@ -119,7 +135,7 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
 
   const recoverOrphans = Effect.fn("LogStore.recoverOrphans")(function*(input?: RecoverOrphansOptions) {
     const options = yield* decodeOrphansOptions(input ?? {})
-    const recovered = yield* recover(repository, me, config.ttlMs, options)
+    const recovered = yield* recover(repository, me, config.ttlMs, options, leases.window)
     yield* Effect.annotateCurrentSpan({ "nerve.runs.recovered": recovered.length, "nerve.owner": me.name })
     if (recovered.length > 0) yield* wakeFollowers
     return recovered
@@ -253,8 +269,10 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
       yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
       const key = options === undefined ? undefined : (yield* decodeWriteOptions(options)).idempotencyKey
       // Read, check and insert in one transaction of the backend: no transition slips in between.
+      // Fenced like a transition: a run this stack held and lost fails with `LeaseLost`.
+      const held = leases.held(runId)
       const write = repository.insertChecked("LogStore.appendThreadMessage", runId, (stored, now) =>
-        Result.map(checkWrite(runId, stored, me, now), () => {
+        Result.map(checkWrite(runId, stored, me, now, held), () => {
           const payload = {
             role: message.role,
             content: message.content,
@@ -297,7 +315,9 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
       return yield* threadRounds(repository, runId, yield* decodeRoundsParams(input ?? {}))
     }),
 
-    ...RunWaits.make(repository, followers, leases)
+    ...RunWaits.make(repository, followers, leases),
+    // Lease control (issue 16): leaseLost, leases, releaseLease, claimQueued.
+    ...LeaseControl.make(repository, config, leases)
   })
   return store
 })

@@ -18,6 +18,7 @@ import * as ThreadRoundCounts from "./ThreadRoundCounts.ts"
 import * as ThreadRoundsSql from "./ThreadRoundsSql.ts"
 import { type Decide, LogRepository, type LogRepositoryShape, type RunKeyValue } from "../seam/LogRepository.ts"
 import { Database } from "./Database.ts"
+import * as LeaseRepositorySqlite from "./LeaseRepositorySqlite.ts"
 import * as LogSql from "./LogSql.ts"
 import * as LogRepositoryOpsSqlite from "./LogRepositoryOpsSqlite.ts"
 import type { SqlRow, SyncConnection } from "./Sqlite.ts"
@@ -256,7 +257,10 @@ export const make = Effect.gen(function*() {
         )
       ),
 
-    ...LogRepositoryOpsSqlite.make(sql, schemaVersion)
+    ...LogRepositoryOpsSqlite.make(sql, schemaVersion),
+
+    // Lease control, claims and owner boots (issue 16).
+    ...LeaseRepositorySqlite.make(sql)
   }
   return LogRepository.of(repository)
 })

@@ -10,12 +10,12 @@ import {
   THREAD_MESSAGE_TYPE,
   WORKFLOW_SOURCE
 } from "../../src/index.ts"
-import type { DatabaseError, DataDirectoryError, InvalidInput, SchemaTooNew } from "../../schema/Errors.ts"
+import type { DatabaseError, DataDirectoryError, InvalidInput, OwnerInUse, SchemaTooNew } from "../../schema/Errors.ts"
 import { DatabaseMemory, type LogStoreOptions, LogStoreSqlite, NerveStoreLive } from "../../layers/index.ts"
 import { LogStore, type LogStoreShape } from "../../src/LogStore.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
-type StackLayer = Layer.Layer<LogStore, DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput>
+type StackLayer = Layer.Layer<LogStore, DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput | OwnerInUse>
 /** Makes stacks that share one store: each call is another daemon on the same data. */
 type SharedStore = Effect.Effect<(options: LogStoreOptions) => StackLayer, DatabaseError, Scope.Scope>
 
@@ -85,6 +85,9 @@ export const daemonContract = (name: string, sharedStore: () => SharedStore) =>
           yield* TestClock.adjust("29 seconds")
           assert.deepStrictEqual(yield* b.log.recoverOrphans({ includeQueued: true }), [])
           yield* TestClock.adjust("1 second")
+          // Expired, but within its grace: one renewal interval of b (10 s) that b could write in (issue 16).
+          assert.deepStrictEqual(yield* b.log.recoverOrphans({ includeQueued: true }), [])
+          yield* TestClock.adjust("10 seconds")
           const recovered = yield* b.log.recoverOrphans({ includeQueued: true, source: "daemon-b", timestamp: 77 })
           assert.deepStrictEqual(recovered.map((r) => [r.runId, r.status, r.timestamp]), [["s", "crashed", 77], ["q", "interrupted", 77]])
           assert.deepStrictEqual((yield* b.log.query({ source: "daemon-b" })).map((e) => [e.type, e.refId]), [["crashed", "s"], ["interrupted", "q"]])
@@ -130,6 +133,11 @@ export const daemonContract = (name: string, sharedStore: () => SharedStore) =>
           yield* earlier.log.transition(...start("r2"))
           const other = yield* openStack(stack({ owner: "someone-else" }))
           assert.deepStrictEqual(yield* other.log.recoverOrphans(), [])
+          // While the earlier boot may still renew (two of its renewal intervals, 20 minutes each), the name is in use (issue 16)...
+          const inUse = yield* Effect.flip(openStack(stack({ owner: "nerve" })))
+          assert.deepStrictEqual(inUse._tag === "OwnerInUse" ? [inUse.owner, inUse.boot] : inUse, ["nerve", earlier.log.owner.boot])
+          // ...and once it stopped renewing, a new boot takes over.
+          yield* TestClock.adjust("41 minutes")
           const next = yield* openStack(stack({ owner: "nerve" }))
           assert.notStrictEqual(next.log.owner.boot, earlier.log.owner.boot)
           // It may move a run of its earlier boot directly...

@@ -5,7 +5,7 @@ import { Effect } from "effect"
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { DatabaseFile } from "../layers/index.ts"
-import * as ThreadRoundCounts from "../src/logstore/ThreadRoundCounts.ts"
+import * as ThreadRoundCounts from "../src/sqlite/ThreadRoundCounts.ts"
 import { Database } from "../src/sqlite/Database.ts"
 
 /** The day the rows are dated in. */

@@ -3,7 +3,7 @@
  * (SPEC §Log conventions for workflow runs). Pure functions over rows already read.
  *
  * What is JSON here is what SQLite's `json_valid` says is JSON, so that these rules and the SQL
- * ones (`src/logstore/ThreadRoundsSql.ts`, the round counts) agree on every row: JSON text that
+ * ones (`src/sqlite/ThreadRoundsSql.ts`, the round counts) agree on every row: JSON text that
  * nests objects or arrays deeper than {@link SQLITE_JSON_MAX_DEPTH} (1,000) is not JSON for
  * SQLite, so a payload that deep is no message, no event and no round, in both.
  *

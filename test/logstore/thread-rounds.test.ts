@@ -1,7 +1,7 @@
-// Role rounds are numbered by SQL (src/logstore/ThreadRoundsSql.ts) and, for backends without
+// Role rounds are numbered by SQL (src/sqlite/ThreadRoundsSql.ts) and, for backends without
 // JSON functions, by the JavaScript rules of src/domain/ThreadLog.ts. These tests hold the two to
 // one rule, the SQL to the index migration 6 builds for it, and the stored counts
-// (src/logstore/ThreadRoundCounts.ts, migration 8) to the rows.
+// (src/sqlite/ThreadRoundCounts.ts, migration 8) to the rows.
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, Layer, Schema } from "effect"
 import { DatabaseSync } from "node:sqlite"

@@ -178,7 +178,7 @@ export interface LogStoreShape {
    * `refId: runId`, the payload `{ role, content, meta?, timestamp }` with the Clock's time), the
    * row `threadMessages` and `threadRounds` read back. Fenced, in the transaction of the write:
    * `RunNotFound` (no such run), `RunFinished` (a terminal run), `RunLeased` (another live owner
-   * holds the run). With `idempotencyKey`, a retry (even at a later time) returns the first row:
+   * holds the run), `LeaseLost` (this stack held the run and lost its lease). With `idempotencyKey`, a retry (even at a later time) returns the first row:
    * the key's fingerprint is the run id and the message, not the time.
    */
   readonly appendThreadMessage: (
@@ -187,7 +187,7 @@ export interface LogStoreShape {
     options?: WriteOptions
   ) => Effect.Effect<
     LogEntry,
-    InvalidInput | RunNotFound | RunFinished | RunLeased | IdempotencyConflict | CorruptRow | DatabaseError
+    InvalidInput | RunNotFound | RunFinished | RunLeased | LeaseLost | IdempotencyConflict | CorruptRow | DatabaseError
   >
   /** The run's trigger (see SPEC §Log conventions), or none. */
   readonly triggerPayload: (runId: string) => Effect.Effect<Option.Option<TriggerPayload>, CorruptRow | DatabaseError>

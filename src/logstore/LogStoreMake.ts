@@ -269,8 +269,10 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
       yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
       const key = options === undefined ? undefined : (yield* decodeWriteOptions(options)).idempotencyKey
       // Read, check and insert in one transaction of the backend: no transition slips in between.
+      // Fenced like a transition: a run this stack held and lost fails with `LeaseLost`.
+      const held = leases.held(runId)
       const write = repository.insertChecked("LogStore.appendThreadMessage", runId, (stored, now) =>
-        Result.map(checkWrite(runId, stored, me, now), () => {
+        Result.map(checkWrite(runId, stored, me, now, held), () => {
           const payload = {
             role: message.role,
             content: message.content,

@@ -134,6 +134,16 @@ const leaseSafety = (name: string, sharedStore: () => SharedStore) =>
         yield* second.close
       }).pipe(Effect.scoped))
 
+    it.effect("an expired lease of this name's earlier boot is recovered at once, without the grace", () =>
+      Effect.gen(function*() {
+        const stack = yield* sharedStore()
+        const earlier = yield* openStack(frozen(stack({ owner: "nerve", leaseTtl: "30 seconds", leaseRenewal: "10 seconds" })))
+        yield* earlier.log.transition(...run("s", "started"))
+        yield* TestClock.adjust("1 minute")
+        const next = yield* openStack(stack({ owner: "nerve", leaseTtl: "30 seconds", leaseRenewal: "10 seconds" }))
+        assert.deepStrictEqual((yield* next.log.recoverOrphans()).map((r) => [r.runId, r.status]), [["s", "crashed"]])
+      }).pipe(Effect.scoped))
+
     it.effect("nerve_lease_renewals_total counts each lease renewed (nerve_leases_lost_total: test/logstore/lease-processes.test.ts)", () =>
       Effect.gen(function*() {
         const stack = yield* sharedStore()

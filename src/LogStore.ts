@@ -17,8 +17,8 @@ import type {
   RunMismatch,
   RunNotFound
 } from "../schema/Errors.ts"
-import type { CountRunsQuery, RunCounts, StoreHealth, WaitForRunOptions } from "../schema/StoreHealth.ts"
 import type { LeaseLost } from "../schema/RunErrors.ts"
+import type { CountRunsQuery, RunCounts, StoreHealth, WaitForRunOptions } from "../schema/StoreHealth.ts"
 import type { AppendInput, FollowQuery, LogEntry, LogQuery, LogStreamQuery } from "../schema/LogEntry.ts"
 import type {
   GetThreadRoundsInput,
@@ -205,23 +205,6 @@ export interface LogStoreShape {
     runId: string,
     params?: GetThreadRoundsInput
   ) => Effect.Effect<ReadonlyArray<ThreadRoundRow>, InvalidInput | CorruptRow | DatabaseError>
-  /** How many runs match, by status: every status present, 0 when none. A read (no write lock). */
-  readonly countRuns: (query?: CountRunsQuery) => Effect.Effect<RunCounts, InvalidInput | DatabaseError>
-  /**
-   * Completes with the run once it is in one of `options.statuses` (default: the terminal ones),
-   * at once when it already is. This stack's own commits wake it at once; other processes'
-   * writes are found by polling every `pollInterval` (default 1 second). A run that does not
-   * exist yet is waited for. Interrupt it (or `Effect.timeout`) to stop waiting.
-   */
-  readonly waitForRun: (
-    runId: string,
-    options?: WaitForRunCallOptions
-  ) => Effect.Effect<WorkflowRun, InvalidInput | CorruptRow | DatabaseError>
-  /**
-   * The stack's health, without taking (or waiting for) the write lock: schema versions, whether
-   * it is read-only or writable, its last lease renewal, and its current lock wait.
-   */
-  readonly health: () => Effect.Effect<StoreHealth, DatabaseError>
 
   // --- lease control (issue 16) ---
   /**
@@ -260,6 +243,23 @@ export interface LogStoreShape {
   readonly claimQueued: (
     request: { readonly workflow?: string | undefined; readonly limit: number }
   ) => Effect.Effect<ReadonlyArray<WorkflowRun>, InvalidInput | DatabaseError>
+  /** How many runs match, by status: every status present, 0 when none. A read (no write lock). */
+  readonly countRuns: (query?: CountRunsQuery) => Effect.Effect<RunCounts, InvalidInput | DatabaseError>
+  /**
+   * Completes with the run once it is in one of `options.statuses` (default: the terminal ones),
+   * at once when it already is. This stack's own commits wake it at once; other processes'
+   * writes are found by polling every `pollInterval` (default 1 second). A run that does not
+   * exist yet is waited for. Interrupt it (or `Effect.timeout`) to stop waiting.
+   */
+  readonly waitForRun: (
+    runId: string,
+    options?: WaitForRunCallOptions
+  ) => Effect.Effect<WorkflowRun, InvalidInput | CorruptRow | DatabaseError>
+  /**
+   * The stack's health, without taking (or waiting for) the write lock: schema versions, whether
+   * it is read-only or writable, its last lease renewal, and its current lock wait.
+   */
+  readonly health: () => Effect.Effect<StoreHealth, DatabaseError>
 }
 
 /**

@@ -91,11 +91,13 @@ export const isDead = (lease: Pick<Lease, "expiresAt">, now: number, writable: W
   now - Math.max(lease.expiresAt, writable.since) >= writable.graceMs
 
 /**
- * Like {@link isOrphan}, with the grace: an `expired` lease is an orphan only once it is dead.
- * A lease of this name's earlier boot is taken at once (building the stack proved that boot is
+ * Like {@link isOrphan}, with the grace: an `expired` lease of another owner is an orphan only
+ * once it is dead. A lease of this name's earlier boot (expired or not) is taken at once (building the stack proved that boot is
  * no longer renewing: `OwnerInUse` otherwise).
  */
 export const isOrphanWithGrace = (lease: Lease | null, owner: Owner, now: number, writable: Writable): boolean => {
+  // A lease of this name's earlier boot, expired or not, is taken at once.
+  if (lease !== null && lease.owner === owner.name && lease.boot !== owner.boot) return true
   const standing_ = standing(lease, owner, now)
   if (standing_ === "expired") return lease !== null && isDead(lease, now, writable)
   return isOrphan(standing_)
@@ -115,6 +117,9 @@ export interface OwnerBoot {
   readonly boot: string
   readonly renewedAt: number
   readonly renewalMs: number
+  /** Where the boot runs: its host name and process id (a boot on this host whose process is gone is dead at once). */
+  readonly host: string
+  readonly pid: number
 }
 
 /**

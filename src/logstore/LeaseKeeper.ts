@@ -28,8 +28,6 @@ import * as WriteWindow from "./WriteWindow.ts"
 export interface LeaseKeeper {
   /** A transition of this stack just took (or renewed) a lease: make sure renewal runs. Synchronous. */
   readonly taken: () => void
-  /** When this stack last renewed its leases (epoch ms, the Clock), if ever. */
-  readonly lastRenewedAt: () => number | undefined
   /** This stack now holds `runId` (committed): a lease that is gone later was lost. */
   readonly hold: (runId: string) => void
   /** This stack let `runId` go (a transition released it, or it heard of the loss). */
@@ -42,6 +40,8 @@ export interface LeaseKeeper {
   readonly lost: PubSub.PubSub<LeaseLost>
   /** This stack's writable window (the grace of `recoverOrphans` and `claimQueued`). */
   readonly window: WriteWindow.WriteWindow
+  /** When this stack last renewed its leases (epoch ms, the Clock), if ever. */
+  readonly lastRenewedAt: () => number | undefined
 }
 
 /** Starts the keeper in the current scope; `registered`: this stack's boot row is its name's (renewed too). */
@@ -58,8 +58,8 @@ export const make = Effect.fnUntraced(function*(
   // asynchronous backend answers later) keeps the renewal running.
   let takes = 0
   let start = Deferred.makeUnsafe<void>()
-  let lastRenewedAt: number | undefined
   let lastFailed = false
+  let lastRenewedAt: number | undefined
   const heldRuns = new Set<string>()
   const lostRuns = new Set<string>()
   const inFlight = new Map<string, number>()
@@ -88,9 +88,9 @@ export const make = Effect.fnUntraced(function*(
     const takesBefore = takes
     const renewed = yield* repository.renewLeases("LogStore.renewLeases", owner, expiryAt(before, config.ttlMs))
     const now = yield* Clock.currentTimeMillis
-    lastRenewedAt = now
     window.wrote(now, now - before)
     lastFailed = false
+    lastRenewedAt = before
     if (renewed > 0) yield* Metric.update(leaseRenewalsTotal, renewed)
     if (registered && !(yield* repository.renewBoot("LogStore.renewLeases", owner, now))) {
       registered = false
@@ -139,7 +139,6 @@ export const make = Effect.fnUntraced(function*(
       renewing = true
       Deferred.doneUnsafe(start, Exit.void)
     },
-    lastRenewedAt: () => lastRenewedAt,
     hold: (runId) => {
       heldRuns.add(runId)
       lostRuns.delete(runId)
@@ -158,6 +157,7 @@ export const make = Effect.fnUntraced(function*(
       }
     },
     lost,
-    window
+    window,
+    lastRenewedAt: () => lastRenewedAt
   }
 })

@@ -316,6 +316,7 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
     }),
 
     ...RunWaits.make(repository, followers, leases),
+
     // Lease control (issue 16): leaseLost, leases, releaseLease, claimQueued.
     ...LeaseControl.make(repository, config, leases)
   })

@@ -264,14 +264,14 @@ export interface LogRepositoryShape {
    * Registers `owner`'s boot as the live boot of its name, in one write transaction: reads the
    * stored boot of `owner.name` and the time; when a stored boot of another boot id is still
    * live (`isLive(stored, now)`), writes nothing and returns it (the caller fails `OwnerInUse`);
-   * otherwise stores `{ owner, boot, renewedAt: now, renewalMs }` (replacing a dead boot's row)
+   * otherwise stores `{ owner, boot, renewedAt: now, renewalMs, host, pid }` (replacing a dead boot's row)
    * and returns none. Two stacks registering one name at once: exactly one wins (SQLite: one
    * `BEGIN IMMEDIATE` step; PostgreSQL: `SELECT … FOR UPDATE` or an upsert with a `WHERE`).
    */
   readonly registerBoot: (
     operation: string,
     owner: Owner,
-    renewalMs: number,
+    where: { readonly renewalMs: number; readonly host: string; readonly pid: number },
     isLive: (stored: OwnerBoot, now: number) => boolean
   ) => Effect.Effect<Option.Option<OwnerBoot>, CorruptRow | DatabaseError>
   /**

@@ -48,7 +48,7 @@ export const make = (sql: SqliteShape): LeaseMembers => ({
       })
     ),
 
-  registerBoot: (operation, owner, renewalMs, isLive) =>
+  registerBoot: (operation, owner, where, isLive) =>
     Effect.clockWith((clock) =>
       Effect.flatMap(
         sql.syncTransaction(operation, (connection): Result.Result<Option.Option<OwnerBoot>, CorruptRow> => {
@@ -59,7 +59,7 @@ export const make = (sql: SqliteShape): LeaseMembers => ({
             if (Result.isFailure(stored)) return Result.fail(stored.failure)
             if (stored.success.boot !== owner.boot && isLive(stored.success, now)) return Result.succeed(Option.some(stored.success))
           }
-          connection.run(LeaseSql.UPSERT_BOOT, [owner.name, owner.boot, now, renewalMs])
+          connection.run(LeaseSql.UPSERT_BOOT, [owner.name, owner.boot, now, where.renewalMs, where.host, where.pid])
           return Result.succeed(Option.none())
         }),
         Effect.fromResult

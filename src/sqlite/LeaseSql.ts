@@ -24,9 +24,11 @@ export const SELECT_CLAIMABLE = `SELECT r.run_id AS runId, r.workflow, r.status,
       OR (?4 IS NOT NULL AND l.expires_at <= ?4 AND NOT (l.owner = ?2 AND l.boot = ?3)))
   ORDER BY r.timestamp, r.rowid LIMIT ?5`
 
-export const SELECT_BOOT = "SELECT owner, boot, renewed_at AS renewedAt, renewal_ms AS renewalMs FROM owner_boots WHERE owner = ?"
-export const UPSERT_BOOT = `INSERT INTO owner_boots (owner, boot, renewed_at, renewal_ms) VALUES (?, ?, ?, ?)
-  ON CONFLICT(owner) DO UPDATE SET boot = excluded.boot, renewed_at = excluded.renewed_at, renewal_ms = excluded.renewal_ms`
+export const SELECT_BOOT =
+  "SELECT owner, boot, renewed_at AS renewedAt, renewal_ms AS renewalMs, host, pid FROM owner_boots WHERE owner = ?"
+export const UPSERT_BOOT = `INSERT INTO owner_boots (owner, boot, renewed_at, renewal_ms, host, pid) VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT(owner) DO UPDATE SET boot = excluded.boot, renewed_at = excluded.renewed_at, renewal_ms = excluded.renewal_ms,
+    host = excluded.host, pid = excluded.pid`
 export const RENEW_BOOT = "UPDATE owner_boots SET renewed_at = ? WHERE owner = ? AND boot = ?"
 export const DELETE_BOOT = "DELETE FROM owner_boots WHERE owner = ? AND boot = ?"
 
@@ -35,6 +37,8 @@ export const OwnerBootRow = Schema.Struct({
   owner: Schema.String,
   boot: Schema.String,
   renewedAt: Schema.Number,
-  renewalMs: Schema.Number
+  renewalMs: Schema.Number,
+  host: Schema.String,
+  pid: Schema.Number
 })
 export const decodeBootRow = rowDecoder(OwnerBootRow, "owner_boots")

@@ -201,7 +201,9 @@ export const migrations: ReadonlyArray<Migration> = [
           owner TEXT PRIMARY KEY,
           boot TEXT NOT NULL,
           renewed_at INTEGER NOT NULL,
-          renewal_ms INTEGER NOT NULL
+          renewal_ms INTEGER NOT NULL,
+          host TEXT NOT NULL,
+          pid INTEGER NOT NULL
         ) WITHOUT ROWID;`)
   }
 ]

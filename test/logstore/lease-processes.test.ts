@@ -88,6 +88,12 @@ describe("lease safety across processes (issue 16)", () => {
 
       const lock = spawnFixture("sqlite-hold-lock.ts", [join(dataDir, "nerve.db")])
       const lockExited = waitForExit(lock)
+      yield* Effect.addFinalizer(() =>
+        Effect.promise(() => {
+          lock.kill("SIGKILL")
+          return lockExited.catch(() => undefined)
+        })
+      )
       yield* Effect.promise(() => waitForLine(lock, "locked"))
       // Reads go on under the lock: wait until X's lease is well past its expiry.
       const lease = Option.getOrThrow(yield* log.getLease("long-1"))

@@ -2,12 +2,13 @@
 // daemons share a data directory), on the live stack and in memory, driven by TestClock: the
 // writable grace, LeaseLost / RunLeased fencing, one live boot per owner name, claims, metrics.
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Metric, Option, Scope } from "effect"
+import { Context, Effect, Exit, Fiber, Layer, Metric, Option, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import type { DatabaseError, DataDirectoryError, InvalidInput, OwnerInUse, SchemaTooNew } from "../../schema/Errors.ts"
 import { DatabaseMemory, type LogStoreOptions, LogStoreSqlite, NerveStoreLive } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { Metrics } from "../../src/index.ts"
+import { Database } from "../../src/sqlite/Database.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 type StackLayer = Layer.Layer<LogStore, DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput | OwnerInUse>
@@ -171,3 +172,27 @@ leaseSafety("live stack on a data directory", () =>
 leaseSafety("in memory (stacks sharing one in-memory database)", () =>
   Effect.map(Layer.build(DatabaseMemory), (database) => (options: LogStoreOptions) =>
     LogStoreSqlite(options).pipe(Layer.provide(Layer.succeedContext(database)))))
+
+describe("leaseLost in memory (TestClock)", () => {
+  it.effect("a renewal that finds a held lease gone publishes LeaseLost on leaseLost, counts it, and fences the next write", () =>
+    Effect.gen(function*() {
+      const database = yield* Layer.build(DatabaseMemory)
+      const a = yield* openStack(
+        LogStoreSqlite({ owner: "daemon-a", leaseTtl: "30 seconds", leaseRenewal: "10 seconds" }).pipe(Layer.provide(Layer.succeedContext(database)))
+      )
+      yield* a.log.transition(...run("r", "started"))
+      yield* a.log.transition(...run("kept", "started"))
+      const told = yield* Effect.forkChild(Stream.runCollect(a.log.leaseLost.pipe(Stream.take(1))))
+      const lostBefore = (yield* Metric.value(Metrics.leasesLostTotal)).count
+      // The lease row vanishes behind a's back (as when another machine recovered the run while a was paused).
+      yield* Context.get(database, Database).sql.exec("DELETE FROM run_leases WHERE run_id = 'r'")
+      yield* TestClock.adjust("10 seconds")
+      const lost = yield* Fiber.join(told)
+      assert.deepStrictEqual(lost.map((l) => [l._tag, l.runId, l.owner, l.newOwner]), [["LeaseLost", "r", "daemon-a", undefined]])
+      assert.strictEqual((yield* Metric.value(Metrics.leasesLostTotal)).count - lostBefore, 1)
+      const error = yield* Effect.flip(a.log.transition(wf("completed"), { runId: "r", workflow: "w", status: "completed", exitCode: 0 }))
+      assert.strictEqual(error._tag, "LeaseLost")
+      // The run it still holds is untouched.
+      yield* a.log.transition(wf("completed"), { runId: "kept", workflow: "w", status: "completed", exitCode: 0 })
+    }).pipe(Effect.scoped))
+})

@@ -19,7 +19,7 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Config, Duration, Effect, FileSystem, Layer, Path, Redacted } from "effect"
 import type { ConfigError } from "effect/Config"
-import { DataDirectoryError, type DatabaseError, InvalidInput, type SchemaTooNew } from "../schema/Errors.ts"
+import { DataDirectoryError, type DatabaseError, InvalidInput, type OwnerInUse, type SchemaTooNew } from "../schema/Errors.ts"
 import * as BlobStoreFileSystemImpl from "../src/blob/BlobStoreFileSystem.ts"
 import * as BlobStoreMemoryImpl from "../src/blob/BlobStoreMemory.ts"
 import type { BlobStore } from "../src/BlobStore.ts"
@@ -107,13 +107,18 @@ const logStoreOptions = (options: LogStoreOptions): LogStoreOptions => ({
 /**
  * LogStore on the `Database` in context (share one database with `LogArchiveFileSystem`), as the
  * owner `options.owner` (default `host:pid:boot`) with leases of `options.leaseTtl` (default 30 s).
- * Bad options fail with `InvalidInput` naming the option.
+ * Bad options fail with `InvalidInput` naming the option; an owner name a live boot still renews
+ * fails with `OwnerInUse`.
  */
-export const LogStoreSqlite = (options: LogStoreOptions = {}): Layer.Layer<LogStore, InvalidInput, Database.Database> =>
+export const LogStoreSqlite = (
+  options: LogStoreOptions = {}
+): Layer.Layer<LogStore, InvalidInput | OwnerInUse | DatabaseError, Database.Database> =>
   LogStoreSqliteImpl.layerWith(logStoreOptions(options))
 
 /** LogStore on a SQLite file of its own (any path; its folder must exist). */
-export const LogStoreFile = (options: LogStoreFileOptions): Layer.Layer<LogStore, DatabaseError | SchemaTooNew | InvalidInput> =>
+export const LogStoreFile = (
+  options: LogStoreFileOptions
+): Layer.Layer<LogStore, DatabaseError | SchemaTooNew | InvalidInput | OwnerInUse> =>
   LogStoreSqlite(options).pipe(Layer.provide(DatabaseFile(options)))
 
 /** LogStore on a private in-memory SQLite database (fresh for each provide), with the default owner. */
@@ -203,7 +208,7 @@ const prepareDataDirectory = Effect.fnUntraced(function*(options: NerveStoreLive
  */
 export const NerveStoreLive = (
   options: NerveStoreLiveOptions
-): Layer.Layer<NerveStore, DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput> =>
+): Layer.Layer<NerveStore, DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput | OwnerInUse> =>
   Layer.unwrap(Effect.gen(function*() {
     const path = yield* Path.Path
     yield* prepareDataDirectory(options)
@@ -225,7 +230,7 @@ export const NerveStoreLive = (
  */
 export const NerveStoreConfig: Layer.Layer<
   NerveStore,
-  DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput | ConfigError
+  DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput | OwnerInUse | ConfigError
 > = Layer.unwrap(
   Effect.gen(function*() {
     const dataDir = yield* Config.String("NERVE_DATA_DIR").pipe(Config.withDefault("./data"))

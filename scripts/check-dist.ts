@@ -23,6 +23,7 @@ const expected = {
     "DEFAULT_RUNS_LIMIT", "DEFAULT_THREAD_ROUNDS_LIMIT", "FollowQuery", "IdempotencyConflict", "MAX_RUNS_LIMIT", "RUN_STARTED_TYPE", "RecoverOrphansOptions", "RunLease", "RunLeased", "RunMismatch", "RunStatusFilter", "RunsCursor", "RunsStreamQuery", "THREAD_EVENT_TYPE", "THREAD_MESSAGE_TYPE", "ThreadMessageInput", "WORKFLOW_SOURCE", "WriteOptions",
     // issue 16 (daemon features, second round)
     "FollowGap", "LeaseLost", "Metrics", "OwnerInUse", "RunFinished", "SchemaTooNew",
+    "CountRunsQuery", "RunCounts", "StoreHealth", "TERMINAL_STATUSES", "WaitForRunOptions",
     // issue 15 (the maintenance service)
     "CheckReport", "InitReport", "Maintenance", "NoDatabase", "QuarantinedBlob", "StaleLease", "StatsReport", "UpgradeRefused", "UpgradeReport"
   ],

@@ -8,13 +8,17 @@ import { Context, type Duration, type Effect, type Option, type Stream } from "e
 import type {
   CorruptRow,
   DatabaseError,
+  FollowGap,
   IdempotencyConflict,
   IllegalTransition,
   InvalidInput,
   RunLeased,
+  RunFinished,
   RunMismatch,
   RunNotFound
 } from "../schema/Errors.ts"
+import type { LeaseLost } from "../schema/RunErrors.ts"
+import type { CountRunsQuery, RunCounts, StoreHealth, WaitForRunOptions } from "../schema/StoreHealth.ts"
 import type { AppendInput, FollowQuery, LogEntry, LogQuery, LogStreamQuery } from "../schema/LogEntry.ts"
 import type {
   GetThreadRoundsInput,
@@ -62,6 +66,11 @@ export interface FollowOptions {
   readonly pollInterval?: Duration.Input
 }
 
+/** Options of `waitForRun`: the statuses (default: the terminal ones) and the poll interval (default 1 second). */
+export interface WaitForRunCallOptions extends WaitForRunOptions {
+  readonly pollInterval?: Duration.Input
+}
+
 
 /**
  * The operations of the log. Every operation validates its input (`InvalidInput`, nothing
@@ -103,7 +112,9 @@ export interface LogStoreShape {
    * machine), `RunLeased` (another live owner holds the run), `RunMismatch` (another workflow, or
    * another exit code for a terminal run). A run moved to `queued` or `started` is leased to this
    * stack; any other status releases the lease. With `idempotencyKey`, a repeat returns the first
-   * result and writes nothing.
+   * result and writes nothing. A run whose lease this stack held and lost (it was recovered or
+   * released by another stack while this one was paused) fails with `LeaseLost`, or `RunLeased`
+   * when another live owner holds it now.
    */
   readonly transition: (
     entry: AppendInput,
@@ -111,7 +122,7 @@ export interface LogStoreShape {
     options?: WriteOptions
   ) => Effect.Effect<
     TransitionResult,
-    IllegalTransition | RunLeased | RunMismatch | IdempotencyConflict | InvalidInput | CorruptRow | DatabaseError
+    IllegalTransition | RunLeased | LeaseLost | RunMismatch | IdempotencyConflict | InvalidInput | CorruptRow | DatabaseError
   >
   readonly getRun: (runId: string) => Effect.Effect<Option.Option<WorkflowRun>, CorruptRow | DatabaseError>
   /** The run, or `RunNotFound`. */
@@ -153,21 +164,31 @@ export interface LogStoreShape {
    * Rows matching the filters appended after `query.afterId` (default: from now on), live: this
    * stack's own commits wake it at once, other processes' rows are found by polling every
    * `pollInterval` (default 1 second). Never ends by itself; interrupting it stops it cleanly.
+   * Never skips silently: when rows after its cursor were archived meanwhile (a live follower
+   * that fell behind, or one resuming from a saved `afterId`), the stream fails with
+   * `FollowGap { afterId, firstAvailableId }` (read them with `LogArchive`, then follow on from
+   * `firstAvailableId - 1`).
    */
   readonly follow: (
     query?: FollowQuery,
     options?: FollowOptions
-  ) => Stream.Stream<LogEntry, InvalidInput | CorruptRow | DatabaseError>
+  ) => Stream.Stream<LogEntry, InvalidInput | CorruptRow | FollowGap | DatabaseError>
   /**
    * Appends a thread message of the run (`source: "workflow"`, type `thread_workflow_message`,
    * `refId: runId`, the payload `{ role, content, meta?, timestamp }` with the Clock's time), the
-   * row `threadMessages` and `threadRounds` read back.
+   * row `threadMessages` and `threadRounds` read back. Fenced, in the transaction of the write:
+   * `RunNotFound` (no such run), `RunFinished` (a terminal run), `RunLeased` (another live owner
+   * holds the run), `LeaseLost` (this stack held the run and lost its lease). With `idempotencyKey`, a retry (even at a later time) returns the first row:
+   * the key's fingerprint is the run id and the message, not the time.
    */
   readonly appendThreadMessage: (
     runId: string,
     message: ThreadMessageInput,
     options?: WriteOptions
-  ) => Effect.Effect<LogEntry, InvalidInput | IdempotencyConflict | CorruptRow | DatabaseError>
+  ) => Effect.Effect<
+    LogEntry,
+    InvalidInput | RunNotFound | RunFinished | RunLeased | LeaseLost | IdempotencyConflict | CorruptRow | DatabaseError
+  >
   /** The run's trigger (see SPEC §Log conventions), or none. */
   readonly triggerPayload: (runId: string) => Effect.Effect<Option.Option<TriggerPayload>, CorruptRow | DatabaseError>
   /** The run's thread messages, oldest first. */
@@ -184,6 +205,61 @@ export interface LogStoreShape {
     runId: string,
     params?: GetThreadRoundsInput
   ) => Effect.Effect<ReadonlyArray<ThreadRoundRow>, InvalidInput | CorruptRow | DatabaseError>
+
+  // --- lease control (issue 16) ---
+  /**
+   * Every lease this stack loses, as it learns of it (its renewal finds the lease gone or another
+   * owner's: the stack was paused past its time-to-live and another stack recovered or claimed
+   * the run). Each is counted in `nerve_leases_lost_total`, and the next write on the run fails
+   * with `LeaseLost` (or `RunLeased`). A stack whose renewals were only held up by another
+   * process's write lock keeps its runs: others count a lease's grace only in time they could write.
+   *
+   * @example
+   * ```ts
+   * yield* log.leaseLost.pipe(Stream.runForEach((lost) => cancelWork(lost.runId)), Effect.forkScoped)
+   * ```
+   */
+  readonly leaseLost: Stream.Stream<LeaseLost>
+  /** The stored leases (expired or not), by run id: all of them, or those of the owner name `owner`. */
+  readonly leases: (query?: { readonly owner?: string | undefined }) => Effect.Effect<ReadonlyArray<RunLease>, InvalidInput | CorruptRow | DatabaseError>
+  /**
+   * Hands the run back at once: deletes this stack's lease of it (a queued run becomes claimable
+   * by any stack, a started one recoverable). No lease, or a dead one of someone else: nothing to
+   * do. Another live owner's lease: `RunLeased`, nothing written.
+   */
+  readonly releaseLease: (runId: string) => Effect.Effect<void, InvalidInput | RunLeased | CorruptRow | DatabaseError>
+  /**
+   * Takes up to `limit` (1 to 10,000) queued runs, oldest first, of `workflow` when given, that no
+   * live owner holds (no lease, a lease of this name's earlier boot, or another owner's lease dead
+   * past its grace), leases them to this stack and returns them (still `queued`: move them to
+   * `started` with `transition`). Each run goes to exactly one claimer however many stacks
+   * (processes, machines) claim at once.
+   *
+   * @example
+   * ```ts
+   * for (const run of yield* log.claimQueued({ workflow: "build", limit: 4 })) yield* startRun(run)
+   * ```
+   */
+  readonly claimQueued: (
+    request: { readonly workflow?: string | undefined; readonly limit: number }
+  ) => Effect.Effect<ReadonlyArray<WorkflowRun>, InvalidInput | DatabaseError>
+  /** How many runs match, by status: every status present, 0 when none. A read (no write lock). */
+  readonly countRuns: (query?: CountRunsQuery) => Effect.Effect<RunCounts, InvalidInput | DatabaseError>
+  /**
+   * Completes with the run once it is in one of `options.statuses` (default: the terminal ones),
+   * at once when it already is. This stack's own commits wake it at once; other processes'
+   * writes are found by polling every `pollInterval` (default 1 second). A run that does not
+   * exist yet is waited for. Interrupt it (or `Effect.timeout`) to stop waiting.
+   */
+  readonly waitForRun: (
+    runId: string,
+    options?: WaitForRunCallOptions
+  ) => Effect.Effect<WorkflowRun, InvalidInput | CorruptRow | DatabaseError>
+  /**
+   * The stack's health, without taking (or waiting for) the write lock: schema versions, whether
+   * it is read-only or writable, its last lease renewal, and its current lock wait.
+   */
+  readonly health: () => Effect.Effect<StoreHealth, DatabaseError>
 }
 
 /**

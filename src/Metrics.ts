@@ -192,3 +192,15 @@ export const countBusy = (error: unknown): Effect.Effect<void> =>
     (error as DatabaseError).reason === "busy"
     ? Metric.update(busyFailuresTotal, 1)
     : Effect.void
+
+/** Counts `rows` log rows moved into day files (`nerve_archive_rows_total`). */
+export const recordArchivedRows = (rows: number): Effect.Effect<void> => Metric.update(archiveRowsTotal, rows)
+
+/** Counts `bytes` of blob content written (`nerve_blob_bytes_written_total`). */
+export const recordBlobWritten = (bytes: number): Effect.Effect<void> => Metric.update(blobBytesWrittenTotal, bytes)
+
+/** Counts `bytes` of blob content read (`nerve_blob_bytes_read_total`). */
+export const recordBlobRead = (bytes: number): Effect.Effect<void> => Metric.update(blobBytesReadTotal, bytes)
+
+/** Counts one blob found not to match its digest (`nerve_digest_mismatches_total`). */
+export const recordDigestMismatch: Effect.Effect<void> = Metric.update(digestMismatchesTotal, 1)

@@ -10,7 +10,14 @@
 // The services: tags and shapes.
 export { BlobStore, type BlobStoreShape } from "./BlobStore.ts"
 export { type ArchiveProgressListener, LogArchive, type LogArchiveShape } from "./LogArchive.ts"
-export { type FollowOptions, LogStore, type LogStoreOptions, type LogStoreShape, type TransitionResult } from "./LogStore.ts"
+export {
+  type FollowOptions,
+  LogStore,
+  type LogStoreOptions,
+  type LogStoreShape,
+  type TransitionResult,
+  type WaitForRunCallOptions
+} from "./LogStore.ts"
 export {
   CheckReport,
   InitReport,
@@ -152,6 +159,8 @@ export {
 
 // The metrics of the SPEC (effect `Metric`s with fixed names), for exporters and tests.
 export * as Metrics from "./Metrics.ts"
+// countRuns, waitForRun, health (issue 16).
+export { CountRunsQuery, RunCounts, StoreHealth, TERMINAL_STATUSES, WaitForRunOptions } from "../schema/StoreHealth.ts"
 
 // The `--json` output of the `nerve-store` CLI, as schemas.
 export * as CliOutput from "./cli/Output.ts"

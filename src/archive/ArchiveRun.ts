@@ -7,6 +7,7 @@
 import { Effect } from "effect"
 import { type ArchiveDayResult, type ArchiveOptions, type ArchiveResult, DEFAULT_KEEP_RESTORED_MS } from "../../schema/Archive.ts"
 import type { ArchiveProgressListener } from "../LogArchive.ts"
+import * as Metrics from "../Metrics.ts"
 import { archiveDay, type DayContext, type DayError, type RunOptions } from "./ArchiveDay.ts"
 import { planDays } from "./Plan.ts"
 
@@ -62,6 +63,7 @@ export const runArchive = Effect.fnUntraced(function*(
     const result = outcome.success.result
     results.push(result)
     deletedTotal += result.rowCount
+    yield* Metrics.recordArchivedRows(result.rowCount)
     deletedSinceCheckpoint += result.rowCount
     if (deletedSinceCheckpoint >= CHECKPOINT_AFTER_ROWS) {
       yield* repo.checkpoint

@@ -13,6 +13,7 @@ import type { ArchiveError, CorruptRow, DatabaseError, InvalidInput, InvalidUtcD
 import { ArchiveRepository, type ArchiveRepositoryShape } from "../seam/ArchiveRepository.ts"
 import { type ArchiveProgressListener, LogArchive, type LogArchiveShape } from "../LogArchive.ts"
 import { parseUtcDay } from "../domain/UtcDay.ts"
+import { namedAs } from "../domain/PublicOperation.ts"
 import { inputDecoder } from "../domain/Validate.ts"
 import { archivedDays } from "./ArchivedDays.ts"
 import { runArchive } from "./ArchiveRun.ts"
@@ -61,7 +62,7 @@ export const make = Effect.fnUntraced(function*(repo: ArchiveRepositoryShape, st
     const decoded = yield* decodeOptions(options)
     yield* sweepTemps
     return yield* runArchive(context, decoded, onProgress)
-  }, exclusive)
+  }, exclusive, namedAs("LogArchive.archive"))
 
   const days = Effect.fn("LogArchive.days")(function*(): Effect.fn.Return<
     ReadonlyArray<ArchivedDay>,

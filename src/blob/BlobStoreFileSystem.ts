@@ -4,6 +4,7 @@
  *
  * @since 0.6.0
  */
+import * as Metrics from "../Metrics.ts"
 import { Clock, Duration, Effect, type FileSystem, Layer, type Path, Stream } from "effect"
 import type { BlobDigest, BlobStat, GcOptionsInput } from "../../schema/Blob.ts"
 import { DEFAULT_TEMP_MAX_AGE, parseDigest } from "../../schema/Blob.ts"
@@ -52,6 +53,7 @@ export const make = (
         const owned = typeof content === "string"
         const bytes = owned ? utf8.encode(content) : content
         const digest = yield* writeBytes(env, bytes, "BlobStore.write", { owned })
+        yield* Metrics.recordBlobWritten(bytes.byteLength)
         yield* Effect.annotateCurrentSpan({ digest, bytes: bytes.byteLength })
         return digest
       })),
@@ -63,6 +65,8 @@ export const make = (
       read: withoutCallSite(Effect.fn("BlobStore.read")(function*(input: string) {
         const digest = yield* parseDigest(input)
         const bytes = yield* readVerified(env, digest, "BlobStore.read")
+          .pipe(Effect.tapError((error) => error._tag === "DigestMismatch" ? Metrics.recordDigestMismatch : Effect.void))
+        yield* Metrics.recordBlobRead(bytes.byteLength)
         yield* Effect.annotateCurrentSpan({ digest, bytes: bytes.byteLength })
         return bytes
       })),

@@ -7,6 +7,7 @@
  *
  * @since 0.6.0
  */
+import * as Metrics from "../Metrics.ts"
 import { Clock, Effect, Layer, Stream } from "effect"
 import { hashStream } from "../fs/Sha256.ts"
 import type { BlobCheck, BlobDigest, BlobOk, BlobStat, GcOptionsInput } from "../../schema/Blob.ts"
@@ -51,6 +52,7 @@ export const make: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobStoreShap
   return {
     write: Effect.fn("BlobStore.write")(function*(content: string | Uint8Array) {
       const bytes = typeof content === "string" ? utf8.encode(content) : content.slice()
+      yield* Metrics.recordBlobWritten(bytes.byteLength)
       return yield* store(digestOf(bytes), bytes)
     }),
     writeStream: (content) =>
@@ -69,7 +71,9 @@ export const make: Effect.Effect<BlobStoreShape> = Effect.sync((): BlobStoreShap
         return yield* store(digestOfHex(sha256), bytes)
       }).pipe(Effect.withSpan("BlobStore.writeStream")),
     read: Effect.fn("BlobStore.read")(function*(input: string) {
-      return (yield* lookup(input)).entry.bytes.slice()
+      const bytes = (yield* lookup(input)).entry.bytes.slice()
+      yield* Metrics.recordBlobRead(bytes.byteLength)
+      return bytes
     }),
     stream: (input) =>
       Stream.unwrap(Effect.map(lookup(input), ({ entry }) => {

@@ -15,6 +15,7 @@
  *
  * @since 0.6.0
  */
+import * as Metrics from "../Metrics.ts"
 import { Clock, Effect } from "effect"
 import type { BlobDigest, BlobMismatch, BlobOk } from "../../schema/Blob.ts"
 import { type BlobNotFound, BlobStoreError } from "../../schema/Errors.ts"
@@ -116,6 +117,7 @@ export const quarantineMismatch = (
   operation: string
 ): Effect.Effect<BlobOk | BlobMismatch, BlobStoreError> =>
   Effect.gen(function*() {
+    yield* Metrics.recordDigestMismatch
     const path = env.paths.blobPath(digest)
     const moved = yield* moveToQuarantine(env, digest, operation)
     // Gone already: another verify or write moved it first.

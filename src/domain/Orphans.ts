@@ -34,19 +34,24 @@ export const orphanReason = (lease: Candidate["lease"], owner: Lease.Owner): str
 /**
  * The candidates (in the order given) that are orphans for `owner` at `now` and have a recovery
  * status; `queued` runs only with `includeQueued`. Runs another live owner holds, and this
- * stack's own, are left out.
+ * stack's own, are left out; with `writable`, an expired lease is an orphan only once it is dead
+ * (`Lease.isDead`: one grace of writable time past its expiry).
  */
 export const chooseOrphans = (
   candidates: ReadonlyArray<Candidate>,
   owner: Lease.Owner,
   now: number,
-  includeQueued: boolean
+  includeQueued: boolean,
+  writable?: Lease.Writable
 ): ReadonlyArray<Orphan> => {
   const wanted = new Set(orphanStatuses(includeQueued))
   const orphans: Array<Orphan> = []
   for (const candidate of candidates) {
     if (!wanted.has(candidate.run.status)) continue
-    if (!Lease.isOrphan(Lease.standing(candidate.lease, owner, now))) continue
+    const orphan = writable === undefined
+      ? Lease.isOrphan(Lease.standing(candidate.lease, owner, now))
+      : Lease.isOrphanWithGrace(candidate.lease, owner, now, writable)
+    if (!orphan) continue
     const to = Lease.recoveredStatus(candidate.run.status)
     if (to === null) continue
     orphans.push({ ...candidate, to, reason: orphanReason(candidate.lease, owner) })

@@ -10,6 +10,7 @@
  */
 import { Result } from "effect"
 import { IllegalTransition, RunLeased, RunMismatch } from "../../schema/Errors.ts"
+import { LeaseLost } from "../../schema/RunErrors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
 import type { RunLease, WorkflowRun, WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 import * as Lease from "./Lease.ts"
@@ -71,7 +72,7 @@ export interface TransitionPlan {
 }
 
 /** A refusal: nothing is written. */
-export type TransitionRefused = IllegalTransition | RunMismatch | RunLeased
+export type TransitionRefused = IllegalTransition | RunMismatch | RunLeased | LeaseLost
 
 /** Everything a plan is made from. */
 export interface PlanInput {
@@ -84,11 +85,17 @@ export interface PlanInput {
   readonly now: number
   /** How long a lease taken now lasts. */
   readonly ttlMs: number
+  /**
+   * Whether this stack held the run's lease and has not let it go (it took it and no transition
+   * of its own released it since): a lease that is no longer its own was lost, which is
+   * `LeaseLost`, never an `IllegalTransition` that hides why.
+   */
+  readonly held?: boolean | undefined
 }
 
 /**
  * Plans one move, in the order a caller learns of refusals: `RunLeased` (another live owner holds
- * the run), `IllegalTransition` (the state machine), `RunMismatch` (another workflow, or another
+ * the run), `LeaseLost` (this stack held it and its lease is gone), `IllegalTransition` (the state machine), `RunMismatch` (another workflow, or another
  * exit code for a terminal run). A run moved to `queued` or `started` is leased to `owner`; any
  * other status releases a stored lease.
  */
@@ -97,6 +104,11 @@ export const planTransition = (input: PlanInput): Result.Result<TransitionPlan, 
   const { run: current, lease } = input.stored
   if (lease !== null && !Lease.mayTransition(Lease.standing(lease, owner, now))) {
     return Result.fail(new RunLeased({ runId: request.runId, owner: lease.owner, boot: lease.boot, expiresAt: lease.expiresAt }))
+  }
+  if (input.held === true && (lease === null || lease.owner !== owner.name || lease.boot !== owner.boot)) {
+    return Result.fail(
+      new LeaseLost({ runId: request.runId, owner: owner.name, ...(lease === null ? {} : { newOwner: lease.owner }) })
+    )
   }
   const from = current?.status ?? null
   const kind = classifyTransition(from, request.status)

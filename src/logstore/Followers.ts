@@ -6,7 +6,7 @@
  * @since 0.8.0
  */
 import { Deferred, Duration, Effect, Exit, Option, Stream } from "effect"
-import type { CorruptRow, DatabaseError } from "../../schema/Errors.ts"
+import { type CorruptRow, type DatabaseError, FollowGap } from "../../schema/Errors.ts"
 import type { FollowQuery, LogEntry } from "../../schema/LogEntry.ts"
 import type { LogRepositoryShape } from "../seam/LogRepository.ts"
 import { STREAM_PAGE_SIZE } from "./Paging.ts"
@@ -35,19 +35,25 @@ export const make = (): Followers => {
   }
 }
 
-/** The rows matching `query` after `afterId`, forever: read, and when none are new, wait for a wake-up or `pollMs`. */
+/**
+ * The rows matching `query` after `afterId`, forever: read, and when none are new, wait for a
+ * wake-up or `pollMs`. Each page is read with the archive's watermark in one snapshot: when rows
+ * after the cursor were archived (before this read, so this page cannot hold them), the stream
+ * fails with `FollowGap` instead of skipping them.
+ */
 export const follow = (
   repository: LogRepositoryShape,
   followers: Followers,
   query: FollowQuery,
   afterId: number,
   pollMs: number
-): Stream.Stream<LogEntry, CorruptRow | DatabaseError> =>
+): Stream.Stream<LogEntry, CorruptRow | FollowGap | DatabaseError> =>
   Stream.paginate(afterId, (after) =>
     Effect.gen(function*() {
       // Take the signal before reading, so a commit between the read and the wait still wakes us.
       const woken = followers.next()
-      const rows = yield* repository.selectLogs("LogStore.follow", { ...query, afterId: after, order: "asc" }, STREAM_PAGE_SIZE)
+      const { rows, archivedThrough } = yield* repository.followPage("LogStore.follow", { ...query, afterId: after, order: "asc" }, STREAM_PAGE_SIZE)
+      if (archivedThrough > after) return yield* new FollowGap({ afterId: after, firstAvailableId: archivedThrough + 1 })
       const last = rows[rows.length - 1]
       if (last !== undefined) return [rows, Option.some(last.id)] as const
       yield* Effect.raceFirst(Deferred.await(woken), Effect.sleep(Duration.millis(pollMs)))

@@ -6,7 +6,7 @@
  *
  * @since 0.8.0
  */
-import { Clock, Effect, Option, Schema, Stream } from "effect"
+import { Clock, Effect, Option, Result, Schema, Stream } from "effect"
 import { type DatabaseError, InvalidInput, RunNotFound } from "../../schema/Errors.ts"
 import { AppendInput, DEFAULT_QUERY_LIMIT, FollowQuery, LogEntry, LogQuery, LogStreamQuery } from "../../schema/LogEntry.ts"
 import { NonEmptyText } from "../../schema/Primitives.ts"
@@ -22,6 +22,9 @@ import {
   WriteOptions
 } from "../../schema/WorkflowRun.ts"
 import * as Lease from "../domain/Lease.ts"
+import { namedAs } from "../domain/PublicOperation.ts"
+import { checkWrite } from "../domain/ThreadFence.ts"
+import * as Metrics from "../Metrics.ts"
 import { withoutCallSite } from "../domain/Operation.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
 import { type NewLogRow, planTransition, toNewRow } from "../domain/TransitionPlan.ts"
@@ -32,10 +35,13 @@ import * as Followers from "./Followers.ts"
 import * as GroupCommit from "./GroupCommit.ts"
 import * as Idempotency from "./Idempotency.ts"
 import { durationMillis, type LeaseConfig } from "./LeaseConfig.ts"
+import * as LeaseControl from "./LeaseControl.ts"
 import * as LeaseKeeper from "./LeaseKeeper.ts"
+import * as OwnerBoots from "./OwnerBoots.ts"
 import { pages } from "./Paging.ts"
 import { recover } from "./RecoverOrphans.ts"
 import { threadRounds } from "./RoundPaging.ts"
+import * as RunWaits from "./RunWaits.ts"
 
 const decodeAppend = inputDecoder(AppendInput, "entry")
 const decodeAppendMany = inputDecoder(Schema.Array(AppendInput), "entries")
@@ -70,7 +76,9 @@ const warnInvalid = (invalid: ReadonlyArray<{ readonly message: string }>): Effe
  */
 export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, config: LeaseConfig) {
   const me = config.owner
-  const leases = yield* LeaseKeeper.make(repository, config)
+  // One live boot per owner name: `OwnerInUse` while another boot of this name renews it.
+  const registered = yield* OwnerBoots.register(repository, config)
+  const leases = yield* LeaseKeeper.make(repository, config, registered)
   const once = Idempotency.make(repository)
   const followers = Followers.make()
   const wakeFollowers = Effect.sync(followers.wake)
@@ -83,26 +91,42 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
   }
   // Concurrent appends share one `insertMany` (one transaction; a multi-row INSERT where the backend can).
   const commitAppends = GroupCommit.make((rows: ReadonlyArray<NewLogRow>) =>
-    Effect.map(repository.insertMany("LogStore.append", rows), woken)
+    Effect.contextWith((context) => {
+      Metrics.groupCommitRows.updateUnsafe(rows.length, context)
+      return Effect.map(repository.insertMany("LogStore.append", rows), woken)
+    })
   )
   const insertOne = (operation: string, row: NewLogRow) => Effect.map(repository.insertMany(operation, [row]), (entries) => entries[0]!)
 
   /** A `transition` request, planned by the domain rules inside the backend's transaction. */
   const checkedTransition = (request: RunTransitionInput, entry: AppendInput) =>
-    Effect.map(
-      repository.transition("LogStore.transition", request.runId, (stored, now) =>
-        planTransition({ stored, request, entry, owner: me, now, ttlMs: config.ttlMs })),
-      (result) => {
-        if (Lease.holdsLease(result.run.status)) leases.taken()
-        return result
-      }
-    )
+    Effect.flatMap(repository.inTransaction, (joined) => {
+      // Fenced: a run this stack held and lost fails with `LeaseLost` (issue 16).
+      const held = leases.held(request.runId)
+      const done = leases.writing(request.runId)
+      return repository.transition("LogStore.transition", request.runId, (stored, now) =>
+        planTransition({ stored, request, entry, owner: me, now, ttlMs: config.ttlMs, held })).pipe(
+          Effect.map((result) => {
+            if (Lease.holdsLease(result.run.status)) {
+              leases.taken()
+              // Inside a caller's transaction the lease may still roll back: not fenced.
+              if (!joined) leases.hold(request.runId)
+            } else leases.letGo(request.runId)
+            return result
+          }),
+          Effect.tapError((error) =>
+            error._tag === "LeaseLost" || error._tag === "RunLeased" ? Effect.sync(() => leases.letGo(request.runId)) : Effect.void
+          ),
+          Effect.ensuring(Effect.sync(done))
+        )
+    }).pipe(Effect.tap((result) => Effect.andThen(Metrics.recordTransition(result.run.status), Metrics.recordAppend(1))))
 
   /** `append` with an idempotency key (kept apart from the group-committed hot path). */
   const appendOnce = Effect.fnUntraced(function*(input: unknown, key: string) {
     const entry = yield* decodeAppend(input)
     const now = yield* Clock.currentTimeMillis
     const written = yield* once(key, "LogStore.append", { entry }, decodeStoredEntry, insertOne("LogStore.append", toNewRow(entry, now)))
+      .pipe(namedAs("LogStore.append"))
     yield* wakeFollowers
     return written
   })
@@ -113,16 +137,17 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
 
   const recoverOrphans = Effect.fn("LogStore.recoverOrphans")(function*(input?: RecoverOrphansOptions) {
     const options = yield* decodeOrphansOptions(input ?? {})
-    const recovered = yield* recover(repository, me, config.ttlMs, options)
+    const recovered = yield* recover(repository, me, config.ttlMs, options, leases.window)
     yield* Effect.annotateCurrentSpan({ "nerve.runs.recovered": recovered.length, "nerve.owner": me.name })
     if (recovered.length > 0) yield* wakeFollowers
     return recovered
-  })
+  }, namedAs("LogStore.recoverOrphans"))
 
   const store: LogStoreShape = LogStore.of({
     owner: me,
 
-    transaction: (self) => repository.transaction(self).pipe(Effect.tap(wakeFollowers), Effect.withSpan("LogStore.transaction")),
+    transaction: (self) =>
+      repository.transaction(self).pipe(Effect.tap(wakeFollowers), namedAs("LogStore.transaction"), Effect.withSpan("LogStore.transaction")),
 
     append: withoutCallSite(Effect.fn("LogStore.append")(function*(input, options) {
       if (options !== undefined) {
@@ -135,14 +160,16 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
       // other fibers' rows roll back with it (or wait on a permit this fiber holds).
       if (yield* repository.inTransaction) return yield* insertOne("LogStore.append", row)
       return yield* commitAppends(row)
-    })),
+    }, Metrics.timedAppend)),
 
     appendMany: withoutCallSite(Effect.fn("LogStore.appendMany")(function*(inputs) {
       const entries = yield* decodeAppendMany(inputs)
       if (entries.length === 0) return []
       const now = yield* Clock.currentTimeMillis
       const rows = entries.map((entry) => toNewRow(entry, now))
-      return woken(yield* repository.insertMany("LogStore.appendMany", rows))
+      const written = woken(yield* repository.insertMany("LogStore.appendMany", rows))
+      yield* Metrics.recordAppend(written.length)
+      return written
     })),
 
     query: withoutCallSite(Effect.fn("LogStore.query")(function*(input) {
@@ -175,6 +202,7 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
       const result: TransitionResult = key === undefined
         ? yield* checkedTransition(request, entry)
         : yield* once(key, "LogStore.transition", { entry, run: request }, decodeStoredTransition, checkedTransition(request, entry))
+          .pipe(namedAs("LogStore.transition"))
       yield* Effect.annotateCurrentSpan({ "nerve.run.from": result.transition.from ?? "(new)", "nerve.log.id": result.entry.id })
       return woken(result)
     })),
@@ -241,14 +269,27 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
       const runId = yield* decodeRunId(runIdInput)
       const message = yield* decodeThreadMessage(messageInput)
       yield* Effect.annotateCurrentSpan({ "nerve.run.id": runId })
-      const payload = {
-        role: message.role,
-        content: message.content,
-        ...(message.meta === undefined ? {} : { meta: message.meta }),
-        timestamp: yield* Clock.currentTimeMillis
-      }
-      const input = { source: ThreadLog.WORKFLOW_SOURCE, type: ThreadLog.THREAD_MESSAGE_TYPE, refId: runId, payload: JSON.stringify(payload) }
-      return yield* (options === undefined ? store.append(input) : store.append(input, options))
+      const key = options === undefined ? undefined : (yield* decodeWriteOptions(options)).idempotencyKey
+      // Read, check and insert in one transaction of the backend: no transition slips in between.
+      // Fenced like a transition: a run this stack held and lost fails with `LeaseLost`.
+      const held = leases.held(runId)
+      const write = repository.insertChecked("LogStore.appendThreadMessage", runId, (stored, now) =>
+        Result.map(checkWrite(runId, stored, me, now, held), () => {
+          const payload = {
+            role: message.role,
+            content: message.content,
+            ...(message.meta === undefined ? {} : { meta: message.meta }),
+            timestamp: now
+          }
+          return toNewRow({ source: ThreadLog.WORKFLOW_SOURCE, type: ThreadLog.THREAD_MESSAGE_TYPE, refId: runId, payload: JSON.stringify(payload) }, now)
+        }))
+      // The fingerprint is the request (run and message), not the time the write adds.
+      const written = key === undefined
+        ? yield* write
+        : yield* once(key, "LogStore.appendThreadMessage", { runId, message }, decodeStoredEntry, write)
+          .pipe(namedAs("LogStore.appendThreadMessage"))
+      yield* Metrics.recordAppend(1)
+      return woken(written)
     }),
 
     triggerPayload: Effect.fn("LogStore.triggerPayload")(function*(runId) {
@@ -274,7 +315,12 @@ export const make = Effect.fnUntraced(function*(repository: LogRepositoryShape, 
 
     threadRounds: Effect.fn("LogStore.threadRounds")(function*(runId, input) {
       return yield* threadRounds(repository, runId, yield* decodeRoundsParams(input ?? {}))
-    })
+    }),
+
+    ...RunWaits.make(repository, followers, leases),
+
+    // Lease control (issue 16): leaseLost, leases, releaseLease, claimQueued.
+    ...LeaseControl.make(repository, config, leases)
   })
   return store
 })

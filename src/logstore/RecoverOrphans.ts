@@ -14,6 +14,7 @@ import { chooseOrphans, orphanStatuses } from "../domain/Orphans.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
 import { planTransition } from "../domain/TransitionPlan.ts"
 import type { LogRepositoryShape } from "../seam/LogRepository.ts"
+import type { WriteWindow } from "./WriteWindow.ts"
 
 const OPERATION = "LogStore.recoverOrphans"
 
@@ -22,18 +23,23 @@ export const recover = (
   repository: LogRepositoryShape,
   owner: Owner,
   ttlMs: number,
-  options: RecoverOrphansOptions
+  options: RecoverOrphansOptions,
+  window?: WriteWindow
 ): Effect.Effect<ReadonlyArray<WorkflowRun>, DatabaseError> =>
   Effect.gen(function*() {
+    const before = yield* Clock.currentTimeMillis
     const source = options.source ?? ThreadLog.WORKFLOW_SOURCE
     const timestamp = options.timestamp ?? (yield* Clock.currentTimeMillis)
     const includeQueued = options.includeQueued === true
     return yield* repository.transaction(Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
+      // This transaction is a write of this stack: it extends (or, after a long lock wait,
+      // restarts) the writable window, in which alone a lease's grace counts (issue 16).
+      window?.wrote(now, now - before)
       const { candidates, invalid } = yield* repository.orphanCandidates(OPERATION, orphanStatuses(includeQueued))
       for (const corrupt of invalid) yield* Effect.logWarning(corrupt.message)
       const runs: Array<WorkflowRun> = []
-      for (const orphan of chooseOrphans(candidates, owner, now, includeQueued)) {
+      for (const orphan of chooseOrphans(candidates, owner, now, includeQueued, window?.writable())) {
         const { run } = orphan
         const moved = yield* repository.transition(OPERATION, run.runId, (stored, at) =>
           planTransition({
@@ -45,10 +51,10 @@ export const recover = (
             ttlMs
           })).pipe(
             // Read in this transaction a moment ago, so the move is legal and the rows decode.
-            Effect.catchTag(["IllegalTransition", "RunMismatch", "RunLeased", "CorruptRow"], Effect.die)
+            Effect.catchTag(["IllegalTransition", "RunMismatch", "RunLeased", "LeaseLost", "CorruptRow"], Effect.die)
           )
         runs.push(moved.run)
       }
       return runs
-    }))
+    })).pipe(Effect.tapError(() => Effect.sync(() => window?.failed())))
   })

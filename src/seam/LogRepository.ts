@@ -31,10 +31,11 @@ import type { CorruptRow, DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry, LogQuery } from "../../schema/LogEntry.ts"
 import type { RunLease, RunTransition, WorkflowRun, WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 import type { StoredKey } from "../domain/Idempotency.ts"
-import type { Owner } from "../domain/Lease.ts"
+import type { Owner, OwnerBoot } from "../domain/Lease.ts"
 import type { Candidate } from "../domain/Orphans.ts"
 import type { RoundLogRow, RoundPage } from "../domain/ThreadRounds.ts"
 import type { NewLogRow, StoredRun, TransitionPlan } from "../domain/TransitionPlan.ts"
+import type { BackendHealth, FollowPage, StatusCounts } from "./LogRepositoryOps.ts"
 import type { TransitionResult } from "../LogStore.ts"
 
 /** A stored value a run listing pages by (a legacy row may hold another type than its schema says). */
@@ -205,6 +206,104 @@ export interface LogRepositoryShape {
   readonly getMeta: (operation: string, key: string) => Effect.Effect<Option.Option<string>, DatabaseError>
   /** Stores `value` under `key` (insert or replace). */
   readonly setMeta: (operation: string, key: string, value: string) => Effect.Effect<void, DatabaseError>
+
+  // --- issue 16: fenced thread writes, follow gaps, counts, health (see LogRepositoryOps.ts) ---
+  /**
+   * One fenced insert, in one transaction (joins the caller's): reads the run and its lease
+   * (locking the run where the backend can, as `transition` does), reads the time, calls `decide`,
+   * and inserts the row it returns (adding its thread round to the round counts). A refusal writes
+   * nothing and fails with it. No transition of the run may commit between the read and the insert.
+   */
+  readonly insertChecked: <E>(
+    operation: string,
+    runId: string,
+    decide: (stored: StoredRun, now: number) => Result.Result<NewLogRow, E>
+  ) => Effect.Effect<LogEntry, E | CorruptRow | DatabaseError>
+  /**
+   * `follow`'s read: like `selectLogs` (`order: "asc"`), and, read in the SAME snapshot as the rows,
+   * the highest log id moved out of the store by the archive (0 when none; days put back by a
+   * restore do not count). A backend must read both consistently (SQLite: one statement;
+   * PostgreSQL: one REPEATABLE READ transaction), or a row archived between the two reads is
+   * skipped without a `FollowGap`.
+   */
+  readonly followPage: (operation: string, query: LogQuery, limit: number) => Effect.Effect<FollowPage, CorruptRow | DatabaseError>
+  /**
+   * How many runs match `filter`, by stored status (statuses that are not a known status are left
+   * out). A read: takes no write lock.
+   */
+  readonly countRuns: (operation: string, filter: RunFilter) => Effect.Effect<StatusCounts, DatabaseError>
+  /**
+   * The backend's state for `health()`, without taking the write lock and without waiting for
+   * one: the schema version stored now, the version this build knows, whether this stack is
+   * read-only or may write, and how long this stack's longest current wait for another
+   * connection's write lock has lasted (0 when it waits for none).
+   */
+  readonly health: (operation: string) => Effect.Effect<BackendHealth, DatabaseError>
+  // --- issue 16: lease control, claims, owner boots (src/logstore/Claims.ts, OwnerBoots.ts) ---
+  /**
+   * The stored leases (expired or not), of every owner or of the owner name `owner` (any boot),
+   * by run id. A lease row that does not decode is `CorruptRow`.
+   */
+  readonly leases: (operation: string, owner: string | undefined) => Effect.Effect<ReadonlyArray<RunLease>, CorruptRow | DatabaseError>
+  /**
+   * Deletes the run's lease if `owner` (name and boot) holds it, atomically (one
+   * `DELETE … WHERE run_id AND owner AND boot`); whether it deleted one. Never touches another
+   * owner's lease.
+   */
+  readonly deleteLease: (operation: string, runId: string, owner: Owner) => Effect.Effect<boolean, DatabaseError>
+  /**
+   * Claims queued runs, in one write transaction (joins the caller's): reads the time, asks
+   * `request.terms(now)`, selects at most `request.limit` runs in status `queued` (of
+   * `request.workflow` when given), oldest first (by timestamp, then insertion), whose lease is
+   * absent, belongs to an earlier boot of `request.owner.name`, or belongs to another owner and
+   * expired at or before `terms.deadBefore` (none when `null`); never a run `request.owner`'s
+   * boot already holds. It writes a lease to `request.owner` until `terms.expiresAt` on each and
+   * returns them (rows that do not decode are skipped, never claimed).
+   *
+   * A backend must give each run to exactly one claimer however many stacks (processes,
+   * machines) claim at once: SQLite serialises the select and the lease writes in one
+   * `BEGIN IMMEDIATE` step; PostgreSQL selects with `FOR UPDATE OF r SKIP LOCKED` and upserts
+   * the leases in the same transaction.
+   */
+  readonly claimQueued: (operation: string, request: ClaimRequest) => Effect.Effect<ReadonlyArray<WorkflowRun>, DatabaseError>
+  /**
+   * Registers `owner`'s boot as the live boot of its name, in one write transaction: reads the
+   * stored boot of `owner.name` and the time; when a stored boot of another boot id is still
+   * live (`isLive(stored, now)`), writes nothing and returns it (the caller fails `OwnerInUse`);
+   * otherwise stores `{ owner, boot, renewedAt: now, renewalMs, host, pid }` (replacing a dead boot's row)
+   * and returns none. Two stacks registering one name at once: exactly one wins (SQLite: one
+   * `BEGIN IMMEDIATE` step; PostgreSQL: `SELECT … FOR UPDATE` or an upsert with a `WHERE`).
+   */
+  readonly registerBoot: (
+    operation: string,
+    owner: Owner,
+    where: { readonly renewalMs: number; readonly host: string; readonly pid: number },
+    isLive: (stored: OwnerBoot, now: number) => boolean
+  ) => Effect.Effect<Option.Option<OwnerBoot>, CorruptRow | DatabaseError>
+  /**
+   * Sets `renewedAt` of `owner`'s boot row if it still names this boot; whether it did (false: a
+   * later boot of the name took it over, or the row is gone).
+   */
+  readonly renewBoot: (operation: string, owner: Owner, renewedAt: number) => Effect.Effect<boolean, DatabaseError>
+  /** Deletes `owner`'s boot row if it still names this boot (a graceful stop). */
+  readonly releaseBoot: (operation: string, owner: Owner) => Effect.Effect<void, DatabaseError>
+}
+
+/** What `claimQueued` asks of the backend (see {@link LogRepositoryShape.claimQueued}). */
+export interface ClaimRequest {
+  readonly workflow?: string | undefined
+  readonly limit: number
+  readonly owner: Owner
+  /** The terms at `now` (epoch ms, read by the backend inside its transaction). */
+  readonly terms: (now: number) => ClaimTerms
+}
+
+/** The terms of a claim at one instant. */
+export interface ClaimTerms {
+  /** When the leases taken end unless renewed. */
+  readonly expiresAt: number
+  /** A lease of another owner that expired at or before this is dead and may be taken; `null`: none. */
+  readonly deadBefore: number | null
 }
 
 /**

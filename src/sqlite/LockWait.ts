@@ -47,22 +47,35 @@ export const fromStep = <A>(step: Step<A>): Effect.Effect<A, DatabaseError | Loc
  * Runs `once`, and while it fails with a `LockWait` tries it again on {@link lockWaitSchedule};
  * when the budget is spent, fails `busy` naming the operation and the wait.
  */
-export const waitForLocks = <A>(once: Effect.Effect<A, DatabaseError | LockWait>, budgetMs: number): Effect.Effect<A, DatabaseError> =>
-  Effect.catch(once, (first) => isLockWait(first) ? retryLockWait(first, once, budgetMs) : Effect.fail(first))
+export const waitForLocks = <A>(
+  once: Effect.Effect<A, DatabaseError | LockWait>,
+  budgetMs: number,
+  track: WaitTracker = untracked
+): Effect.Effect<A, DatabaseError> =>
+  Effect.catch(once, (first) => isLockWait(first) ? retryLockWait(first, once, budgetMs, track) : Effect.fail(first))
+
+/**
+ * Wraps a whole wait for another connection's lock (from the first `LockWait` to success or
+ * `busy`): the connection measures it there (`nerve_lock_wait_seconds`, `health().lockWaitMs`).
+ * Only waits are wrapped, so the hot path pays nothing.
+ */
+export type WaitTracker = <A>(wait: Effect.Effect<A, DatabaseError>) => Effect.Effect<A, DatabaseError>
+const untracked: WaitTracker = (wait) => wait
 
 /** After a first `LockWait`: tries `once` again on {@link lockWaitSchedule} until it passes or the budget is spent. */
 export const retryLockWait = <A>(
   first: LockWait,
   once: Effect.Effect<A, DatabaseError | LockWait>,
-  budgetMs: number
+  budgetMs: number,
+  track: WaitTracker = untracked
 ): Effect.Effect<A, DatabaseError> => {
-  if (budgetMs <= 0) return Effect.fail(lockWaitExhausted(first.error, budgetMs))
+  if (budgetMs <= 0) return track(Effect.fail(lockWaitExhausted(first.error, budgetMs)))
   const retried: Effect.Effect<A, DatabaseError | LockWait> = Effect.retry(Effect.andThen(Effect.sleep(1), once), {
     schedule: lockWaitSchedule(budgetMs),
     while: (error: DatabaseError | LockWait) => isLockWait(error)
   })
-  return Effect.catch(
+  return track(Effect.catch(
     retried,
     (last: DatabaseError | LockWait) => Effect.fail(isLockWait(last) ? lockWaitExhausted(last.error, budgetMs) : last)
-  )
+  ))
 }

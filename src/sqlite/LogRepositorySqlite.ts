@@ -18,7 +18,9 @@ import * as ThreadRoundCounts from "./ThreadRoundCounts.ts"
 import * as ThreadRoundsSql from "./ThreadRoundsSql.ts"
 import { type Decide, LogRepository, type LogRepositoryShape, type RunKeyValue } from "../seam/LogRepository.ts"
 import { Database } from "./Database.ts"
+import * as LeaseRepositorySqlite from "./LeaseRepositorySqlite.ts"
 import * as LogSql from "./LogSql.ts"
+import * as LogRepositoryOpsSqlite from "./LogRepositoryOpsSqlite.ts"
 import type { SqlRow, SyncConnection } from "./Sqlite.ts"
 
 const insertLog = (connection: SyncConnection, row: NewLogRow): LogEntry => ({
@@ -236,7 +238,29 @@ export const make = Effect.gen(function*() {
     setMeta: (operation, key, value) =>
       sql.sync(operation, (connection) => {
         connection.run(LogSql.UPSERT_META, [key, value])
-      })
+      }),
+
+    // Like `transition`: read, decide and insert in one synchronous BEGIN IMMEDIATE step.
+    insertChecked: <E>(operation: string, runId: string, decide: (stored: StoredRun, now: number) => Result.Result<NewLogRow, E>) =>
+      Effect.clockWith((clock) =>
+        Effect.flatMap(
+          sql.syncTransaction(operation, (connection): Result.Result<LogEntry, E | CorruptRow> => {
+            const stored = readRunAndLease(connection, runId)
+            if (Result.isFailure(stored)) return Result.fail(stored.failure)
+            const row = decide(stored.success, clock.currentTimeMillisUnsafe())
+            if (Result.isFailure(row)) return Result.fail(row.failure)
+            const entry = insertLog(connection, row.success)
+            ThreadRoundCounts.countInsertedRow(connection, entry)
+            return Result.succeed(entry)
+          }),
+          (result) => Result.isFailure(result) ? Effect.fail(result.failure) : Effect.succeed(result.success)
+        )
+      ),
+
+    ...LogRepositoryOpsSqlite.make(sql, schemaVersion),
+
+    // Lease control, claims and owner boots (issue 16).
+    ...LeaseRepositorySqlite.make(sql)
   }
   return LogRepository.of(repository)
 })

@@ -189,6 +189,22 @@ export const migrations: ReadonlyArray<Migration> = [
     THEN json_extract(payload, '$.type') IS NOT 'thread_start' AND json_extract(payload, '$.role') IS NOT '__start__'
     ELSE 0 END) = 1
           GROUP BY ref_id;`)
+  },
+  {
+    version: 9,
+    name: "owner_boots: the live boot of each owner name and its last renewal (one live boot per name)",
+    // Written by the lease keeper (src/logstore/OwnerBoots.ts): a named stack registers its boot
+    // when built and renews the row with its leases; a graceful stop deletes it.
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS owner_boots (
+          owner TEXT PRIMARY KEY,
+          boot TEXT NOT NULL,
+          renewed_at INTEGER NOT NULL,
+          renewal_ms INTEGER NOT NULL,
+          host TEXT NOT NULL,
+          pid INTEGER NOT NULL
+        ) WITHOUT ROWID;`)
   }
 ]
 

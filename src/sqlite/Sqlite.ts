@@ -22,7 +22,8 @@
 import { Context, Effect, Exit, type Fiber, Layer, Semaphore } from "effect"
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite"
 import type { DatabaseError } from "../../schema/Errors.ts"
-import { fromStep, isLockWait, LockWait, retryLockWait, type Step, toError, waitForLocks } from "./LockWait.ts"
+import { fromStep, isLockWait, LockWait, retryLockWait, type Step, toError, waitForLocks, type WaitTracker } from "./LockWait.ts"
+import * as Metrics from "../Metrics.ts"
 import { openHandle, type SqliteOptions } from "./SqliteOpen.ts"
 import { isLockConflict, toDatabaseError } from "./SqliteError.ts"
 import * as StatementCache from "./StatementCache.ts"
@@ -92,6 +93,8 @@ export interface SqliteShape {
    * fails, dies or is interrupted. Nested calls join the outer transaction.
    */
   readonly transaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R>
+  /** How long this connection's longest current wait for another connection's lock has lasted, in ms (0: none). */
+  readonly lockWaitMs: () => number
 }
 
 /**
@@ -123,6 +126,17 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
   const readonly = options.readonly === true
   const openOperation = `open ${options.filename}`
   const permit = yield* Semaphore.make(1)
+  // Waits for another connection's lock under way, and when the first of them began (real time).
+  let waiting = 0
+  let waitingSince = 0
+  const track: WaitTracker = (wait) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        if (waiting++ === 0) waitingSince = performance.now()
+      }),
+      () => wait.pipe(Metrics.trackSeconds(Metrics.lockWaitSeconds), Effect.tapError(Metrics.countBusy)),
+      () => Effect.sync(() => waiting--)
+    )
 
   // Nothing is written by a failed open, so a lock met while opening is waited out like any other.
   const openOnce = Effect.suspend((): Effect.Effect<DatabaseSync, DatabaseError | LockWait> => {
@@ -132,7 +146,7 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
     return Effect.fail(isLockConflict(error) ? new LockWait(error) : error)
   })
   const db = yield* Effect.acquireRelease(
-    waitForLocks(openOnce, budgetMs),
+    waitForLocks(openOnce, budgetMs, track),
     // Waiting for the permit means no statement is mid-flight when the handle closes.
     (db) => withPermit(Effect.sync(() => db.isOpen && db.close()))
   )
@@ -185,10 +199,10 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
    */
   const stepWithLockWaits = <A>(step: () => Step<A>): Effect.Effect<A, DatabaseError> => {
     const again = Effect.suspend(() => contenders === 0 ? fromStep(step()) : withPermit(Effect.suspend(() => fromStep(step()))))
-    if (contenders !== 0) return waitForLocks(again, budgetMs)
+    if (contenders !== 0) return waitForLocks(again, budgetMs, track)
     const first = step()
     if (first.ok) return Effect.succeed(first.value)
-    return isLockWait(first.error) ? retryLockWait(first.error, again, budgetMs) : Effect.fail(first.error)
+    return isLockWait(first.error) ? retryLockWait(first.error, again, budgetMs, track) : Effect.fail(first.error)
   }
 
   const sync = <A>(operation: string, body: (connection: SyncConnection) => A): Effect.Effect<A, DatabaseError> =>
@@ -241,7 +255,7 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
       }
     })
   const unlocked = (operation: string, sql: string): Effect.Effect<void, DatabaseError> =>
-    waitForLocks(execOnce(operation, sql, true), budgetMs)
+    waitForLocks(execOnce(operation, sql, true), budgetMs, track)
 
   const exec = (sql: string): Effect.Effect<void, DatabaseError> =>
     Effect.withFiber((fiber) =>
@@ -288,6 +302,7 @@ export const make = Effect.fnUntraced(function*(options: SqliteOptions) {
     sync,
     syncTransaction,
     inTransaction: Effect.withFiber((fiber) => Effect.succeed(holds(fiber))),
-    transaction
+    transaction,
+    lockWaitMs: () => waiting === 0 ? 0 : Math.max(0, Math.round(performance.now() - waitingSince))
   })
 })

@@ -11,11 +11,11 @@ import {
   THREAD_MESSAGE_TYPE,
   WORKFLOW_SOURCE
 } from "../../src/index.ts"
-import type { DatabaseError, DataDirectoryError, InvalidInput, SchemaTooNew } from "../../schema/Errors.ts"
+import type { DatabaseError, DataDirectoryError, InvalidInput, OwnerInUse, SchemaTooNew } from "../../schema/Errors.ts"
 import type { LogStoreOptions } from "../../layers/index.ts"
 import { LogStore, type LogStoreShape } from "../../src/LogStore.ts"
 
-type StackLayer = Layer.Layer<LogStore, DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput>
+type StackLayer = Layer.Layer<LogStore, DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput | OwnerInUse>
 /** Makes stacks that share one store: each call is another daemon on the same data. */
 type SharedStore = Effect.Effect<(options: LogStoreOptions) => StackLayer, DatabaseError, Scope.Scope>
 
@@ -100,6 +100,9 @@ export const daemonContract = (name: string, sharedStore: () => SharedStore) =>
           yield* TestClock.adjust("29 seconds")
           assert.deepStrictEqual(yield* b.log.recoverOrphans({ includeQueued: true }), [])
           yield* TestClock.adjust("1 second")
+          // Expired, but within its grace: one renewal interval of b (10 s) that b could write in (issue 16).
+          assert.deepStrictEqual(yield* b.log.recoverOrphans({ includeQueued: true }), [])
+          yield* TestClock.adjust("10 seconds")
           const recovered = yield* b.log.recoverOrphans({ includeQueued: true, source: "daemon-b", timestamp: 77 })
           assert.deepStrictEqual(recovered.map((r) => [r.runId, r.status, r.timestamp]), [["s", "crashed", 77], ["q", "interrupted", 77]])
           assert.deepStrictEqual((yield* b.log.query({ source: "daemon-b" })).map((e) => [e.type, e.refId]), [["crashed", "s"], ["interrupted", "q"]])
@@ -145,6 +148,11 @@ export const daemonContract = (name: string, sharedStore: () => SharedStore) =>
           yield* earlier.log.transition(...start("r2"))
           const other = yield* openStack(stack({ owner: "someone-else" }))
           assert.deepStrictEqual(yield* other.log.recoverOrphans(), [])
+          // While the earlier boot may still renew (two of its renewal intervals, 20 minutes each), the name is in use (issue 16)...
+          const inUse = yield* Effect.flip(openStack(stack({ owner: "nerve" })))
+          assert.deepStrictEqual(inUse._tag === "OwnerInUse" ? [inUse.owner, inUse.boot] : inUse, ["nerve", earlier.log.owner.boot])
+          // ...and once it stopped renewing, a new boot takes over.
+          yield* TestClock.adjust("41 minutes")
           const next = yield* openStack(stack({ owner: "nerve" }))
           assert.notStrictEqual(next.log.owner.boot, earlier.log.owner.boot)
           // It may move a run of its earlier boot directly...
@@ -382,6 +390,8 @@ export const daemonContract = (name: string, sharedStore: () => SharedStore) =>
       it.effect("threadRounds without params returns the newest page of 50", () =>
         Effect.gen(function*() {
           const { log } = yield* openStack((yield* sharedStore())({}))
+          // Issue 16: a thread message needs its run (RunNotFound otherwise).
+          yield* log.transition({ source: WORKFLOW_SOURCE, type: RUN_STARTED_TYPE }, { runId: "r", workflow: "w", status: "started" })
           yield* log.transaction(Effect.forEach(Array.from({ length: 60 }, (_, i) => i), (i) =>
             log.appendThreadMessage("r", { role: "user", content: `m${i + 1}` }), { discard: true }))
           const page = yield* log.threadRounds("r")

@@ -460,6 +460,8 @@ export const logStoreContract = <E>(name: string, makeLayer: () => Layer.Layer<L
           yield* append({ ...msg({ role: "user", content: "daemon" }), source: "daemon" })
           yield* append({ type: "note", payload: JSON.stringify({ role: "user", content: "not a thread type" }) })
           yield* append({ ...msg({ role: "user", content: "no run" }), refId: null })
+          // Issue 16: a thread message needs its run (RunNotFound otherwise); "started" is no round.
+          yield* log.transition({ source: "workflow", type: "started" }, { runId: "run", workflow: "w", status: "started" })
           yield* log.appendThreadMessage("run", { role: "assistant", content: "bye" })
           assert.strictEqual(yield* roundsMatchRows("run"), 4)
           assert.deepStrictEqual((yield* log.threadRounds("run")).map((r) => [r.round, r.message.content]), [[4, "bye"], [2, "ran"], [1, "hi"]])
@@ -495,6 +497,8 @@ export const logStoreContract = <E>(name: string, makeLayer: () => Layer.Layer<L
           yield* seed([msg({ role: "user", content: "kept" })])
           const inside = yield* log.transaction(Effect.gen(function*() {
             yield* log.appendMany([1, 2].map((i) => ({ source: "workflow", type: "thread_workflow_message", refId: "run", payload: JSON.stringify({ role: "user", content: `gone${i}` }) })))
+            // Issue 16: a thread message needs its run; the run rolls back with the rest.
+            yield* log.transition({ source: "workflow", type: "queued" }, { runId: "run", workflow: "w", status: "queued" })
             yield* log.appendThreadMessage("run", { role: "user", content: "gone too" })
             const seen = yield* log.threadRoundCount("run")
             return yield* Effect.fail({ _tag: "Abort" as const, seen })
@@ -514,6 +518,8 @@ export const logStoreContract = <E>(name: string, makeLayer: () => Layer.Layer<L
           const row = { source: "workflow", type: "thread_workflow_message", refId: "run", payload: JSON.stringify({ role: "user", content: "once" }) }
           const first = yield* log.append(row, { idempotencyKey: "k-append" })
           assert.deepStrictEqual(yield* log.append(row, { idempotencyKey: "k-append" }), first)
+          // Issue 16: a thread message needs its run ("queued" is no round).
+          yield* log.transition({ source: "workflow", type: "queued" }, { runId: "run", workflow: "w", status: "queued" })
           yield* log.appendThreadMessage("run", { role: "assistant", content: "reply" }, { idempotencyKey: "k-message" })
           yield* log.appendThreadMessage("run", { role: "assistant", content: "reply" }, { idempotencyKey: "k-message" })
           const moves = [1, 2].map(() => log.transition(threadEntry({ role: "system", content: "go" }), { runId: "run", workflow: "w", status: "started" }, { idempotencyKey: "k-move" }))

@@ -29,7 +29,8 @@ describe("the installed package", () => {
     const installed = join(project, "node_modules", "@uncaged", "nerve-store")
     mkdirSync(installed, { recursive: true })
     execFileSync("tar", ["-xzf", join(work, tarball?.filename ?? ""), "-C", installed, "--strip-components=1"])
-    for (const dependency of ["effect", "@effect/platform-node", "@effect/platform-node-shared"]) {
+    const ours = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { readonly dependencies: Record<string, string> }
+    for (const dependency of [...Object.keys(ours.dependencies), "@effect/platform-node-shared"]) {
       const from = join(ROOT, "node_modules", dependency)
       if (!existsSync(from)) continue
       mkdirSync(join(project, "node_modules", dependency, ".."), { recursive: true })

@@ -73,6 +73,8 @@ export const make = Effect.fnUntraced(function*(
       if (mine.has(runId) || inFlight.has(runId)) continue
       const now = yield* repository.getLease("LogStore.renewLeases", runId)
       if (!heldRuns.has(runId) || inFlight.has(runId)) continue
+      // Taken again by this boot after the listing (a transition that committed in between): still ours.
+      if (Option.isSome(now) && now.value.owner === owner.name && now.value.boot === owner.boot) continue
       const newOwner = Option.isSome(now) && now.value.boot !== owner.boot ? now.value.owner : undefined
       heldRuns.delete(runId)
       lostRuns.add(runId)

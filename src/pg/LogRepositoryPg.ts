@@ -18,7 +18,6 @@ import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import type { CorruptRow, DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
 import type { RunLease, RunTransition, WorkflowRun } from "../../schema/WorkflowRun.ts"
-import type { Candidate } from "../domain/Orphans.ts"
 import type { NewLogRow, StoredRun, TransitionPlan } from "../domain/TransitionPlan.ts"
 import type { TransitionResult } from "../LogStore.ts"
 import * as LogSql from "../sqlite/LogSql.ts"
@@ -241,22 +240,7 @@ export const make = Effect.gen(function*() {
     orphanCandidates: (operation, statuses) => {
       if (statuses.length === 0) return Effect.succeed({ candidates: [], invalid: [] })
       const compiled = PgLogSql.selectOrphanCandidates(statuses)
-      return Effect.map(query(operation, compiled.sql, compiled.params), (found) => {
-        const candidates: Array<Candidate> = []
-        const invalid: Array<CorruptRow> = []
-        for (const row of found.map(PgLogSql.fromPg)) {
-          const decoded = LogSql.decodeRunRow(row, () => byRunId(row))
-          if (Result.isFailure(decoded)) {
-            invalid.push(decoded.failure)
-            continue
-          }
-          const lease = row.leaseOwner === null
-            ? null
-            : { owner: String(row.leaseOwner), boot: String(row.leaseBoot), expiresAt: Number(row.leaseExpiresAt) }
-          candidates.push({ run: decoded.success, lease })
-        }
-        return { candidates, invalid }
-      })
+      return Effect.map(query(operation, compiled.sql, compiled.params), (found) => LogSql.decodeOrphanCandidates(found.map(PgLogSql.fromPg)))
     },
 
     transition: <E>(operation: string, runId: string, decide: Decide<E>) =>

@@ -10,7 +10,6 @@ import { Effect, Layer, Option, Result } from "effect"
 import type { CorruptRow } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
 import type { RunLease, RunTransition, WorkflowRun } from "../../schema/WorkflowRun.ts"
-import type { Candidate } from "../domain/Orphans.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
 import type { NewLogRow, StoredRun, TransitionPlan } from "../domain/TransitionPlan.ts"
 import type { TransitionResult } from "../LogStore.ts"
@@ -154,22 +153,7 @@ export const make = Effect.gen(function*() {
     },
 
     orphanCandidates: (operation, statuses) =>
-      Effect.map(sql.sync(operation, (connection) => connection.all(LogSql.SELECT_ORPHAN_CANDIDATES, [JSON.stringify(statuses)])), (rows) => {
-        const candidates: Array<Candidate> = []
-        const invalid: Array<CorruptRow> = []
-        for (const row of rows) {
-          const decoded = LogSql.decodeRunRow(row, () => LogSql.byRunId(row))
-          if (Result.isFailure(decoded)) {
-            invalid.push(decoded.failure)
-            continue
-          }
-          const lease = row.leaseOwner === null
-            ? null
-            : { owner: String(row.leaseOwner), boot: String(row.leaseBoot), expiresAt: Number(row.leaseExpiresAt) }
-          candidates.push({ run: decoded.success, lease })
-        }
-        return { candidates, invalid }
-      }),
+      Effect.map(sql.sync(operation, (connection) => connection.all(LogSql.SELECT_ORPHAN_CANDIDATES, [JSON.stringify(statuses)])), LogSql.decodeOrphanCandidates),
 
     transition: <E>(operation: string, runId: string, decide: Decide<E>) =>
       Effect.clockWith((clock) =>

@@ -10,7 +10,8 @@ import { LogEntry, type LogQuery } from "../../schema/LogEntry.ts"
 import { RunLease, RunTransition, WorkflowRun, type WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 import { RoundLogRow } from "../domain/ThreadRounds.ts"
 import { columnsDecoder, rowDecoder } from "../domain/Validate.ts"
-import type { RunFilter, RunKey } from "../seam/LogRepository.ts"
+import type { Candidate } from "../domain/Orphans.ts"
+import type { OrphanCandidates, RunFilter, RunKey } from "../seam/LogRepository.ts"
 import type { SqlParam, SqlRow } from "./Sqlite.ts"
 
 export const LOG_COLUMNS = "id, source, type, ref_id AS refId, payload, timestamp"
@@ -131,3 +132,24 @@ export const decodeAll = <R, A>(
 export const byId = (row: SqlRow) => String(row.id)
 export const byFirstValue = (values: ReadonlyArray<unknown>) => String(values[0])
 export const byRunId = (row: SqlRow) => String(row.runId)
+
+/**
+ * Rows of a run joined with its lease (`leaseOwner`, `leaseBoot`, `leaseExpiresAt`, null when
+ * none) as `recoverOrphans`' candidates; a run that does not decode is set apart, never recovered.
+ */
+export const decodeOrphanCandidates = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>): OrphanCandidates => {
+  const candidates: Array<Candidate> = []
+  const invalid: Array<CorruptRow> = []
+  for (const row of rows) {
+    const decoded = decodeRunRow(row, () => String(row.runId))
+    if (Result.isFailure(decoded)) {
+      invalid.push(decoded.failure)
+      continue
+    }
+    const lease = row.leaseOwner === null
+      ? null
+      : { owner: String(row.leaseOwner), boot: String(row.leaseBoot), expiresAt: Number(row.leaseExpiresAt) }
+    candidates.push({ run: decoded.success, lease })
+  }
+  return { candidates, invalid }
+}

@@ -2,7 +2,8 @@
  * Child processes of `bench/pg.ts` (not a benchmark itself: names starting with `_` are skipped).
  *
  *   _pg-child.ts claim <url> <owner> <limit>   prints `ready`, waits for a `go` line on stdin, claims
- *                                              queued runs until none is left, prints `{ claimed }`
+ *                                              queued runs of workflow `claim` until none is left, prints `{ claimed }`
+ *                                              and holds them until killed
  *   _pg-child.ts follow <url> <source>         follows rows of `source`; for each, prints
  *                                              `{ latencyMs }` (now − the row's `sentAt` payload)
  */
@@ -27,12 +28,20 @@ const claim = Effect.gen(function*() {
   yield* print("ready")
   yield* go
   const claimed: Array<string> = []
-  while (true) {
-    const runs = yield* log.claimQueued({ limit: Number(limit) })
-    if (runs.length === 0) break
+  // A claim can come back empty while runs are left (its locked rows were leased by a claimer
+  // that committed first): stop only after three empty claims in a row.
+  for (let empty = 0; empty < 3;) {
+    const runs = yield* log.claimQueued({ workflow: "claim", limit: Number(limit) })
+    if (runs.length === 0) {
+      empty++
+      yield* Effect.sleep("5 millis")
+    } else empty = 0
     claimed.push(...runs.map((run) => run.runId))
   }
   yield* print({ claimed })
+  // Hold the leases until killed: a stack that stops releases them, and a claimer still claiming
+  // would take those runs again (a second claim, but not of a run anyone holds).
+  return yield* Effect.never
 }).pipe(Effect.provide(LogStorePg({ url, owner: name, maxConnections: 2 })))
 
 const follow = Effect.gen(function*() {

@@ -137,7 +137,11 @@ const bench = async (url: string) => {
   const claimed = (await Promise.all(claimers.map((c) => c.line((l) => l.startsWith("{"))))).map((l) => (JSON.parse(l) as { claimed: Array<string> }).claimed)
   const claimMs = performance.now() - claimStart
   const all = claimed.flat().filter((runId) => runId.startsWith("claim-"))
-  if (all.length !== CLAIM_RUNS || new Set(all).size !== CLAIM_RUNS) throw new Error(`claimQueued: ${all.length} claims of ${new Set(all).size} runs, expected ${CLAIM_RUNS} once each`)
+  if (all.length !== CLAIM_RUNS || new Set(all).size !== CLAIM_RUNS) {
+    const twice = [...new Set(all)].filter((runId) => all.indexOf(runId) !== all.lastIndexOf(runId))
+    const who = twice.slice(0, 5).map((runId) => `${runId} by ${claimed.flatMap((ids, i) => ids.includes(runId) ? [`claimer-${i}`] : []).join("+")}`)
+    throw new Error(`claimQueued: ${all.length} claims of ${new Set(all).size} runs, expected ${CLAIM_RUNS} once each; twice: ${twice.length} (${who.join(", ")})`)
+  }
   note(SUITE, "claimQueued", `  claimQueued by 4 processes at once: ${CLAIM_RUNS} runs claimed once each (checked) in ${Math.round(claimMs)} ms, ${
     Math.round(CLAIM_RUNS / (claimMs / 1000)).toLocaleString("en-US")} runs/s (per process: ${claimed.map((c) => c.length).join(", ")})`)
 

@@ -11,6 +11,9 @@
  * runs, so a boot recovers an earlier boot's runs at once instead of waiting for their leases.
  *
  * `npm start -- --data-dir <dir> --seconds <n>` (data dir default: $NERVE_DATA_DIR, else ./data).
+ * `npm start -- --database-url postgres://… --data-dir <dir>` runs it on PostgreSQL (`NerveStorePg`:
+ * logs and runs in the database, day files and blobs in the data directory); `examples/cluster.ts`
+ * runs several daemons on one database.
  * `examples/daemon-memory.ts` runs the same `daemon` on `NerveStoreMemory` under `TestClock`.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -19,7 +22,7 @@ import { Clock, Config, Console, Duration, Effect, Fiber, Layer, Option, Queue, 
 import { Command, Flag } from "effect/cli"
 import { hostname } from "node:os"
 import { BlobStore, LogArchive, LogStore, type RunLease, WORKFLOW_SOURCE, type WorkflowRunStatus } from "@uncaged/nerve-store"
-import { NerveStoreLive } from "@uncaged/nerve-store/layers"
+import { NerveStoreLive, NerveStorePg } from "@uncaged/nerve-store/layers"
 
 /**
  * The demo daemon's owner name: the same on every boot on this host, so a boot recovers at once
@@ -289,10 +292,16 @@ const main = Command.make("daemon", {
     Flag.withFallbackConfig(Config.String("NERVE_DATA_DIR")),
     Flag.withDefault("./data")
   ),
+  databaseUrl: Flag.String("database-url").pipe(
+    Flag.withDescription("run on this PostgreSQL database (postgres://…); files stay in --data-dir"),
+    Flag.optional
+  ),
   seconds: Flag.Int("seconds").pipe(Flag.withDescription("how long to run (default 4)"), Flag.withDefault(4))
-}, ({ dataDir, seconds }) =>
+}, ({ dataDir, databaseUrl, seconds }) =>
   Effect.gen(function*() {
-    yield* Console.log(`nerve-store daemon demo: ${seconds}s on ${dataDir} (Ctrl-C stops it early)`)
+    const where = Option.isSome(databaseUrl) ? `PostgreSQL (files in ${dataDir})` : dataDir
+    yield* Console.log(`nerve-store daemon demo: ${seconds}s on ${where} (Ctrl-C stops it early)`)
+    const options = { dataDir, owner: DEMO_OWNER, leaseTtl: DEMO_LEASE_TTL }
     // Ctrl-C ends the run early; the daemon still shuts down in order and reports. It runs in a
     // fiber of its own so that the interruption runMain sends on SIGINT does not cut the report.
     const sigint = Effect.callback<void>((resume) => {
@@ -302,7 +311,9 @@ const main = Command.make("daemon", {
     })
     const running = yield* Effect.forkDetach(
       daemon({ duration: Duration.seconds(seconds), stop: sigint }).pipe(
-        Effect.provide(NerveStoreLive({ dataDir, owner: DEMO_OWNER, leaseTtl: DEMO_LEASE_TTL }))
+        Effect.provide(Option.isSome(databaseUrl)
+          ? NerveStorePg({ ...options, url: databaseUrl.value })
+          : NerveStoreLive(options))
       )
     )
     const report = yield* Fiber.join(running)

@@ -32,6 +32,11 @@ const LOGSTORE_FIGURES = [
   "transition vs the same three statements",
   "threadRounds page of 50"
 ]
+const PG_FIGURES = [
+  "append by 64 fibers \\(group commit\\) vs raw multi-row INSERTs of 64",
+  "transition vs the same statements raw in one transaction",
+  "query of 100 rows by refId vs raw SELECT"
+]
 const GROWTH_OPS = ["append", "query", "transition", "threadRounds", "activeRuns", "runs"]
 const NUMBER = String.raw`[\d,.]+`
 
@@ -67,6 +72,11 @@ describe("npm run bench -- --quick", () => {
     assert.match(stdout, /archive: export \+ delete/)
     assert.match(stdout, /4 KiB durable write .* ratio vs raw [\d.]+x/)
     assert.match(stdout, /4 KiB verified read .* ratio vs raw [\d.]+x/)
+    for (const name of PG_FIGURES) {
+      assert.match(stdout, new RegExp(`^  ${name} +ours +${NUMBER} .* baseline +${NUMBER} .* ratio ${NUMBER}x`, "m"), name)
+    }
+    assert.match(stdout, /claimQueued by 4 processes at once: \d+ runs claimed once each \(checked\) in \d+ ms, [\d,]+ runs\/s/)
+    assert.match(stdout, /follow latency between two processes .*: p50 [\d.]+ ms, p99 [\d.]+ ms/)
 
     const results = JSON.parse(readFileSync(out, "utf8")) as Results
     assert.strictEqual(results.mode, "quick")

@@ -44,6 +44,8 @@ const STATUSES: ReadonlySet<string> = new Set(WorkflowRunStatus.literals)
 const byRunId = (row: PgRow) => String(row.runId)
 const byId = (row: PgRow) => String(row.id)
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+/** How often one claim locks again after losing runs to claimers that committed meanwhile. */
+const MAX_CLAIM_ROUNDS = 8
 
 /** The members over `context`. */
 export const make = (context: PgRepositoryContext): PgLeaseMembers => {
@@ -63,16 +65,21 @@ export const make = (context: PgRepositoryContext): PgLeaseMembers => {
         const terms = request.terms(yield* now)
         const { name, boot } = request.owner
         const filter: Array<PgParam> = [request.workflow ?? null, name, boot, terms.deadBefore]
-        const locked = yield* query(operation, PgLeaseSql.LOCK_CLAIMABLE, [...filter, request.limit])
-        if (locked.length === 0) return []
-        const ids = `{${locked.map((row) => JSON.stringify(String(row.runId))).join(",")}}`
-        const rows = yield* query(operation, PgLeaseSql.RECHECK_CLAIMABLE, [...filter, ids])
         const claimed: Array<WorkflowRun> = []
-        for (const row of rows.map(PgLogSql.fromPg)) {
-          const decoded = LogSql.decodeRunRow(row, () => byRunId(row))
-          if (Result.isFailure(decoded)) continue
-          yield* query(operation, PgLeaseSql.UPSERT_LEASE, [decoded.success.runId, name, boot, terms.expiresAt])
-          claimed.push(decoded.success)
+        // A run the re-check drops was leased by a claimer that committed meanwhile: lock again
+        // (a fresh snapshot skips it), so `[]` means the queue held nothing claimable, not a lost race.
+        for (let round = 0; round < MAX_CLAIM_ROUNDS && claimed.length < request.limit; round++) {
+          const locked = yield* query(operation, PgLeaseSql.LOCK_CLAIMABLE, [...filter, request.limit - claimed.length])
+          if (locked.length === 0) break
+          const ids = `{${locked.map((row) => JSON.stringify(String(row.runId))).join(",")}}`
+          const rows = yield* query(operation, PgLeaseSql.RECHECK_CLAIMABLE, [...filter, ids])
+          for (const row of rows.map(PgLogSql.fromPg)) {
+            const decoded = LogSql.decodeRunRow(row, () => byRunId(row))
+            if (Result.isFailure(decoded)) continue
+            yield* query(operation, PgLeaseSql.UPSERT_LEASE, [decoded.success.runId, name, boot, terms.expiresAt])
+            claimed.push(decoded.success)
+          }
+          if (rows.length === locked.length) break
         }
         return claimed
       })),

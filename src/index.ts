@@ -25,6 +25,7 @@ export {
   type MaintenanceError,
   type MaintenanceShape,
   NoDatabase,
+  NotOnThisBackend,
   QuarantinedBlob,
   StaleLease,
   StatsReport,

@@ -56,8 +56,8 @@ export const formatCheck = (c: Maintenance.CheckReport): string =>
   ].join("\n")
 
 const check = Command.make("check", {}, Effect.fn("cli.db.check")(function*() {
-  const { dataDir, json } = yield* Root
-  const result = yield* Maintenance.Maintenance.use((m) => m.check()).pipe(Effect.provide(DataDir.maintenance(dataDir)))
+  const { dataDir, databaseUrl, json } = yield* Root
+  const result = yield* Maintenance.Maintenance.use((m) => m.check()).pipe(Effect.provide(DataDir.maintenance(dataDir, databaseUrl)))
   yield* json ? Print.json(Maintenance.CheckReport, result) : Print.line(formatCheck(result))
   if (!result.ok) return yield* new CheckFailed({ summary: `database check found ${result.problems.length} problem(s) in ${result.dataDir}` })
 })).pipe(
@@ -108,8 +108,8 @@ export const formatStats = (s: Maintenance.StatsReport, now: number): string => 
 }
 
 const stats = Command.make("stats", {}, Effect.fn("cli.db.stats")(function*() {
-  const { dataDir, json } = yield* Root
-  const result = yield* Maintenance.Maintenance.use((m) => m.stats()).pipe(Effect.provide(DataDir.maintenance(dataDir)))
+  const { dataDir, databaseUrl, json } = yield* Root
+  const result = yield* Maintenance.Maintenance.use((m) => m.stats()).pipe(Effect.provide(DataDir.maintenance(dataDir, databaseUrl)))
   yield* json ? Print.json(Maintenance.StatsReport, result) : Print.line(formatStats(result, yield* Clock.currentTimeMillis))
 })).pipe(
   Command.withDescription("Rows, runs by status, day range, archived days (and their rows still in SQLite), sizes of database/WAL/archive/blobs, live owners"),
@@ -131,9 +131,9 @@ export const formatUpgrade = (database: string, u: Maintenance.UpgradeReport): s
 }
 
 const upgrade = Command.make("upgrade", {}, Effect.fn("cli.db.upgrade")(function*() {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   const p = yield* DataDir.paths(dataDir)
-  const result = yield* Maintenance.Maintenance.use((m) => m.upgrade()).pipe(Effect.provide(DataDir.maintenance(dataDir)))
+  const result = yield* Maintenance.Maintenance.use((m) => m.upgrade()).pipe(Effect.provide(DataDir.maintenance(dataDir, databaseUrl)))
   yield* json ? Print.json(Maintenance.UpgradeReport, result) : Print.line(formatUpgrade(p.database, result))
 })).pipe(
   Command.withDescription(
@@ -146,8 +146,8 @@ const upgrade = Command.make("upgrade", {}, Effect.fn("cli.db.upgrade")(function
 )
 
 const init = Command.make("init", {}, Effect.fn("cli.db.init")(function*() {
-  const { dataDir, json } = yield* Root
-  const result = yield* Maintenance.Maintenance.use((m) => m.init()).pipe(Effect.provide(DataDir.maintenance(dataDir)))
+  const { dataDir, databaseUrl, json } = yield* Root
+  const result = yield* Maintenance.Maintenance.use((m) => m.init()).pipe(Effect.provide(DataDir.maintenance(dataDir, databaseUrl)))
   yield* json
     ? Print.json(Maintenance.InitReport, result)
     : Print.line(

@@ -139,7 +139,7 @@ export interface LogStorePgOptions extends LogStoreOptions {
  * locked, `follow` pushed by LISTEN/NOTIFY. Bad options fail with `InvalidInput`; an unreachable
  * server with a retryable `DatabaseError` (reason `connection`).
  */
-export const LogStorePg = (options: LogStorePgOptions): Layer.Layer<LogStore, DatabaseError | InvalidInput> =>
+export const LogStorePg = (options: LogStorePgOptions): Layer.Layer<LogStore, DatabaseError | InvalidInput | OwnerInUse> =>
   LogStorePgImpl.layer({
     ...logStoreOptions(options),
     url: options.url,
@@ -273,7 +273,7 @@ export interface NerveStorePgOptions extends LogStorePgOptions {
  */
 export const NerveStorePg = (
   options: NerveStorePgOptions
-): Layer.Layer<NerveStore, DatabaseError | DataDirectoryError | InvalidInput> =>
+): Layer.Layer<NerveStore, DatabaseError | DataDirectoryError | InvalidInput | OwnerInUse> =>
   Layer.unwrap(Effect.gen(function*() {
     const path = yield* Path.Path
     yield* prepareDataDirectory({ dataDir: options.dataDir })

@@ -19,10 +19,11 @@ import type { CorruptRow, DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
 import type { RunLease, RunTransition, WorkflowRun } from "../../schema/WorkflowRun.ts"
 import type { Candidate } from "../domain/Orphans.ts"
-import type { NewLogRow, TransitionPlan } from "../domain/TransitionPlan.ts"
+import type { NewLogRow, StoredRun, TransitionPlan } from "../domain/TransitionPlan.ts"
 import type { TransitionResult } from "../LogStore.ts"
 import * as LogSql from "../sqlite/LogSql.ts"
 import { type Decide, LogRepository, type LogRepositoryShape, type RunKeyValue } from "../seam/LogRepository.ts"
+import * as LeaseRepositoryPg from "./LeaseRepositoryPg.ts"
 import { PgDatabase } from "./PgDatabase.ts"
 import { mapSqlError, retryConflicts, toDatabaseError } from "./PgError.ts"
 import { LOG_CHANNEL } from "./PgMigrations.ts"
@@ -60,7 +61,7 @@ const byRunId = (row: PgRow) => String(row.runId)
 
 /** Builds the repository over the migrated database in context. */
 export const make = Effect.gen(function*() {
-  const { pg, sql } = yield* PgDatabase
+  const { pg, sql, currentSchemaVersion, latestSchemaVersion } = yield* PgDatabase
   const inTransaction = Effect.map(Effect.serviceOption(sql.transactionService), Option.isSome)
 
   /** One statement; its failure is a `DatabaseError` of `operation`. */
@@ -108,6 +109,39 @@ export const make = Effect.gen(function*() {
         yield* query(operation, PgLogSql.ADD_ROUNDS, [JSON.stringify(added)])
       }
       return entries
+    })
+
+  /**
+   * Statements that may wait for another connection's lock (a run's, an owner name's), by start
+   * time: `health().lockWaitMs` is the age of the oldest in progress. Only those are tracked.
+   */
+  const waits = new Map<symbol, number>()
+  const clockNow = Effect.clockWith((clock) => clock.currentTimeMillis)
+  const lockWait = (operation: string, text: string, params: ReadonlyArray<PgParam>) =>
+    Effect.flatMap(clockNow, (start) => {
+      const key = Symbol()
+      waits.set(key, start)
+      return Effect.ensuring(query(operation, text, params), Effect.sync(() => waits.delete(key)))
+    })
+  const lockWaitMs = Effect.map(clockNow, (at) => {
+    let oldest = at
+    for (const start of waits.values()) oldest = Math.min(oldest, start)
+    return Math.max(0, at - oldest)
+  })
+
+  /** The run and its lease, the run locked (advisory lock on its id, then the row) until commit. */
+  const lockRunAndLease = (operation: string, runId: string) =>
+    Effect.gen(function*() {
+      yield* lockWait(operation, PgLogSql.LOCK_RUN_ID, [runId])
+      const run = Option.getOrNull(
+        yield* Effect.flatMap(lockWait(operation, PgLogSql.SELECT_RUN_FOR_UPDATE, [runId]), (rows) =>
+          decodeFirst(rows, LogSql.decodeRunRow, runId))
+      )
+      const lease: RunLease | null = Option.getOrNull(
+        yield* Effect.flatMap(query(operation, PgLogSql.SELECT_LEASE, [runId]), (rows) =>
+          decodeFirst(rows, LogSql.decodeLeaseRow, runId))
+      )
+      return { run, lease } satisfies StoredRun
     })
 
   /** Writes an accepted plan in one statement (`writeTransition`), and the row's round if it is one. */
@@ -227,20 +261,21 @@ export const make = Effect.gen(function*() {
 
     transition: <E>(operation: string, runId: string, decide: Decide<E>) =>
       transaction(Effect.gen(function*() {
-        yield* query(operation, PgLogSql.LOCK_RUN_ID, [runId])
-        const run = Option.getOrNull(
-          yield* Effect.flatMap(query(operation, PgLogSql.SELECT_RUN_FOR_UPDATE, [runId]), (rows) =>
-            decodeFirst(rows, LogSql.decodeRunRow, runId))
-        )
-        const lease: RunLease | null = Option.getOrNull(
-          yield* Effect.flatMap(query(operation, PgLogSql.SELECT_LEASE, [runId]), (rows) =>
-            decodeFirst(rows, LogSql.decodeLeaseRow, runId))
-        )
+        const stored = yield* lockRunAndLease(operation, runId)
         // The time is read after the locks, so a transition that waited judges leases afresh.
-        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-        const plan = decide({ run, lease }, now)
+        const plan = decide(stored, yield* clockNow)
         if (Result.isFailure(plan)) return yield* Effect.fail(plan.failure)
         return yield* writePlan(operation, plan.success)
+      })),
+
+    // The thread fence: like `transition`, the run locked from the read to the insert.
+    insertChecked: <E>(operation: string, runId: string, decide: (stored: StoredRun, now: number) => Result.Result<NewLogRow, E>) =>
+      transaction(Effect.gen(function*() {
+        const stored = yield* lockRunAndLease(operation, runId)
+        const row = decide(stored, yield* clockNow)
+        if (Result.isFailure(row)) return yield* Effect.fail(row.failure)
+        const entries = yield* insertRows(operation, [row.success])
+        return entries[0]!
       })),
 
     runHistory: (operation, runId) =>
@@ -279,7 +314,10 @@ export const make = Effect.gen(function*() {
       Effect.map(query(operation, PgLogSql.SELECT_META, [key]), (rows) =>
         rows[0] === undefined ? Option.none() : Option.some(String(rows[0].value))),
 
-    setMeta: (operation, key, value) => Effect.asVoid(query(operation, PgLogSql.UPSERT_META, [key, value]))
+    setMeta: (operation, key, value) => Effect.asVoid(query(operation, PgLogSql.UPSERT_META, [key, value])),
+
+    // Lease control, claims, owner boots, follow's page, counts, health (issue 16).
+    ...LeaseRepositoryPg.make({ query, transaction, currentSchemaVersion, latestSchemaVersion, lockWaitMs })
   }
   return LogRepository.of(repository)
 })

@@ -5,7 +5,7 @@
  * @since 0.8.0
  */
 import { Effect, Layer } from "effect"
-import type { DatabaseError, InvalidInput } from "../../schema/Errors.ts"
+import type { DatabaseError, InvalidInput, OwnerInUse } from "../../schema/Errors.ts"
 import { LogStore, type LogStoreOptions } from "../LogStore.ts"
 import { leaseConfig } from "../logstore/LeaseConfig.ts"
 import * as LogStoreMake from "../logstore/LogStoreMake.ts"
@@ -21,11 +21,11 @@ export const make = (options: LogStoreOptions = {}) =>
   })
 
 /** LogStore over the migrated PostgreSQL database in context. */
-export const layerWith = (options: LogStoreOptions = {}): Layer.Layer<LogStore, InvalidInput, PgDatabase.PgDatabase> =>
+export const layerWith = (options: LogStoreOptions = {}): Layer.Layer<LogStore, DatabaseError | InvalidInput | OwnerInUse, PgDatabase.PgDatabase> =>
   Layer.effect(LogStore, make(options))
 
 /** LogStore on the PostgreSQL database at `options.url` (a pool of its own, migrated on open). */
 export const layer = (
   options: LogStoreOptions & PgDatabase.PgDatabaseOptions
-): Layer.Layer<LogStore, DatabaseError | InvalidInput> =>
+): Layer.Layer<LogStore, DatabaseError | InvalidInput | OwnerInUse> =>
   layerWith(options).pipe(Layer.provide(PgDatabase.layer(options)))

@@ -114,6 +114,20 @@ export const migrations: ReadonlyArray<PgMigration> = [
         BEGIN PERFORM pg_notify('${LOG_CHANNEL}', ''); RETURN NULL; END $$`,
       "CREATE TRIGGER logs_notify AFTER INSERT ON logs FOR EACH STATEMENT EXECUTE FUNCTION nerve_notify_logs()"
     ]
+  },
+  {
+    version: 2,
+    name: "owner_boots: the live boot of each owner name and its last renewal (SQLite migration 9)",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS owner_boots (
+        owner TEXT PRIMARY KEY,
+        boot TEXT NOT NULL,
+        renewed_at BIGINT NOT NULL,
+        renewal_ms BIGINT NOT NULL,
+        host TEXT NOT NULL,
+        pid BIGINT NOT NULL
+      )`
+    ]
   }
 ]
 

@@ -22,7 +22,7 @@ describe("PgDatabase", () => {
         SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`
       assert.deepStrictEqual(tables.map((row) => row.name), [
         "archive_manifest", "archive_pending", "archive_restored", "idempotency_keys", "logs", "meta",
-        "nerve_schema_migrations", "run_leases", "run_transitions", "thread_round_counts", "workflow_runs"
+        "nerve_schema_migrations", "owner_boots", "run_leases", "run_transitions", "thread_round_counts", "workflow_runs"
       ])
       assert.strictEqual(yield* opened[3]!.currentSchemaVersion, LATEST_PG_SCHEMA_VERSION)
     }).pipe(Effect.provide(Reactivity.layer)))

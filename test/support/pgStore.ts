@@ -7,7 +7,7 @@ import type { PgTestDatabase } from "./pgDatabase.ts"
 
 const TABLES = [
   "logs", "meta", "workflow_runs", "run_transitions", "run_leases", "idempotency_keys",
-  "thread_round_counts", "archive_manifest", "archive_pending", "archive_restored"
+  "thread_round_counts", "archive_manifest", "archive_pending", "archive_restored", "owner_boots"
 ]
 
 /**

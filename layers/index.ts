@@ -38,6 +38,8 @@ import { dataDirectoryError } from "../src/fs/PlatformErrors.ts"
 import type { Maintenance } from "../src/Maintenance.ts"
 import * as MaintenanceSqliteImpl from "../src/sqlite/MaintenanceSqlite.ts"
 import * as MaintenancePgImpl from "../src/pg/MaintenancePg.ts"
+import * as DatabaseCopyPgImpl from "../src/pg/DatabaseCopyPg.ts"
+import type { DatabaseCopy } from "../src/DatabaseCopy.ts"
 
 /** The migrated SQLite database that LogStore and LogArchive share (built only by this package). */
 export type { Database } from "../src/sqlite/Database.ts"
@@ -325,3 +327,11 @@ export const MaintenancePg = (options: { readonly url: string | Redacted.Redacte
     blobs: BLOB_FOLDER,
     archiveLayer: (archiveDir) => LogArchiveLive.layerFileSystem(archiveDir).pipe(Layer.provide(ArchiveRepositoryPg.layer))
   }).pipe(Layer.provide(NodeServices.layer))
+
+/**
+ * `db copy` between the data directory's `nerve.db` and the PostgreSQL database at `url`
+ * (`toPg`, `fromPg`): resumable, refusing a non-empty target, checked by counts and digests.
+ * Building it opens nothing.
+ */
+export const DatabaseCopyPg = (options: { readonly url: string | Redacted.Redacted<string>; readonly dataDir: string }): Layer.Layer<DatabaseCopy> =>
+  DatabaseCopyPgImpl.layer(options.dataDir, DATABASE_FILE, options.url).pipe(Layer.provide(NodeServices.layer))

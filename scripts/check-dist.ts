@@ -27,7 +27,7 @@ const expected = {
     // issue 15 (the maintenance service)
     "CheckReport", "InitReport", "Maintenance", "NoDatabase", "QuarantinedBlob", "StaleLease", "StatsReport", "UpgradeRefused", "UpgradeReport",
     // issue 17 (maintenance on PostgreSQL)
-    "NotOnThisBackend"
+    "NotOnThisBackend", "CopiedTable", "CopyMismatch", "CopyRefused", "CopyReport", "DatabaseCopy"
   ],
   "@uncaged/nerve-store/layers": [
     "ARCHIVE_FOLDER", "BLOB_FOLDER", "BlobStoreFileSystem", "BlobStoreMemory", "DATABASE_FILE", "DatabaseFile",
@@ -37,7 +37,7 @@ const expected = {
     // issue 17 (PostgreSQL)
     "LogStorePg", "NerveStorePg",
     // issue 17 (the CLI on PostgreSQL)
-    "MaintenancePg"
+    "MaintenancePg", "DatabaseCopyPg"
   ]
 }
 

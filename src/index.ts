@@ -32,6 +32,7 @@ export {
   UpgradeRefused,
   UpgradeReport
 } from "./Maintenance.ts"
+export { CopiedTable, CopyMismatch, type CopyOptions, type CopyProgress, CopyRefused, CopyReport, DatabaseCopy, type DatabaseCopyShape } from "./DatabaseCopy.ts"
 
 // The data they take and return.
 export {

@@ -11,6 +11,7 @@ import { Clock, Effect } from "effect"
 import { Command } from "effect/cli"
 import * as Maintenance from "../Maintenance.ts"
 import * as DataDir from "./DataDir.ts"
+import { copy } from "./DbCopy.ts"
 import { CheckFailed } from "./Errors.ts"
 import { fields, humanAgo, humanBytes, humanTime, table } from "./Format.ts"
 import * as Print from "./Print.ts"
@@ -168,5 +169,5 @@ const init = Command.make("init", {}, Effect.fn("cli.db.init")(function*() {
 export const command = Command.make("db").pipe(
   Command.withDescription("The SQLite database and the data directory"),
   Command.withExamples([{ command: "nerve-store db check", description: "check ./data (or $NERVE_DATA_DIR)" }]),
-  Command.withSubcommands([check, stats, upgrade, init])
+  Command.withSubcommands([check, stats, upgrade, init, copy])
 )

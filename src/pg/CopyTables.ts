@@ -7,6 +7,7 @@
  *
  * @since 0.8.0
  */
+import { Option, Schema } from "effect"
 import { createHash, type Hash } from "node:crypto"
 
 /** One copied table: its name, key column and common columns (the key first). */
@@ -76,25 +77,17 @@ export const digester = () => {
   }
 }
 
-/** The progress a copy records in its target after each batch. */
-export interface CopyCheckpoint {
-  readonly source: string
+/** The progress a copy records in its target after each batch (stored as JSON in meta `copy_progress`). */
+export const CopyCheckpoint = Schema.Struct({
+  source: Schema.String,
   /** The table being copied (an index into COPY_TABLES), or COPY_TABLES.length when all are copied. */
-  readonly table: number
+  table: Schema.Int,
   /** The last key copied of that table (null: none yet). */
-  readonly after: string | number | null
-}
+  after: Schema.NullOr(Schema.Union([Schema.String, Schema.Number]))
+})
+export type CopyCheckpoint = typeof CopyCheckpoint.Type
 
-/** The checkpoint as stored (JSON), or null when the text is not one. */
-export const parseCheckpoint = (text: string): CopyCheckpoint | null => {
-  try {
-    const value: unknown = JSON.parse(text)
-    if (typeof value !== "object" || value === null) return null
-    const { source, table, after } = value as Record<string, unknown>
-    if (typeof source !== "string" || typeof table !== "number") return null
-    if (after !== null && typeof after !== "string" && typeof after !== "number") return null
-    return { source, table, after }
-  } catch {
-    return null
-  }
-}
+const decodeCheckpoint = Schema.decodeUnknownOption(Schema.fromJsonString(CopyCheckpoint))
+
+/** The checkpoint as stored, or null when the text is not one. */
+export const parseCheckpoint = (text: string): CopyCheckpoint | null => Option.getOrNull(decodeCheckpoint(text))

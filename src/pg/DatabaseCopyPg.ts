@@ -173,6 +173,14 @@ export const make = Effect.fnUntraced(function*(dataDir: string, databaseFile: s
           reason: `${pgId} has schema version ${version}, this nerve-store copies version ${LATEST_PG_SCHEMA_VERSION}: run \`nerve-store --database-url … db upgrade\` first`
         })
       }
+      // An existing file is only a target when it is a current nerve-store file (empty or this copy's):
+      // opening an older one writable would migrate it before the emptiness check.
+      if (yield* exists) {
+        const found = yield* Effect.scoped(Effect.flatMap(makeConnection({ filename: database, readonly: true }), sqliteSchemaVersion))
+        if (found !== LATEST_SCHEMA_VERSION) {
+          return yield* new CopyRefused({ target: sqliteId, reason: `${database} exists at schema version ${found}; copy into an empty data directory` })
+        }
+      }
       const db = yield* Database.make({ filename: database })
       return yield* run(pgSide(client), sqliteSide(db.sql), { source: pgId, target: sqliteId }, options)
     }))

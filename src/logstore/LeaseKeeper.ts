@@ -86,16 +86,19 @@ export const make = Effect.fnUntraced(function*(
   const renew = Effect.gen(function*() {
     const before = yield* Clock.currentTimeMillis
     const takesBefore = takes
+    // The boot row first: once the leases are stored (what other stacks see), no round trip is
+    // left before the next sleep, so a test that moves a TestClock after seeing them never
+    // moves it past a sleep not yet begun (asynchronous backends).
+    if (registered && !(yield* repository.renewBoot("LogStore.renewLeases", owner, before))) {
+      registered = false
+      yield* Effect.logWarning(`owner ${owner.name}: a later boot took this name over`)
+    }
     const renewed = yield* repository.renewLeases("LogStore.renewLeases", owner, expiryAt(before, config.ttlMs))
     const now = yield* Clock.currentTimeMillis
     window.wrote(now, now - before)
     lastFailed = false
     lastRenewedAt = before
     if (renewed > 0) yield* Metric.update(leaseRenewalsTotal, renewed)
-    if (registered && !(yield* repository.renewBoot("LogStore.renewLeases", owner, now))) {
-      registered = false
-      yield* Effect.logWarning(`owner ${owner.name}: a later boot took this name over`)
-    }
     if (renewed < heldRuns.size) yield* findLost
     if (renewed === 0 && takes === takesBefore && heldRuns.size === 0) renewing = false
   }).pipe(Effect.catch((error) =>

@@ -7,7 +7,7 @@
  *
  * @since 0.6.0
  */
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { Command } from "effect/cli"
 import * as Maintenance from "../Maintenance.ts"
 import * as DataDir from "./DataDir.ts"
@@ -135,7 +135,7 @@ const upgrade = Command.make("upgrade", {}, Effect.fn("cli.db.upgrade")(function
   const { dataDir, databaseUrl, json } = yield* Root
   const p = yield* DataDir.paths(dataDir)
   const result = yield* Maintenance.Maintenance.use((m) => m.upgrade()).pipe(Effect.provide(DataDir.maintenance(dataDir, databaseUrl)))
-  yield* json ? Print.json(Maintenance.UpgradeReport, result) : Print.line(formatUpgrade(p.database, result))
+  yield* json ? Print.json(Maintenance.UpgradeReport, result) : Print.line(formatUpgrade(Option.isSome(databaseUrl) ? "the PostgreSQL database" : p.database, result))
 })).pipe(
   Command.withDescription(
     "Brings nerve.db's schema up to date in place (additive; a 0.5 file stays readable by 0.5), rolls back a hot journal a crash left, " +

@@ -78,6 +78,9 @@ describe("nerve-store --database-url", () => {
       const counts = JSON.parse(stats.stdout) as { rows: number; runs: number }
       assert.strictEqual(counts.runs, 2)
       assert.isAtLeast(counts.rows, 8)
+      const upgrade = yield* cli(["--data-dir", dataDir, "--database-url", url, "db", "upgrade"])
+      assert.strictEqual(upgrade.code, 0, upgrade.stderr)
+      assert.match(upgrade.stdout, new RegExp(`the PostgreSQL database is at schema version ${LATEST_PG_SCHEMA_VERSION}: nothing to do`))
       const init = yield* cli(["--data-dir", dataDir, "--database-url", url, "db", "init"])
       assert.strictEqual(init.code, 1)
       assert.match(init.stderr, /not available on PostgreSQL/)

@@ -1,9 +1,10 @@
 // Issue 16's locking on PostgreSQL at the storage seam: a claimer skips runs another claimer's
 // open transaction holds instead of waiting for it (FOR UPDATE SKIP LOCKED), and of two boots
-// registering one owner name at once exactly one wins (the advisory lock on the name). No timed
+// registering one owner name at once exactly one wins (the advisory lock on the name); a fenced
+// insert reads the run only once another transaction writing it has committed. No timed
 // assertions: a claimer that waited would wait for a transaction the test only ends after it.
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Layer, Option } from "effect"
+import { Deferred, Duration, Effect, Fiber, Layer, Option, Result } from "effect"
 import * as LogRepositoryPg from "../../src/pg/LogRepositoryPg.ts"
 import { PgDatabase } from "../../src/pg/PgDatabase.ts"
 import { LogRepository } from "../../src/seam/LogRepository.ts"
@@ -51,5 +52,38 @@ describe("PostgreSQL locks of issue 16", () => {
         )
         assert.strictEqual(results.filter(Option.isNone).length, 1, `round ${round}: one registration wins`)
       }
+    }).pipe(Effect.provide(layer())))
+
+  it.live("a fenced insert waits for the transaction writing its run and judges the committed run", () =>
+    Effect.gen(function*() {
+      const repository = yield* LogRepository
+      const { sql } = yield* PgDatabase
+      yield* sql`INSERT INTO workflow_runs (run_id, workflow, status, timestamp) VALUES ('r', 'w', 'started', 1)`
+      const updated = yield* Deferred.make<void>()
+      const commit = yield* Deferred.make<void>()
+      // Another writer finishes the run in a transaction it keeps open until told.
+      const writer = yield* Effect.forkChild(sql.withTransaction(Effect.gen(function*() {
+        yield* sql`UPDATE workflow_runs SET status = 'completed' WHERE run_id = 'r'`
+        yield* Deferred.succeed(updated, undefined)
+        yield* Deferred.await(commit)
+      })))
+      yield* Deferred.await(updated)
+      const row = { source: "workflow", type: "thread.message", refId: "r", payload: "{}", timestamp: 2 }
+      const fenced = yield* Effect.forkChild(Effect.result(repository.insertChecked("test", "r", (stored) =>
+        stored.run?.status === "started" ? Result.succeed(row) : Result.fail(stored.run?.status ?? "missing"))))
+      // The fenced insert is waiting for the writer's row lock (it must not read the run before that).
+      for (let i = 0;; i++) {
+        const waiting = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`
+        if ((waiting[0]?.n ?? 0) > 0) break
+        if (i > 6000) return yield* Effect.die(new Error("the fenced insert never waited for the run's lock"))
+        yield* Effect.sleep(Duration.millis(10))
+      }
+      yield* Deferred.succeed(commit, undefined)
+      yield* Fiber.join(writer)
+      const result = yield* Fiber.join(fenced)
+      assert.deepStrictEqual(Result.isFailure(result) ? result.failure : result, "completed")
+      const rows = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM logs`
+      assert.strictEqual(rows[0]?.n, 0)
     }).pipe(Effect.provide(layer())))
 })

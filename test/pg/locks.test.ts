@@ -72,11 +72,12 @@ describe("PostgreSQL locks of issue 16", () => {
       const fenced = yield* Effect.forkChild(Effect.result(repository.insertChecked("test", "r", (stored) =>
         stored.run?.status === "started" ? Result.succeed(row) : Result.fail(stored.run?.status ?? "missing"))))
       // The fenced insert is waiting for the writer's row lock (it must not read the run before that).
-      for (let i = 0;; i++) {
+      const deadline = Date.now() + 60_000
+      while (true) {
         const waiting = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
           WHERE datname = current_database() AND wait_event_type = 'Lock'`
         if ((waiting[0]?.n ?? 0) > 0) break
-        if (i > 6000) return yield* Effect.die(new Error("the fenced insert never waited for the run's lock"))
+        if (Date.now() > deadline) return yield* Effect.die(new Error("the fenced insert never waited for the run's lock"))
         yield* Effect.sleep(Duration.millis(10))
       }
       yield* Deferred.succeed(commit, undefined)

@@ -37,6 +37,9 @@ import * as DataDirectoryCheck from "../src/fs/DataDirectoryCheck.ts"
 import { dataDirectoryError } from "../src/fs/PlatformErrors.ts"
 import type { Maintenance } from "../src/Maintenance.ts"
 import * as MaintenanceSqliteImpl from "../src/sqlite/MaintenanceSqlite.ts"
+import * as MaintenancePgImpl from "../src/pg/MaintenancePg.ts"
+import * as DatabaseCopyPgImpl from "../src/pg/DatabaseCopyPg.ts"
+import type { DatabaseCopy } from "../src/DatabaseCopy.ts"
 
 /** The migrated SQLite database that LogStore and LogArchive share (built only by this package). */
 export type { Database } from "../src/sqlite/Database.ts"
@@ -312,3 +315,23 @@ export const MaintenanceSqlite = (options: { readonly dataDir: string }): Layer.
   }).pipe(
     Layer.provide(NodeServices.layer)
   )
+
+/**
+ * The maintenance service (`db check|stats|upgrade`, `doctor`) on a PostgreSQL database, with its
+ * day files and blobs in `dataDir`. `check`/`stats` connect without migrating; `upgrade` migrates;
+ * `init`/`recount` fail with `NotOnThisBackend`. Building it opens nothing.
+ */
+export const MaintenancePg = (options: { readonly url: string | Redacted.Redacted<string>; readonly dataDir: string }): Layer.Layer<Maintenance> =>
+  MaintenancePgImpl.layer(options.url, options.dataDir, {
+    archive: ARCHIVE_FOLDER,
+    blobs: BLOB_FOLDER,
+    archiveLayer: (archiveDir) => LogArchiveLive.layerFileSystem(archiveDir).pipe(Layer.provide(ArchiveRepositoryPg.layer))
+  }).pipe(Layer.provide(NodeServices.layer))
+
+/**
+ * `db copy` between the data directory's `nerve.db` and the PostgreSQL database at `url`
+ * (`toPg`, `fromPg`): resumable, refusing a non-empty target, checked by counts and digests.
+ * Building it opens nothing.
+ */
+export const DatabaseCopyPg = (options: { readonly url: string | Redacted.Redacted<string>; readonly dataDir: string }): Layer.Layer<DatabaseCopy> =>
+  DatabaseCopyPgImpl.layer(options.dataDir, DATABASE_FILE, options.url).pipe(Layer.provide(NodeServices.layer))

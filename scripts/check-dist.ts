@@ -25,7 +25,9 @@ const expected = {
     "FollowGap", "LeaseLost", "Metrics", "OwnerInUse", "RunFinished", "SchemaTooNew",
     "CountRunsQuery", "RunCounts", "StoreHealth", "TERMINAL_STATUSES", "WaitForRunOptions",
     // issue 15 (the maintenance service)
-    "CheckReport", "InitReport", "Maintenance", "NoDatabase", "QuarantinedBlob", "StaleLease", "StatsReport", "UpgradeRefused", "UpgradeReport"
+    "CheckReport", "InitReport", "Maintenance", "NoDatabase", "QuarantinedBlob", "StaleLease", "StatsReport", "UpgradeRefused", "UpgradeReport",
+    // issue 17 (maintenance on PostgreSQL)
+    "NotOnThisBackend", "CopiedTable", "CopyMismatch", "CopyRefused", "CopyReport", "DatabaseCopy"
   ],
   "@uncaged/nerve-store/layers": [
     "ARCHIVE_FOLDER", "BLOB_FOLDER", "BlobStoreFileSystem", "BlobStoreMemory", "DATABASE_FILE", "DatabaseFile",
@@ -33,7 +35,9 @@ const expected = {
     "NerveStoreConfig", "NerveStoreLive", "NerveStoreMemory",
     "MaintenanceSqlite",
     // issue 17 (PostgreSQL)
-    "LogStorePg", "NerveStorePg"
+    "LogStorePg", "NerveStorePg",
+    // issue 17 (the CLI on PostgreSQL)
+    "MaintenancePg", "DatabaseCopyPg"
   ]
 }
 

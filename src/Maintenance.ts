@@ -161,8 +161,22 @@ export class UpgradeRefused extends Schema.TaggedError<UpgradeRefused>()("Upgrad
   }
 }
 
+/**
+ * The operation is not built for this backend (e.g. `init` or `recount` on PostgreSQL): nothing
+ * was changed; the message says what to use instead.
+ */
+export class NotOnThisBackend extends Schema.TaggedError<NotOnThisBackend>()("NotOnThisBackend", {
+  operation: Schema.String,
+  backend: Schema.String,
+  instead: Schema.String
+}) {
+  override get message(): string {
+    return `${this.operation} is not available on ${this.backend}: ${this.instead}`
+  }
+}
+
 /** What the operations fail with (a finding is reported, not failed). */
-export type MaintenanceError = DatabaseError | DataDirectoryError | CorruptRow | ArchiveError | NoDatabase
+export type MaintenanceError = DatabaseError | DataDirectoryError | CorruptRow | ArchiveError | NoDatabase | NotOnThisBackend
 
 /** The operations, each with its full error type. */
 export interface MaintenanceShape {

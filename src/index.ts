@@ -25,12 +25,14 @@ export {
   type MaintenanceError,
   type MaintenanceShape,
   NoDatabase,
+  NotOnThisBackend,
   QuarantinedBlob,
   StaleLease,
   StatsReport,
   UpgradeRefused,
   UpgradeReport
 } from "./Maintenance.ts"
+export { CopiedTable, CopyMismatch, type CopyOptions, type CopyProgress, CopyRefused, CopyReport, DatabaseCopy, type DatabaseCopyShape } from "./DatabaseCopy.ts"
 
 // The data they take and return.
 export {

@@ -89,7 +89,7 @@ const archive = Command.make("archive", {
     Flag.withDefault(false)
   )
 }, Effect.fn("cli.archive")(function*(flags) {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   const retentionMs = yield* parseDuration("retention", flags.retention)
   const maxDays = yield* Option.match(flags.maxDays, {
     onNone: () => Effect.succeed({}),
@@ -142,7 +142,7 @@ const archive = Command.make("archive", {
         summary: `${seen.failed.length} day(s) failed to archive (${seen.failed.map((f) => f.day).join(", ")}); first: ${outcome.failure.message}`
       })
     }
-  }).pipe(Effect.provide(DataDir.updating(dataDir)))
+  }).pipe(Effect.provide(DataDir.updating(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("Previews, and with --yes moves, whole UTC days older than --retention out of SQLite into archive/logs/"),
   Command.withExamples([
@@ -174,30 +174,30 @@ const record = (o: Outcomes, event: ArchiveProgress): Outcomes => {
 const dayArgument = Argument.String("day").pipe(Argument.withDescription("a UTC day, YYYY-MM-DD"))
 
 const days = Command.make("days", {}, Effect.fn("cli.archive.days")(function*() {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   yield* Effect.gen(function*() {
     const found = yield* (yield* LogArchive).days()
     yield* json ? Print.json(CliOutput.ArchiveDays, { days: found }) : Print.line(found.length === 0 ? "no archived days" : formatDays(found))
-  }).pipe(Effect.provide(DataDir.reading(dataDir)))
+  }).pipe(Effect.provide(DataDir.reading(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("The archived days on disk, oldest first"),
   Command.withExamples([{ command: "nerve-store archive days", description: "every archived day and its status" }])
 )
 
 const read = Command.make("read", { day: dayArgument }, Effect.fn("cli.archive.read")(function*({ day }) {
-  const { dataDir } = yield* Root
+  const { dataDir, databaseUrl } = yield* Root
   const valid = yield* parseUtcDay(day)
   const print = yield* rowPrinter
   yield* Effect.gen(function*() {
     yield* (yield* LogArchive).readDay(valid).pipe(Stream.runForEach(print))
-  }).pipe(Effect.provide(DataDir.reading(dataDir)))
+  }).pipe(Effect.provide(DataDir.reading(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("The rows of an archived day (checked against the manifest)"),
   Command.withExamples([{ command: "nerve-store archive read 2026-11-01 | head", description: "the first rows of a day" }])
 )
 
 const restore = Command.make("restore", { day: dayArgument }, Effect.fn("cli.archive.restore")(function*({ day }) {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   const valid = yield* parseUtcDay(day)
   yield* Effect.gen(function*() {
     const result = yield* (yield* LogArchive).restore(valid)
@@ -207,7 +207,7 @@ const restore = Command.make("restore", { day: dayArgument }, Effect.fn("cli.arc
         `${result.day}: restored ${result.restored} rows from ${result.file} (${result.skipped} already present); ` +
           `archive holds the day back for ${KEEP_RESTORED_DAYS} days (archive --include-restored takes it now)`
       )
-  }).pipe(Effect.provide(DataDir.updating(dataDir)))
+  }).pipe(Effect.provide(DataDir.updating(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("Puts an archived day's rows back into SQLite (ids already present are skipped)"),
   Command.withExamples([{ command: "nerve-store archive restore 2026-11-01", description: "a day back into SQLite" }])

@@ -83,7 +83,7 @@ export const gc = Command.make("gc", {
   dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("show what would be removed; remove nothing"), Flag.withDefault(false)),
   yes: Flag.Boolean("yes").pipe(Flag.withDescription("remove even when that is every blob or more than half of them"), Flag.withDefault(false))
 }, Effect.fn("cli.blobs.gc")(function*(flags) {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   const tempOlderThan = yield* parseDuration("temp-older-than", flags.tempOlderThan)
   const minAge = yield* parseDuration("min-age", flags.minAge)
   if (flags.fromLogs && Option.isSome(flags.live)) return yield* new UsageError({ field: "--from-logs", reason: "give --live FILE or --from-logs, not both" })
@@ -91,7 +91,7 @@ export const gc = Command.make("gc", {
   const view = yield* View.current
   // The live set is read before the blob store is listed: a blob written after this point is
   // either referenced already or younger than --min-age.
-  const live = flags.fromLogs ? yield* Effect.provide(liveFromLogs, DataDir.reading(dataDir)) : liveFile
+  const live = flags.fromLogs ? yield* Effect.provide(liveFromLogs, DataDir.reading(dataDir, databaseUrl)) : liveFile
   yield* Effect.gen(function*() {
     const blobs = yield* BlobStore
     if (live === undefined) {
@@ -189,7 +189,7 @@ export const list = Command.make("list", {
 )
 
 export const refs = Command.make("refs", {}, Effect.fn("cli.blobs.refs")(function*() {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   yield* Effect.gen(function*() {
     const blobs = yield* BlobStore
     const found = yield* BlobRefs.scan
@@ -212,7 +212,7 @@ export const refs = Command.make("refs", {}, Effect.fn("cli.blobs.refs")(functio
           found.unreadableDays.map((d) => `${d.day} (${d.reason})`).join("; ")
       })
     }
-  }).pipe(Effect.provide(DataDir.reading(dataDir)))
+  }).pipe(Effect.provide(DataDir.reading(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("The digests the log references (a payload's blob/blobs, a message's meta.blob/meta.blobs), in SQLite and archived days; one a line"),
   Command.withExamples([{ command: "nerve-store blobs refs > live.txt", description: "the live set, as a file for blobs gc --live" }])

@@ -7,9 +7,19 @@
  *
  * @since 0.6.0
  */
-import { Effect, FileSystem, Layer, Path } from "effect"
+import { Effect, FileSystem, Layer, Option, Path, type Redacted, Schema } from "effect"
 import { DataDirectoryError } from "../../schema/Errors.ts"
-import { ARCHIVE_FOLDER, BLOB_FOLDER, BlobStoreFileSystem, DATABASE_FILE, MaintenanceSqlite, NerveStoreLive } from "../../layers/index.ts"
+import {
+  ARCHIVE_FOLDER,
+  BLOB_FOLDER,
+  BlobStoreFileSystem,
+  DATABASE_FILE,
+  MaintenancePg,
+  MaintenanceSqlite,
+  type NerveStore,
+  NerveStoreLive,
+  NerveStorePg
+} from "../../layers/index.ts"
 import type { BlobStore } from "../BlobStore.ts"
 import * as DataDirectoryCheck from "../fs/DataDirectoryCheck.ts"
 import { dataDirectoryError } from "../fs/PlatformErrors.ts"
@@ -74,28 +84,60 @@ export const requireDatabase = Effect.fnUntraced(function*(dataDir: string) {
   return p
 })
 
-/** The maintenance service of `dataDir` (the `db` commands and `doctor`). */
-export const maintenance = (dataDir: string): Layer.Layer<Maintenance> => MaintenanceSqlite({ dataDir })
+/** `--database-url` / `NERVE_DATABASE_URL`: a PostgreSQL database instead of `nerve.db`. */
+export type DatabaseUrl = Option.Option<Redacted.Redacted<string>>
+
+/** A reading command met a PostgreSQL database whose schema is behind (or absent): nothing was changed. */
+export class PgSchemaBehind extends Schema.TaggedError<PgSchemaBehind>()("PgSchemaBehind", { version: Schema.Int, latest: Schema.Int }) {
+  override get message(): string {
+    return `the PostgreSQL database has schema version ${this.version}${this.version === 0 ? " (no nerve-store schema)" : ""}, ` +
+      `this nerve-store reads ${this.latest}; reading commands do not migrate it: run \`nerve-store db upgrade\` or start a daemon`
+  }
+}
+
+/** The maintenance service of `dataDir` (the `db` commands and `doctor`), on PostgreSQL when a URL is given. */
+export const maintenance = (dataDir: string, databaseUrl: DatabaseUrl = Option.none()): Layer.Layer<Maintenance> =>
+  Option.isSome(databaseUrl) ? MaintenancePg({ url: databaseUrl.value, dataDir }) : MaintenanceSqlite({ dataDir })
+
+/** The stack on PostgreSQL for a command: the data directory must exist, the schema be current. */
+const onPg = (dataDir: string, url: Redacted.Redacted<string>, reading: boolean) =>
+  Effect.gen(function*() {
+    const p = yield* requireDataDir(dataDir)
+    if (reading) {
+      const { found, known } = yield* Maintenance.use((m) => m.schemaVersion()).pipe(Effect.provide(maintenance(dataDir, Option.some(url))))
+      if (found < known) return yield* new PgSchemaBehind({ version: found, latest: known })
+    }
+    const layer: Layer.Layer<NerveStore, StackError> = NerveStorePg({ url, dataDir: p.root })
+    return layer
+  })
+
+type StackError = Layer.Error<ReturnType<typeof NerveStoreLive>> | Layer.Error<ReturnType<typeof NerveStorePg>>
 
 /**
  * The three services on an existing data directory, opened read-only (never migrated, never
  * locked for writing), for commands that read. A file at an older schema is refused with
  * `SchemaBehind` (read-only, it can neither use nor upgrade it).
  */
-export const reading = (dataDir: string) =>
+export const reading = (dataDir: string, databaseUrl: DatabaseUrl = Option.none()) =>
   Layer.unwrap(Effect.gen(function*() {
+    if (Option.isSome(databaseUrl)) return yield* onPg(dataDir, databaseUrl.value, true)
     const p = yield* requireDatabase(dataDir)
     const { found, known } = yield* Maintenance.use((m) => m.schemaVersion()).pipe(Effect.provide(maintenance(dataDir)))
     if (found < known) return yield* new SchemaBehind({ path: p.database, version: found, latest: known })
-    return NerveStoreLive({ dataDir: p.root, readonly: true })
+    const layer: Layer.Layer<NerveStore, StackError> = NerveStoreLive({ dataDir: p.root, readonly: true })
+    return layer
   }))
 
 /**
  * The three services on an existing data directory, for commands that change it. (The error
  * types of `reading` and `updating` are those of `NerveStoreLive` plus the checks here.)
  */
-export const updating = (dataDir: string) =>
-  Layer.unwrap(Effect.map(requireDatabase(dataDir), (p) => NerveStoreLive({ dataDir: p.root })))
+export const updating = (dataDir: string, databaseUrl: DatabaseUrl = Option.none()) =>
+  Layer.unwrap(
+    Option.isSome(databaseUrl)
+      ? onPg(dataDir, databaseUrl.value, false)
+      : Effect.map(requireDatabase(dataDir), (p): Layer.Layer<NerveStore, StackError> => NerveStoreLive({ dataDir: p.root }))
+  )
 
 /** The blob store of an existing data directory (nothing is created by reading). */
 export const blobsReading = (dataDir: string): Layer.Layer<BlobStore, DataDirectoryError, FileSystem.FileSystem | Path.Path> =>

@@ -7,10 +7,11 @@
  *
  * @since 0.6.0
  */
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { Command } from "effect/cli"
 import * as Maintenance from "../Maintenance.ts"
 import * as DataDir from "./DataDir.ts"
+import { copy } from "./DbCopy.ts"
 import { CheckFailed } from "./Errors.ts"
 import { fields, humanAgo, humanBytes, humanTime, table } from "./Format.ts"
 import * as Print from "./Print.ts"
@@ -56,8 +57,8 @@ export const formatCheck = (c: Maintenance.CheckReport): string =>
   ].join("\n")
 
 const check = Command.make("check", {}, Effect.fn("cli.db.check")(function*() {
-  const { dataDir, json } = yield* Root
-  const result = yield* Maintenance.Maintenance.use((m) => m.check()).pipe(Effect.provide(DataDir.maintenance(dataDir)))
+  const { dataDir, databaseUrl, json } = yield* Root
+  const result = yield* Maintenance.Maintenance.use((m) => m.check()).pipe(Effect.provide(DataDir.maintenance(dataDir, databaseUrl)))
   yield* json ? Print.json(Maintenance.CheckReport, result) : Print.line(formatCheck(result))
   if (!result.ok) return yield* new CheckFailed({ summary: `database check found ${result.problems.length} problem(s) in ${result.dataDir}` })
 })).pipe(
@@ -108,8 +109,8 @@ export const formatStats = (s: Maintenance.StatsReport, now: number): string => 
 }
 
 const stats = Command.make("stats", {}, Effect.fn("cli.db.stats")(function*() {
-  const { dataDir, json } = yield* Root
-  const result = yield* Maintenance.Maintenance.use((m) => m.stats()).pipe(Effect.provide(DataDir.maintenance(dataDir)))
+  const { dataDir, databaseUrl, json } = yield* Root
+  const result = yield* Maintenance.Maintenance.use((m) => m.stats()).pipe(Effect.provide(DataDir.maintenance(dataDir, databaseUrl)))
   yield* json ? Print.json(Maintenance.StatsReport, result) : Print.line(formatStats(result, yield* Clock.currentTimeMillis))
 })).pipe(
   Command.withDescription("Rows, runs by status, day range, archived days (and their rows still in SQLite), sizes of database/WAL/archive/blobs, live owners"),
@@ -131,10 +132,10 @@ export const formatUpgrade = (database: string, u: Maintenance.UpgradeReport): s
 }
 
 const upgrade = Command.make("upgrade", {}, Effect.fn("cli.db.upgrade")(function*() {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   const p = yield* DataDir.paths(dataDir)
-  const result = yield* Maintenance.Maintenance.use((m) => m.upgrade()).pipe(Effect.provide(DataDir.maintenance(dataDir)))
-  yield* json ? Print.json(Maintenance.UpgradeReport, result) : Print.line(formatUpgrade(p.database, result))
+  const result = yield* Maintenance.Maintenance.use((m) => m.upgrade()).pipe(Effect.provide(DataDir.maintenance(dataDir, databaseUrl)))
+  yield* json ? Print.json(Maintenance.UpgradeReport, result) : Print.line(formatUpgrade(Option.isSome(databaseUrl) ? "the PostgreSQL database" : p.database, result))
 })).pipe(
   Command.withDescription(
     "Brings nerve.db's schema up to date in place (additive; a 0.5 file stays readable by 0.5), rolls back a hot journal a crash left, " +
@@ -146,8 +147,8 @@ const upgrade = Command.make("upgrade", {}, Effect.fn("cli.db.upgrade")(function
 )
 
 const init = Command.make("init", {}, Effect.fn("cli.db.init")(function*() {
-  const { dataDir, json } = yield* Root
-  const result = yield* Maintenance.Maintenance.use((m) => m.init()).pipe(Effect.provide(DataDir.maintenance(dataDir)))
+  const { dataDir, databaseUrl, json } = yield* Root
+  const result = yield* Maintenance.Maintenance.use((m) => m.init()).pipe(Effect.provide(DataDir.maintenance(dataDir, databaseUrl)))
   yield* json
     ? Print.json(Maintenance.InitReport, result)
     : Print.line(
@@ -168,5 +169,5 @@ const init = Command.make("init", {}, Effect.fn("cli.db.init")(function*() {
 export const command = Command.make("db").pipe(
   Command.withDescription("The SQLite database and the data directory"),
   Command.withExamples([{ command: "nerve-store db check", description: "check ./data (or $NERVE_DATA_DIR)" }]),
-  Command.withSubcommands([check, stats, upgrade, init])
+  Command.withSubcommands([check, stats, upgrade, init, copy])
 )

@@ -106,7 +106,7 @@ export const formatDoctor = (r: DoctorReport): string =>
 
 /** `nerve-store doctor`. */
 export const command = Command.make("doctor", {}, Effect.fn("cli.doctor")(function*() {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   const now = yield* Clock.currentTimeMillis
   const report = yield* Effect.gen(function*() {
     const m = yield* Maintenance.Maintenance
@@ -116,7 +116,7 @@ export const command = Command.make("doctor", {}, Effect.fn("cli.doctor")(functi
     const staleLeases = canRead ? yield* m.staleLeases(now) : []
     const findings = findingsOf(check, staleLeases)
     return { ok: findings.every((f) => f.severity !== "problem"), dataDir: check.dataDir, findings, check, staleLeases }
-  }).pipe(Effect.provide(DataDir.maintenance(dataDir)))
+  }).pipe(Effect.provide(DataDir.maintenance(dataDir, databaseUrl)))
   yield* json ? Print.json(DoctorReport, report) : Print.line(formatDoctor(report))
   if (!report.ok) return yield* new CheckFailed({ summary: `doctor found ${report.findings.filter((f) => f.severity === "problem").length} problem(s) in ${report.dataDir}` })
 })).pipe(

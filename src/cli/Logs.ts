@@ -57,7 +57,7 @@ const query = Command.make("query", {
     Flag.optional
   )
 }, Effect.fn("cli.logs.query")(function*(flags) {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   const order = yield* Option.match(flags.order, { onNone: () => Effect.succeed(undefined), onSome: readOrder })
   yield* atLeast("limit", flags.limit, 1)
   if (Option.isSome(flags.afterId) && Option.isSome(flags.cursor)) {
@@ -109,7 +109,7 @@ const query = Command.make("query", {
       const direction = mode === "asc" ? "newer" : "older"
       yield* Print.note(`${shown.toLocaleString("en-US")} rows shown, ${direction} rows match; --limit or --cursor ${last} for more`)
     }
-  }).pipe(Effect.provide(DataDir.reading(dataDir)))
+  }).pipe(Effect.provide(DataDir.reading(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("Log rows matching filters. Bare: the newest rows; with a filter: the oldest matching first"),
   Command.withExamples([
@@ -127,7 +127,7 @@ const tail = Command.make("tail", {
   lines: Flag.Int("lines").pipe(Flag.withAlias("n"), Flag.withDescription("how many of the last rows to print first (default 20)"), Flag.withDefault(20)),
   follow: Flag.Boolean("follow").pipe(Flag.withAlias("f"), Flag.withDescription("keep printing new matching rows until Ctrl-C"), Flag.withDefault(false))
 }, Effect.fn("cli.logs.tail")(function*(flags) {
-  const { dataDir } = yield* Root
+  const { dataDir, databaseUrl } = yield* Root
   yield* atLeast("lines", flags.lines, 0)
   if (flags.follow && Option.isSome(flags.until)) {
     return yield* new UsageError({ field: "--until", reason: "cannot be used with --follow (new rows are always later)" })
@@ -144,7 +144,7 @@ const tail = Command.make("tail", {
     const newest = (yield* log.query({ order: "desc", limit: 1 }))[0]?.id ?? 0
     const { since: _since, until: _until, ...followFilters } = filters
     yield* Stream.runForEach(log.follow({ ...followFilters, afterId: newest }, { pollInterval: FOLLOW_POLL }), print)
-  }).pipe(Effect.provide(DataDir.reading(dataDir)))
+  }).pipe(Effect.provide(DataDir.reading(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("The last rows; with --follow, then every new matching row as it is written"),
   Command.withExamples([

@@ -14,6 +14,16 @@ export const dataDirFlag = Flag.String("data-dir").pipe(
   Flag.withDefault("./data")
 )
 
+/**
+ * `--database-url`, else `NERVE_DATABASE_URL`: the commands work on that PostgreSQL database
+ * (day files and blobs stay in `--data-dir`); none means the SQLite `nerve.db` of `--data-dir`.
+ */
+export const databaseUrlFlag = Flag.Redacted("database-url").pipe(
+  Flag.withDescription("a PostgreSQL database (postgres://…) instead of the data directory's nerve.db (default: $NERVE_DATABASE_URL)"),
+  Flag.withFallbackConfig(Config.Redacted("NERVE_DATABASE_URL")),
+  Flag.optional
+)
+
 /** `--json`: machine output described by the schemas in `CliOutput`. */
 export const jsonFlag = Flag.Boolean("json").pipe(
   Flag.withDescription("print machine-readable JSON (JSON Lines for log rows)"),
@@ -34,7 +44,7 @@ export const localTimeFlag = Flag.Boolean("local-time").pipe(
 
 /** The root command; subcommands read its flags with `const { dataDir, json } = yield* Root`. */
 export const Root = Command.make("nerve-store").pipe(
-  Command.withSharedFlags({ dataDir: dataDirFlag, json: jsonFlag, full: fullFlag, localTime: localTimeFlag }),
+  Command.withSharedFlags({ dataDir: dataDirFlag, databaseUrl: databaseUrlFlag, json: jsonFlag, full: fullFlag, localTime: localTimeFlag }),
   Command.withExamples([
     { command: "nerve-store runs list --status failed", description: "the failed runs, newest first" },
     { command: "nerve-store logs tail -f --ref run-42", description: "follow one run's rows" },

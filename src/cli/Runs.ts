@@ -82,7 +82,7 @@ const list = Command.make("list", {
   limit: Flag.Int("limit").pipe(Flag.withDescription("at most this many runs (default 50)"), Flag.withDefault(50)),
   cursor: Flag.String("cursor").pipe(Flag.withDescription("continue after the last run of a page (printed when a list is cut)"), Flag.optional)
 }, Effect.fn("cli.runs.list")(function*(flags) {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   const statuses = [...new Set(yield* Effect.forEach(flags.status, readStatus))]
   yield* atLeast("limit", flags.limit, 1)
   const cursor = yield* Option.match(flags.cursor, { onNone: () => Effect.succeed(undefined), onSome: readCursor })
@@ -119,7 +119,7 @@ const list = Command.make("list", {
       const more = nextCursor === null ? "--limit for more" : `--limit or --cursor ${nextCursor} for more`
       yield* Print.note(`${runs.length.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} runs${cursor === undefined ? "" : " (from the cursor on)"}; ${more}`)
     }
-  }).pipe(Effect.provide(DataDir.reading(dataDir)))
+  }).pipe(Effect.provide(DataDir.reading(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("Runs, newest first, with owner and lease (--active: queued and started, oldest first)"),
   Command.withExamples([
@@ -181,7 +181,7 @@ export const requireRun = (runId: string) =>
   )
 
 const show = Command.make("show", { runId: runIdArgument }, Effect.fn("cli.runs.show")(function*({ runId }) {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   const view = yield* View.current
   yield* Effect.gen(function*() {
     const log = yield* LogStore
@@ -198,7 +198,7 @@ const show = Command.make("show", { runId: runIdArgument }, Effect.fn("cli.runs.
       lastRounds: yield* log.threadRounds(runId, { before: 0, limit: SHOWN_ROUNDS })
     }
     yield* json ? Print.json(CliOutput.RunShow, shown) : Print.line(formatRunShow(shown, now, view))
-  }).pipe(Effect.provide(DataDir.reading(dataDir)))
+  }).pipe(Effect.provide(DataDir.reading(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("One run: its row, owner and lease, transitions, trigger payload and last rounds"),
   Command.withExamples([{ command: "nerve-store runs show run-42 --full", description: "one run, its last rounds uncut" }])
@@ -207,7 +207,7 @@ const show = Command.make("show", { runId: runIdArgument }, Effect.fn("cli.runs.
 /** Moves a run to `to` through the state machine (`IllegalTransition` names a wrong move). */
 const move = (name: "cancel" | "retry", to: "killed" | "queued", description: string, example: string) =>
   Command.make(name, { runId: runIdArgument }, Effect.fn(`cli.runs.${name}`)(function*({ runId }) {
-    const { dataDir, json } = yield* Root
+    const { dataDir, databaseUrl, json } = yield* Root
     const view = yield* View.current
     yield* Effect.gen(function*() {
       const log = yield* LogStore
@@ -220,7 +220,7 @@ const move = (name: "cancel" | "retry", to: "killed" | "queued", description: st
       yield* json
         ? Print.json(CliOutput.RunMoved, { run, from: before.status })
         : Print.line(`run ${runId}: ${before.status} -> ${run.status}\n${formatRuns([run], now, view)}`)
-    }).pipe(Effect.provide(DataDir.updating(dataDir)))
+    }).pipe(Effect.provide(DataDir.updating(dataDir, databaseUrl)))
   })).pipe(Command.withDescription(description), Command.withExamples([{ command: example, description }]))
 
 const cancel = move("cancel", "killed", "Cancels a run: it becomes killed (refused for a finished run, or one a live daemon holds)", "nerve-store runs cancel run-42")
@@ -232,7 +232,7 @@ const recover = Command.make("recover", {
     Flag.withDefault(false)
   )
 }, Effect.fn("cli.runs.recover")(function*({ includeQueued }) {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   const view = yield* View.current
   yield* Effect.gen(function*() {
     const log = yield* LogStore
@@ -242,7 +242,7 @@ const recover = Command.make("recover", {
     yield* json
       ? Print.json(CliOutput.RunsRecover, { recovered })
       : Print.line(recovered.length === 0 ? "no orphaned runs" : `recovered ${recovered.length} orphaned run(s):\n${formatRuns(recovered, yield* Clock.currentTimeMillis, view)}`)
-  }).pipe(Effect.provide(DataDir.updating(dataDir)))
+  }).pipe(Effect.provide(DataDir.updating(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("Marks orphaned runs (no live owner: lease expired or none) crashed, or interrupted when queued with --include-queued, and lists them"),
   Command.withExamples([{ command: "nerve-store runs recover --include-queued", description: "after a daemon died for good" }])

@@ -46,7 +46,7 @@ const rounds = Command.make("rounds", {
   before: Flag.Int("before").pipe(Flag.withDescription("only rounds numbered below this (0 = no bound)"), Flag.withDefault(0)),
   limit: Flag.Int("limit").pipe(Flag.withDescription("at most this many rounds (default 20)"), Flag.withDefault(20))
 }, Effect.fn("cli.threads.rounds")(function*({ runId, before, limit }) {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   yield* atLeast("before", before, 0)
   yield* atLeast("limit", limit, 1)
   const view = yield* View.current
@@ -58,14 +58,14 @@ const rounds = Command.make("rounds", {
     yield* json
       ? Print.json(CliOutput.ThreadRounds, { runId, roundCount, rounds: page })
       : Print.line(page.length === 0 ? `no rounds (run ${runId} has ${roundCount})` : `${formatRounds(page, view)}\n(${page.length} of ${roundCount} rounds)`)
-  }).pipe(Effect.provide(DataDir.reading(dataDir)))
+  }).pipe(Effect.provide(DataDir.reading(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("A run's role rounds, newest first (page with --before)"),
   Command.withExamples([{ command: "nerve-store threads rounds run-42 --before 21 --limit 20", description: "rounds 1 to 20 of a run" }])
 )
 
 const messages = Command.make("messages", { runId: runIdArgument }, Effect.fn("cli.threads.messages")(function*({ runId }) {
-  const { dataDir, json } = yield* Root
+  const { dataDir, databaseUrl, json } = yield* Root
   const view = yield* View.current
   yield* Effect.gen(function*() {
     const log = yield* LogStore
@@ -74,7 +74,7 @@ const messages = Command.make("messages", { runId: runIdArgument }, Effect.fn("c
     yield* json
       ? Print.json(CliOutput.ThreadMessages, { runId, messages: found })
       : Print.line(found.length === 0 ? `no messages for run ${runId}` : formatMessages(found, view))
-  }).pipe(Effect.provide(DataDir.reading(dataDir)))
+  }).pipe(Effect.provide(DataDir.reading(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("A run's thread messages, oldest first"),
   Command.withExamples([{ command: "nerve-store threads messages run-42 --full", description: "every message, uncut" }])

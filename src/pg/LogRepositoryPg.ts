@@ -17,11 +17,11 @@ import { Effect, Layer, Option, Result, Schedule, Stream } from "effect"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import type { CorruptRow, DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
-import type { RunLease, RunTransition, WorkflowRun } from "../../schema/WorkflowRun.ts"
+import type { RunLease, RunTransition } from "../../schema/WorkflowRun.ts"
 import type { NewLogRow, StoredRun, TransitionPlan } from "../domain/TransitionPlan.ts"
 import type { TransitionResult } from "../LogStore.ts"
 import * as LogSql from "../sqlite/LogSql.ts"
-import { type Decide, LogRepository, type LogRepositoryShape, type RunKeyValue } from "../seam/LogRepository.ts"
+import { type Decide, LogRepository, type LogRepositoryShape } from "../seam/LogRepository.ts"
 import * as LeaseRepositoryPg from "./LeaseRepositoryPg.ts"
 import { PgDatabase } from "./PgDatabase.ts"
 import { mapSqlError, retryConflicts, toDatabaseError } from "./PgError.ts"
@@ -56,7 +56,6 @@ const byId = (row: PgRow) => String(row.id)
 
 /** Rows per INSERT statement: 6 parameters a row, well below PostgreSQL's 65,535 per statement. */
 const INSERT_CHUNK_ROWS = 5_000
-const byRunId = (row: PgRow) => String(row.runId)
 
 /** Builds the repository over the migrated database in context. */
 export const make = Effect.gen(function*() {
@@ -216,25 +215,7 @@ export const make = Effect.gen(function*() {
 
     selectRuns: (operation, filter, cursor, limit) => {
       const compiled = PgLogSql.compileRunsPage(filter, cursor, limit)
-      return Effect.map(query(operation, compiled.sql, compiled.params), (found) => {
-        const rows = found.map(PgLogSql.fromPg)
-        const runs: Array<WorkflowRun> = []
-        const invalid: Array<CorruptRow> = []
-        for (const row of rows) {
-          const result = LogSql.decodeRunRow(row, () => byRunId(row))
-          if (Result.isSuccess(result)) runs.push(result.success)
-          else invalid.push(result.failure)
-        }
-        const last = rows[rows.length - 1]
-        return {
-          runs,
-          invalid,
-          read: rows.length,
-          last: last === undefined
-            ? undefined
-            : { timestamp: (last.timestamp ?? null) as RunKeyValue, runId: (last.runId ?? null) as RunKeyValue }
-        }
-      })
+      return Effect.map(query(operation, compiled.sql, compiled.params), (found) => LogSql.decodeRunsPage(found.map(PgLogSql.fromPg)))
     },
 
     orphanCandidates: (operation, statuses) => {

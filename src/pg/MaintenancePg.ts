@@ -13,6 +13,7 @@ import type { SqlClient } from "effect/sql/SqlClient"
 import type { ArchivedDay } from "../../schema/Archive.ts"
 import { CorruptRow, DatabaseError, type InvalidInput } from "../../schema/Errors.ts"
 import { LOG_ARCHIVE_META_KEY, utcDateStringFromMs, utcDayEndExclusiveMs } from "../domain/UtcDay.ts"
+import { statsReport } from "../domain/StatsReport.ts"
 import * as DataDirectoryCheck from "../fs/DataDirectoryCheck.ts"
 import { LogArchive } from "../LogArchive.ts"
 import { type CheckReport, DAY_ADVICE, Maintenance, type MaintenanceShape, NotOnThisBackend } from "../Maintenance.ts"
@@ -175,27 +176,11 @@ export const make = Effect.fnUntraced(function*(url: Redacted.Redacted<string> |
         [now]
       )
       const size = (yield* query(sql, Size, "pg_database_size", "SELECT pg_database_size(current_database())::float8 AS bytes"))[0]?.bytes ?? 0
-      return { range, byStatus, upTo, behindArchive, owners, size }
+      return { range, byStatus, archivedUpTo: upTo, behindArchive, owners, size }
     }))
     const archiveUsage = yield* withFiles(Files.folderUsage(archive, Files.isDayFileName))
     const blobUsage = yield* withFiles(Files.folderUsage(blobs, Files.isBlobEntry))
-    const { range } = fromDb
-    return {
-      dataDir: root,
-      rows: range.n,
-      minId: range.minId,
-      maxId: range.maxId,
-      oldestDay: range.minTs === null ? null : utcDateStringFromMs(range.minTs),
-      newestDay: range.maxTs === null ? null : utcDateStringFromMs(range.maxTs),
-      runs: fromDb.byStatus.reduce((sum, s) => sum + s.n, 0),
-      runsByStatus: Object.fromEntries(fromDb.byStatus.map((s) => [s.status, s.n])),
-      archivedUpTo: fromDb.upTo,
-      behindArchive: fromDb.behindArchive,
-      archivedDays: archiveUsage.files,
-      blobCount: blobUsage.files,
-      sizes: { database: fromDb.size, wal: 0, archive: archiveUsage.bytes, blobs: blobUsage.bytes },
-      owners: fromDb.owners
-    }
+    return statsReport({ dataDir: root, fromDb, archive: archiveUsage, blobs: blobUsage, database: fromDb.size, wal: 0 })
   })
 
   const upgrade: MaintenanceShape["upgrade"] = Effect.fn("Maintenance.upgrade")(function*() {

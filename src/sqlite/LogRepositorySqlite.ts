@@ -15,7 +15,7 @@ import type { NewLogRow, StoredRun, TransitionPlan } from "../domain/TransitionP
 import type { TransitionResult } from "../LogStore.ts"
 import * as ThreadRoundCounts from "./ThreadRoundCounts.ts"
 import * as ThreadRoundsSql from "./ThreadRoundsSql.ts"
-import { type Decide, LogRepository, type LogRepositoryShape, type RunKeyValue } from "../seam/LogRepository.ts"
+import { type Decide, LogRepository, type LogRepositoryShape } from "../seam/LogRepository.ts"
 import { Database } from "./Database.ts"
 import * as LeaseRepositorySqlite from "./LeaseRepositorySqlite.ts"
 import * as LogSql from "./LogSql.ts"
@@ -132,24 +132,7 @@ export const make = Effect.gen(function*() {
 
     selectRuns: (operation, filter, cursor, limit) => {
       const compiled = LogSql.compileRunsPage(filter, cursor, limit)
-      return Effect.map(sql.sync(operation, (connection) => connection.all(compiled.sql, compiled.params)), (rows) => {
-        const runs: Array<WorkflowRun> = []
-        const invalid: Array<CorruptRow> = []
-        for (const row of rows) {
-          const result = LogSql.decodeRunRow(row, () => LogSql.byRunId(row))
-          if (Result.isSuccess(result)) runs.push(result.success)
-          else invalid.push(result.failure)
-        }
-        const last = rows[rows.length - 1]
-        return {
-          runs,
-          invalid,
-          read: rows.length,
-          last: last === undefined
-            ? undefined
-            : { timestamp: (last.timestamp ?? null) as RunKeyValue, runId: (last.runId ?? null) as RunKeyValue }
-        }
-      })
+      return Effect.map(sql.sync(operation, (connection) => connection.all(compiled.sql, compiled.params)), LogSql.decodeRunsPage)
     },
 
     orphanCandidates: (operation, statuses) =>

@@ -11,7 +11,7 @@ import { RunLease, RunTransition, WorkflowRun, type WorkflowRunStatus } from "..
 import { RoundLogRow } from "../domain/ThreadRounds.ts"
 import { columnsDecoder, rowDecoder } from "../domain/Validate.ts"
 import type { Candidate } from "../domain/Orphans.ts"
-import type { OrphanCandidates, RunFilter, RunKey } from "../seam/LogRepository.ts"
+import type { OrphanCandidates, RunFilter, RunKey, RunKeyValue, RunsPage } from "../seam/LogRepository.ts"
 import type { SqlParam, SqlRow } from "./Sqlite.ts"
 
 export const LOG_COLUMNS = "id, source, type, ref_id AS refId, payload, timestamp"
@@ -132,6 +132,26 @@ export const decodeAll = <R, A>(
 export const byId = (row: SqlRow) => String(row.id)
 export const byFirstValue = (values: ReadonlyArray<unknown>) => String(values[0])
 export const byRunId = (row: SqlRow) => String(row.runId)
+
+/** A page of run rows, decoded: rows that do not decode are set apart; the last row read is the next cursor. */
+export const decodeRunsPage = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>): RunsPage => {
+  const runs: Array<WorkflowRun> = []
+  const invalid: Array<CorruptRow> = []
+  for (const row of rows) {
+    const result = decodeRunRow(row, () => String(row.runId))
+    if (Result.isSuccess(result)) runs.push(result.success)
+    else invalid.push(result.failure)
+  }
+  const last = rows[rows.length - 1]
+  return {
+    runs,
+    invalid,
+    read: rows.length,
+    last: last === undefined
+      ? undefined
+      : { timestamp: (last.timestamp ?? null) as RunKeyValue, runId: (last.runId ?? null) as RunKeyValue }
+  }
+}
 
 /**
  * Rows of a run joined with its lease (`leaseOwner`, `leaseBoot`, `leaseExpiresAt`, null when

@@ -9,7 +9,7 @@
 import { Clock, Effect, FileSystem, Layer, Path } from "effect"
 import type { ArchivedDay } from "../../schema/Archive.ts"
 import { CorruptRow, DatabaseError, DataDirectoryError } from "../../schema/Errors.ts"
-import { utcDateStringFromMs } from "../domain/UtcDay.ts"
+import { statsReport } from "../domain/StatsReport.ts"
 import * as DataDirectoryCheck from "../fs/DataDirectoryCheck.ts"
 import { dataDirectoryError } from "../fs/PlatformErrors.ts"
 import { LogArchive } from "../LogArchive.ts"
@@ -181,28 +181,14 @@ export const make = Effect.fnUntraced(function*(dataDir: string, layout: DataDir
     }))
     const archiveUsage = yield* withFiles(Files.folderUsage(archive, Files.isDayFileName))
     const blobUsage = yield* withFiles(Files.folderUsage(blobs, Files.isBlobEntry))
-    const { range } = fromDb
-    return {
+    return statsReport({
       dataDir: root,
-      rows: range.n,
-      minId: range.minId,
-      maxId: range.maxId,
-      oldestDay: range.minTs === null ? null : utcDateStringFromMs(range.minTs),
-      newestDay: range.maxTs === null ? null : utcDateStringFromMs(range.maxTs),
-      runs: fromDb.byStatus.reduce((sum, s) => sum + s.n, 0),
-      runsByStatus: Object.fromEntries(fromDb.byStatus.map((s) => [s.status, s.n])),
-      archivedUpTo: fromDb.archivedUpTo,
-      behindArchive: fromDb.behindArchive,
-      archivedDays: archiveUsage.files,
-      blobCount: blobUsage.files,
-      sizes: {
-        database: yield* withFiles(Files.fileSize(database)),
-        wal: yield* withFiles(Files.fileSize(`${database}-wal`)),
-        archive: archiveUsage.bytes,
-        blobs: blobUsage.bytes
-      },
-      owners: fromDb.owners
-    }
+      fromDb,
+      archive: archiveUsage,
+      blobs: blobUsage,
+      database: yield* withFiles(Files.fileSize(database)),
+      wal: yield* withFiles(Files.fileSize(`${database}-wal`))
+    })
   })
 
   /**

@@ -34,5 +34,5 @@ describe("LogArchive memory", () => {
       assert.strictEqual(Number(rows?.[1]), ROWS)
       const growth = Number(rss?.[2]) - Number(rss?.[1])
       assert.isBelow(growth, 100 * MiB, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB`)
-    }), 180_000)
+    }), 900_000) // a guard against a hang, not a timing check: on a loaded machine the million rows take minutes
 })

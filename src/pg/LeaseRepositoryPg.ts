@@ -45,7 +45,7 @@ const byRunId = (row: PgRow) => String(row.runId)
 const byId = (row: PgRow) => String(row.id)
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 /** How often one claim locks again after losing runs to claimers that committed meanwhile. */
-const MAX_CLAIM_ROUNDS = 8
+export const MAX_CLAIM_ROUNDS = 8
 
 /** The members over `context`. */
 export const make = (context: PgRepositoryContext): PgLeaseMembers => {

@@ -27,9 +27,13 @@ const idsOf = (literal: PgParam | undefined): ReadonlyArray<string> =>
 
 /**
  * The lease members over the test database, with `beforeRecheck(ids, round)` run just before
- * each re-check statement (`round` counts from 0), and a count of the locking statements run.
+ * each re-check statement (`round` counts from 0), `beforeLease(runId)` just before each lease
+ * write of a claim, and counts of the locking and re-check statements run.
  */
-const membersWith = (beforeRecheck: (ids: ReadonlyArray<string>, round: number) => Effect.Effect<void, DatabaseError>) =>
+const membersWith = (
+  beforeRecheck: (ids: ReadonlyArray<string>, round: number) => Effect.Effect<void, DatabaseError>,
+  beforeLease: (runId: string) => Effect.Effect<void, DatabaseError> = () => Effect.void
+) =>
   Effect.gen(function*() {
     const db = yield* PgDatabase.PgDatabase
     const { sql } = db
@@ -38,6 +42,7 @@ const membersWith = (beforeRecheck: (ids: ReadonlyArray<string>, round: number) 
       Effect.gen(function*() {
         if (text === PgLeaseSql.LOCK_CLAIMABLE) counts.lock++
         if (text === PgLeaseSql.RECHECK_CLAIMABLE) yield* beforeRecheck(idsOf(params[4]), counts.recheck++)
+        if (text === PgLeaseSql.CLAIM_LEASE) yield* beforeLease(String(params[0]))
         return yield* sql.unsafe<PgRow>(text, params).pipe(mapSqlError(operation))
       })
     const transaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | DatabaseError, R> =>
@@ -111,5 +116,31 @@ describe("claimQueued on PostgreSQL locks again after losing runs to a committed
       // Nothing the claimer did survives as a lease of its own.
       const own = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM run_leases WHERE owner = 'claimer'`
       assert.strictEqual(own[0]?.n, 0)
+    }).pipe(Effect.scoped, Effect.provide(layer())))
+
+  it.live("a holder's renewal that commits after the re-check keeps its lease, and the claim locks again", () =>
+    Effect.gen(function*() {
+      yield* queue(2)
+      const { sql } = yield* PgDatabase.PgDatabase
+      // q00 holds an expired lease of a live holder that is slow to renew; q01 is free.
+      yield* sql`INSERT INTO run_leases (run_id, owner, boot, expires_at) VALUES ('q00', 'holder', '1', 5)`
+      const rival = yield* rivalClient
+      const renewed: Array<string> = []
+      const { members, counts } = yield* membersWith(
+        () => Effect.void,
+        (runId) =>
+          runId !== "q00" || renewed.length > 0 ? Effect.void : Effect.gen(function*() {
+            // The holder renews between the claimer's re-check and its lease write, and commits first.
+            renewed.push(runId)
+            yield* rival`UPDATE run_leases SET expires_at = ${Date.now() + 60_000} WHERE owner = 'holder' AND boot = '1'`
+              .pipe(mapSqlError("holder renewal"))
+          })
+      )
+      const claimed = yield* members.claimQueued("test", { limit: 1, owner, terms: (now) => ({ expiresAt: now + 30_000, deadBefore: now }) })
+      assert.deepStrictEqual(renewed, ["q00"])
+      assert.deepStrictEqual(claimed.map((run) => run.runId), ["q01"])
+      assert.deepStrictEqual(counts, { lock: 2, recheck: 2 })
+      const leases = yield* sql<{ runId: string; owner: string }>`SELECT run_id AS "runId", owner FROM run_leases ORDER BY run_id`
+      assert.deepStrictEqual(leases.map((row) => [row.runId, row.owner]), [["q00", "holder"], ["q01", "claimer"]])
     }).pipe(Effect.scoped, Effect.provide(layer())))
 })

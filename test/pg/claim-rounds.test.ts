@@ -3,7 +3,9 @@
 // and committed meanwhile, up to MAX_CLAIM_ROUNDS rounds. The race is made deterministic: the
 // members are built over a `query` that, just before a re-check runs, commits leases on locked
 // runs through a connection of its own (leases live in `run_leases`, so the claimer's row locks on
-// `workflow_runs` do not block it). No timing: each interference is done before the re-check starts.
+// `workflow_runs` do not block it), or, just before a lease write, renews the holder's expired
+// lease (the write must then leave it to the holder). No timing: each interference commits before
+// the statement it precedes starts.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { isSqlError } from "effect/sql/SqlError"
@@ -142,5 +144,22 @@ describe("claimQueued on PostgreSQL locks again after losing runs to a committed
       assert.deepStrictEqual(counts, { lock: 2, recheck: 2 })
       const leases = yield* sql<{ runId: string; owner: string }>`SELECT run_id AS "runId", owner FROM run_leases ORDER BY run_id`
       assert.deepStrictEqual(leases.map((row) => [row.runId, row.owner]), [["q00", "holder"], ["q01", "claimer"]])
+    }).pipe(Effect.scoped, Effect.provide(layer())))
+
+  it.live("the lease write takes an expired lease and one of the claimer's earlier boot, never a live one", () =>
+    Effect.gen(function*() {
+      yield* queue(4)
+      const { sql } = yield* PgDatabase.PgDatabase
+      const live = Date.now() + 60_000
+      yield* sql`INSERT INTO run_leases (run_id, owner, boot, expires_at)
+        VALUES ('q00', 'other', '1', 5), ('q01', 'claimer', '0', ${live}), ('q02', 'other', '1', ${live})`
+      const { members, counts } = yield* membersWith(() => Effect.void)
+      const claimed = yield* members.claimQueued("test", { limit: 10, owner, terms: (now) => ({ expiresAt: now + 30_000, deadBefore: now }) })
+      assert.deepStrictEqual(claimed.map((run) => run.runId), ["q00", "q01", "q03"])
+      assert.deepStrictEqual(counts, { lock: 1, recheck: 1 })
+      const leases = yield* sql<{ runId: string; owner: string; boot: string }>`SELECT run_id AS "runId", owner, boot FROM run_leases ORDER BY run_id`
+      assert.deepStrictEqual(leases.map((row) => [row.runId, row.owner, row.boot]), [
+        ["q00", "claimer", "1"], ["q01", "claimer", "1"], ["q02", "other", "1"], ["q03", "claimer", "1"]
+      ])
     }).pipe(Effect.scoped, Effect.provide(layer())))
 })

@@ -7,7 +7,7 @@
 // lease (the write must then leave it to the holder). No timing: each interference commits before
 // the statement it precedes starts.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Deferred, Duration, Effect, Fiber, Layer } from "effect"
 import { isSqlError } from "effect/sql/SqlError"
 import type { DatabaseError } from "../../schema/Errors.ts"
 import * as LeaseRepositoryPg from "../../src/pg/LeaseRepositoryPg.ts"
@@ -146,7 +146,7 @@ describe("claimQueued on PostgreSQL locks again after losing runs to a committed
       assert.deepStrictEqual(leases.map((row) => [row.runId, row.owner]), [["q00", "holder"], ["q01", "claimer"]])
     }).pipe(Effect.scoped, Effect.provide(layer())))
 
-  it.live("the lease write takes an expired lease and one of the claimer's earlier boot, never a live one", () =>
+  it.live("a claim takes an expired lease and one of its own earlier boot through the conditional write, never a live one", () =>
     Effect.gen(function*() {
       yield* queue(4)
       const { sql } = yield* PgDatabase.PgDatabase
@@ -161,5 +161,41 @@ describe("claimQueued on PostgreSQL locks again after losing runs to a committed
       assert.deepStrictEqual(leases.map((row) => [row.runId, row.owner, row.boot]), [
         ["q00", "claimer", "1"], ["q01", "claimer", "1"], ["q02", "other", "1"], ["q03", "claimer", "1"]
       ])
+    }).pipe(Effect.scoped, Effect.provide(layer())))
+
+  it.live("a lease write waits for a renewal in progress and, once it commits, leaves the lease to its holder", () =>
+    Effect.gen(function*() {
+      yield* queue(2)
+      const { sql } = yield* PgDatabase.PgDatabase
+      yield* sql`INSERT INTO run_leases (run_id, owner, boot, expires_at) VALUES ('q00', 'holder', '1', 5)`
+      const rival = yield* rivalClient
+      const updated = yield* Deferred.make<void>()
+      const commit = yield* Deferred.make<void>()
+      // The holder's renewal holds q00's lease row, uncommitted, until told (reads still see it expired).
+      const renewal = yield* Effect.forkChild(rival.withTransaction(Effect.gen(function*() {
+        yield* rival`UPDATE run_leases SET expires_at = ${Date.now() + 60_000} WHERE owner = 'holder' AND boot = '1'`
+        yield* Deferred.succeed(updated, undefined)
+        yield* Deferred.await(commit)
+      })).pipe(mapSqlError("holder renewal")))
+      yield* Deferred.await(updated)
+      const { members } = yield* membersWith(() => Effect.void)
+      const claim = yield* Effect.forkChild(
+        members.claimQueued("test", { limit: 1, owner, terms: (now) => ({ expiresAt: now + 30_000, deadBefore: now }) })
+      )
+      // The claim's lease write waits for the renewal's row lock (it must not write before it ends).
+      const deadline = Date.now() + 60_000
+      while (true) {
+        const waiting = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`
+        if ((waiting[0]?.n ?? 0) > 0) break
+        if (Date.now() > deadline) return yield* Effect.die(new Error("the claim never waited for the renewal's lock"))
+        yield* Effect.sleep(Duration.millis(10))
+      }
+      yield* Deferred.succeed(commit, undefined)
+      yield* Fiber.join(renewal)
+      const claimed = yield* Fiber.join(claim)
+      assert.deepStrictEqual(claimed.map((run) => run.runId), ["q01"])
+      const leases = yield* sql<{ runId: string; owner: string }>`SELECT run_id AS "runId", owner FROM run_leases ORDER BY run_id`
+      assert.deepStrictEqual(leases.map((row) => [row.runId, row.owner]), [["q00", "holder"], ["q01", "claimer"]])
     }).pipe(Effect.scoped, Effect.provide(layer())))
 })

@@ -5,7 +5,9 @@
  * - `claimQueued` locks the claimable runs with `FOR UPDATE OF r SKIP LOCKED` (claimers never wait
  *   on each other, nor on a transition), reads them again in a new snapshot (a lease another
  *   claimer committed after the locking statement's snapshot is seen), and upserts the leases, in
- *   one transaction: each run goes to exactly one claimer.
+ *   one transaction: each run goes to exactly one claimer. The upsert takes a stored lease only if
+ *   it is still takeable when written, so a holder's renewal that commits after the re-check wins.
+ *   A run lost either way makes the claim lock again (up to {@link MAX_CLAIM_ROUNDS} rounds).
  * - `registerBoot` takes a transaction-level advisory lock on the owner name first (a name not
  *   stored yet has no row to lock), so of two registrations of one name exactly one wins.
  *
@@ -45,7 +47,7 @@ const byRunId = (row: PgRow) => String(row.runId)
 const byId = (row: PgRow) => String(row.id)
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 /** How often one claim locks again after losing runs to claimers that committed meanwhile. */
-const MAX_CLAIM_ROUNDS = 8
+export const MAX_CLAIM_ROUNDS = 8
 
 /** The members over `context`. */
 export const make = (context: PgRepositoryContext): PgLeaseMembers => {
@@ -73,13 +75,16 @@ export const make = (context: PgRepositoryContext): PgLeaseMembers => {
           if (locked.length === 0) break
           const ids = `{${locked.map((row) => JSON.stringify(String(row.runId))).join(",")}}`
           const rows = yield* query(operation, PgLeaseSql.RECHECK_CLAIMABLE, [...filter, ids])
+          let lost = locked.length - rows.length
           for (const row of rows.map(PgLogSql.fromPg)) {
             const decoded = LogSql.decodeRunRow(row, () => byRunId(row))
             if (Result.isFailure(decoded)) continue
-            yield* query(operation, PgLeaseSql.UPSERT_LEASE, [decoded.success.runId, name, boot, terms.expiresAt])
-            claimed.push(decoded.success)
+            const taken = yield* query(operation, PgLeaseSql.CLAIM_LEASE, [decoded.success.runId, name, boot, terms.deadBefore, terms.expiresAt])
+            // No row: its holder renewed the lease after the re-check (committed first): it stays theirs.
+            if (taken.length === 0) lost++
+            else claimed.push(decoded.success)
           }
-          if (rows.length === locked.length) break
+          if (lost === 0) break
         }
         return claimed
       })),

@@ -14,11 +14,13 @@ export const SELECT_LEASES = `SELECT ${LEASE_COLUMNS} FROM run_leases ORDER BY r
 export const SELECT_OWNER_LEASES = `SELECT ${LEASE_COLUMNS} FROM run_leases WHERE owner = $1 ORDER BY run_id COLLATE "C"`
 export const DELETE_OWN_LEASE = "DELETE FROM run_leases WHERE run_id = $1 AND owner = $2 AND boot = $3 RETURNING run_id"
 
+/** Whether the stored lease `l` may be taken over. Parameters: $2 owner name, $3 boot, $4 dead-before. */
+const LEASE_TAKEABLE = `(l.owner = $2::text AND l.boot <> $3::text)
+      OR ($4::bigint IS NOT NULL AND l.expires_at <= $4::bigint AND NOT (l.owner = $2::text AND l.boot = $3::text))`
+
 /** Whether the run `r` with lease `l` is claimable. Parameters: $1 workflow, $2 owner name, $3 boot, $4 dead-before. */
 const CLAIMABLE = `r.status = 'queued' AND ($1::text IS NULL OR r.workflow = $1::text)
-    AND (l.run_id IS NULL
-      OR (l.owner = $2::text AND l.boot <> $3::text)
-      OR ($4::bigint IS NOT NULL AND l.expires_at <= $4::bigint AND NOT (l.owner = $2::text AND l.boot = $3::text)))`
+    AND (l.run_id IS NULL OR ${LEASE_TAKEABLE})`
 
 /**
  * Locks the claimable queued runs, oldest first, skipping runs another transaction holds (another
@@ -36,8 +38,17 @@ export const RECHECK_CLAIMABLE = `SELECT r.run_id AS "runId", r.workflow, r.stat
   FROM workflow_runs r LEFT JOIN run_leases l ON l.run_id = r.run_id
   WHERE r.run_id = ANY($5::text[]) AND ${CLAIMABLE} ORDER BY r.timestamp, r.seq`
 
-export const UPSERT_LEASE = `INSERT INTO run_leases (run_id, owner, boot, expires_at) VALUES ($1, $2, $3, $4)
-  ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, boot = excluded.boot, expires_at = excluded.expires_at`
+/**
+ * Leases a locked, re-checked run to the claimer, unless its stored lease stopped being takeable
+ * after the re-check (its holder renewed it and committed: the claimer's row lock on the run does
+ * not block `run_leases`). `ON CONFLICT … WHERE` judges the latest committed lease, after waiting
+ * for a renewal in progress. Parameters: $1 run id, $2 owner name, $3 boot, $4 dead-before,
+ * $5 expires-at. Returns the run id when leased, no row when the lease stayed its holder's.
+ */
+export const CLAIM_LEASE = `INSERT INTO run_leases AS l (run_id, owner, boot, expires_at) VALUES ($1::text, $2::text, $3::text, $5::bigint)
+  ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, boot = excluded.boot, expires_at = excluded.expires_at
+  WHERE ${LEASE_TAKEABLE}
+  RETURNING l.run_id AS "runId"`
 
 /** Serialises the registrations of one owner name (a name not stored yet has no row to lock). */
 export const LOCK_OWNER_NAME = "SELECT pg_advisory_xact_lock(hashtextextended($1, 7303026))"

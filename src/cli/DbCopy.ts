@@ -11,7 +11,7 @@ import { Command, Flag } from "effect/cli"
 import { DatabaseCopyPg } from "../../layers/index.ts"
 import { CopyMismatch, type CopyProgress, CopyReport, DatabaseCopy } from "../DatabaseCopy.ts"
 import { UsageError } from "./Errors.ts"
-import { bar, table } from "./Format.ts"
+import { bar, percent, table } from "./Format.ts"
 import * as Print from "./Print.ts"
 import { Root } from "./Root.ts"
 
@@ -26,9 +26,23 @@ export const formatCopy = (r: CopyReport): string =>
     r.ok ? "every table's count and digest match" : "MISMATCH: the target differs from the source"
   ].join("\n")
 
-const percent = (done: number, total: number) => `${String(total <= 0 ? 100 : Math.floor((done / total) * 100)).padStart(3)}%`
+/** Back to the start of the line and erase it (CR, then `ESC [2K`): the next text starts on a clean line. */
+export const CLEAR_LINE = "\r\x1b[2K"
 
-const progressLine = (p: CopyProgress) => `\r\x1b[2K${p.table} ${bar(p.copied, p.total, 20)} ${percent(p.copied, p.total)} ${p.copied}/${p.total} rows`
+const BAR_WIDTH = 20
+
+/**
+ * The in-place progress line of a table being copied (stdout on a terminal only): it clears the
+ * line first, so each redraw replaces the last, and ends without a newline.
+ *
+ * @example
+ * ```ts
+ * progressLine({ table: "logs", copied: 500, total: 2000 })
+ * // "\r\x1b[2Klogs [#####---------------]  25% 500/2000 rows"
+ * ```
+ */
+export const progressLine = (p: CopyProgress): string =>
+  `${CLEAR_LINE}${p.table} ${bar(p.copied, p.total, BAR_WIDTH)} ${percent(p.copied, p.total)} ${p.copied}/${p.total} rows`
 
 const urlFlag = (name: string, description: string) => Flag.Redacted(name).pipe(Flag.withDescription(description), Flag.optional)
 
@@ -48,7 +62,7 @@ export const copy = Command.make("copy", {
   const report = yield* DatabaseCopy.use((c) => Option.isSome(to) ? c.toPg({ batchSize, onProgress }) : c.fromPg({ batchSize, onProgress })).pipe(
     Effect.provide(DatabaseCopyPg({ url, dataDir }))
   )
-  if (terminal) yield* Print.raw("\r\x1b[2K")
+  if (terminal) yield* Print.raw(CLEAR_LINE)
   yield* json ? Print.json(CopyReport, report) : Print.line(formatCopy(report))
   if (!report.ok) return yield* new CopyMismatch({ tables: report.tables.filter((t) => !t.ok).map((t) => t.table) })
 })).pipe(

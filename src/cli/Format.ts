@@ -73,11 +73,30 @@ export const table = (columns: ReadonlyArray<Column>, rows: ReadonlyArray<Readon
   return [line(columns.map((column) => column.header)), ...safe.map(line)].join("\n")
 }
 
-/** `label: value` lines with the values lined up; values are stored text made safe (one line, escaped). */
-export const fields = (pairs: ReadonlyArray<readonly [string, string]>): string => {
-  const width = Math.max(0, ...pairs.map(([label]) => label.length + 1))
-  return pairs.map(([label, value]) => `${(label + ":").padEnd(width)}  ${cell(value)}`).join("\n")
+/**
+ * `label: value` lines with the values lined up; values are stored text made safe (one line,
+ * escaped). With `fit.width`, a value is cut with `…` so its line fits (as a table's shrinkable
+ * column, never narrower than {@link MIN_SHRUNK}); `fit.full` never cuts.
+ *
+ * @example
+ * ```ts
+ * fields([["run", "r-1234567890"], ["status", "started"]], { width: 16 })
+ * // run:     r-1234…
+ * // status:  started
+ * ```
+ */
+export const fields = (pairs: ReadonlyArray<readonly [string, string]>, fit: Fit = {}): string => {
+  const width = Math.max(0, ...pairs.map(([label]) => displayWidth(label) + 1))
+  const room = fit.full === true || fit.width === undefined ? undefined : Math.max(MIN_SHRUNK, fit.width - width - 2)
+  return pairs.map(([label, value]) => {
+    const safe = cell(value)
+    return `${pad(label + ":", width)}  ${room === undefined ? safe : cut(safe, room)}`
+  }).join("\n")
 }
+
+/** One line of text (already made safe) cut with `…` to `fit.width` cells; whole with `fit.full` or no width. */
+export const fitLine = (line: string, fit: Fit): string =>
+  fit.full === true || fit.width === undefined ? line : cut(line, Math.max(MIN_SHRUNK, fit.width))
 
 const units = ["B", "KiB", "MiB", "GiB", "TiB"] as const
 
@@ -130,6 +149,10 @@ export const truncate = (value: string, max: number): string => cut(cell(value),
 /** `-` for a missing value. */
 export const orDash = (value: string | number | null | undefined): string =>
   value === null || value === undefined ? "-" : String(value)
+
+/** How far along, as a percentage right-aligned in four cells, rounded down: ` 42%` (`100%` for nothing to do). */
+export const percent = (done: number, total: number): string =>
+  `${String(total <= 0 ? 100 : Math.floor((done / total) * 100)).padStart(3)}%`
 
 /** A textual progress bar of `width` cells: `[######----]`. */
 export const bar = (done: number, total: number, width: number): string => {

@@ -8,12 +8,10 @@
 import { Effect } from "effect"
 import type { ArchiveProgress } from "../../schema/Archive.ts"
 import type { ArchiveProgressListener } from "../index.ts"
-import { bar, humanBytes } from "./Format.ts"
+import { bar, humanBytes, percent } from "./Format.ts"
 import * as Print from "./Print.ts"
 
 const BAR_WIDTH = 30
-
-const percent = (done: number, total: number) => `${String(total <= 0 ? 100 : Math.floor((done / total) * 100)).padStart(3)}%`
 
 /** The in-place line of a day being exported. */
 export const barLine = (day: string, done: number, total: number): string =>

@@ -30,9 +30,9 @@ export const jsonFlag = Flag.Boolean("json").pipe(
   Flag.withDefault(false)
 )
 
-/** `--full`: whole text in tables, never cut to the terminal's width. */
+/** `--full`: whole text in tables and `label: value` blocks, never cut to the terminal's width. */
 export const fullFlag = Flag.Boolean("full").pipe(
-  Flag.withDescription("show whole text; do not cut table cells to the terminal's width"),
+  Flag.withDescription("show whole text; do not cut table cells or values to the terminal's width"),
   Flag.withDefault(false)
 )
 

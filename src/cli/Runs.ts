@@ -10,12 +10,12 @@ import { Argument, Command, Flag } from "effect/cli"
 import { LogStore, RunNotFound, type RunsCursor, type WorkflowRun, type WorkflowRunStatus } from "../index.ts"
 import * as DataDir from "./DataDir.ts"
 import { UsageError } from "./Errors.ts"
-import { fields, humanAgo, orDash, table } from "./Format.ts"
+import { fields, type Fit, fitLine, humanAgo, orDash, table } from "./Format.ts"
 import * as CliOutput from "./Output.ts"
 import { atLeast, oneOf } from "./Parse.ts"
 import * as Print from "./Print.ts"
 import { Root } from "./Root.ts"
-import { cut } from "./Text.ts"
+import { cell } from "./Text.ts"
 import * as View from "./View.ts"
 
 const STATUSES: ReadonlyArray<WorkflowRunStatus> = ["queued", "started", "completed", "failed", "crashed", "interrupted", "dropped", "killed"]
@@ -140,15 +140,20 @@ const formatLease = (lease: CliOutput.RunLease | null, now: number, time: (ms: n
     ? "- (no lease)"
     : `${lease.owner} (boot ${lease.boot}), lease ${lease.expired ? "expired" : "ends"} ${time(lease.expiresAt)} (${humanAgo(lease.expiresAt, now)})`
 
-/** The trigger block: the trigger by the SPEC's rule, else why there is none and what the started row holds. */
-const formatTrigger = (shown: CliOutput.RunShow, width: number | undefined): string => {
-  if (shown.trigger !== null) return JSON.stringify(shown.trigger, null, 2)
+/**
+ * The trigger block: the trigger by the SPEC's rule, else why there is none and what the started
+ * row holds (on one line, made safe). Each line fits `fit` as the key/value block does.
+ */
+const formatTrigger = (shown: CliOutput.RunShow, fit: Fit): string => {
+  if (shown.trigger !== null) return JSON.stringify(shown.trigger, null, 2).split("\n").map((line) => fitLine(line, fit)).join("\n")
   if (shown.startedPayload === null) return "none (no started row with a payload)"
-  const payload = width === undefined ? shown.startedPayload : cut(shown.startedPayload, Math.max(20, width - 10))
-  return `none: the started row's payload has no prompt and maxRounds (SPEC §Log conventions)\n  payload: ${payload}`
+  return [
+    fitLine("none: the started row's payload has no prompt and maxRounds (SPEC §Log conventions)", fit),
+    fitLine(`  payload: ${cell(shown.startedPayload)}`, fit)
+  ].join("\n")
 }
 
-/** `runs show` for people. */
+/** `runs show` for people: every line fits `view.width` (long values cut with `…`), whole with `view.full`. */
 export const formatRunShow = (shown: CliOutput.RunShow, now: number, view: Pick<View.View, "width" | "full" | "time"> = { width: undefined, full: false, time: (ms) => View.utc(ms) }): string => {
   const { run } = shown
   const header = fields([
@@ -159,7 +164,7 @@ export const formatRunShow = (shown: CliOutput.RunShow, now: number, view: Pick<
     ["updated", `${view.time(run.timestamp)} (${humanAgo(run.timestamp, now)})`],
     ["owner", formatLease(shown.lease, now, view.time)],
     ["rounds", String(shown.roundCount)]
-  ])
+  ], view)
   const history = table(
     [{ header: "FROM" }, { header: "TO" }, { header: "AT" }, { header: "EXIT", align: "right" }, { header: "LOG", align: "right" }],
     shown.history.map((t) => [orDash(t.from), t.to, view.time(t.timestamp), orDash(t.exitCode), String(t.logId)])
@@ -169,7 +174,7 @@ export const formatRunShow = (shown: CliOutput.RunShow, now: number, view: Pick<
     shown.lastRounds.map((r) => [String(r.round), r.message.role, r.message.content]),
     view
   )
-  return [header, "", "History:", history, "", "Trigger:", formatTrigger(shown, view.full ? undefined : view.width), "", `Last rounds (newest first):`, rounds].join("\n")
+  return [header, "", "History:", history, "", "Trigger:", formatTrigger(shown, view), "", `Last rounds (newest first):`, rounds].join("\n")
 }
 
 const runIdArgument = Argument.String("runId").pipe(Argument.withDescription("the run's id"))
@@ -201,7 +206,7 @@ const show = Command.make("show", { runId: runIdArgument }, Effect.fn("cli.runs.
   }).pipe(Effect.provide(DataDir.reading(dataDir, databaseUrl)))
 })).pipe(
   Command.withDescription("One run: its row, owner and lease, transitions, trigger payload and last rounds"),
-  Command.withExamples([{ command: "nerve-store runs show run-42 --full", description: "one run, its last rounds uncut" }])
+  Command.withExamples([{ command: "nerve-store runs show run-42 --full", description: "one run, its values and last rounds uncut" }])
 )
 
 /** Moves a run to `to` through the state machine (`IllegalTransition` names a wrong move). */

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { humanAgo, humanBytes, humanDuration, humanTime, table, truncate } from "../../src/cli/Format.ts"
+import { CLEAR_LINE, progressLine } from "../../src/cli/DbCopy.ts"
+import { fields, fitLine, humanAgo, humanBytes, humanDuration, humanTime, percent, table, truncate } from "../../src/cli/Format.ts"
 import { parseDuration, parseTime } from "../../src/cli/Parse.ts"
 
 describe("CLI formatting", () => {
@@ -10,6 +11,28 @@ describe("CLI formatting", () => {
       "ID   ROWS  NOTE\na      12\nbbb     3  x"
     )
     assert.strictEqual(table([{ header: "ID" }], []), "ID")
+  })
+
+  it("label: value blocks cut a value with … to fit the width (never under 6 cells), whole with full or no width", () => {
+    const pairs = [["run", "r-1234567890"], ["status", "started"], ["note", "日本語のテキスト"], ["raw", "a\n\u001b[2Jb"]] as const
+    assert.strictEqual(fields(pairs), "run:     r-1234567890\nstatus:  started\nnote:    日本語のテキスト\nraw:     a \\e[2Jb")
+    assert.strictEqual(fields(pairs, { width: 16 }), "run:     r-1234…\nstatus:  started\nnote:    日本語…\nraw:     a \\e[2…")
+    assert.strictEqual(fields(pairs, { width: 16, full: true }), fields(pairs))
+    assert.strictEqual(fields([["a-long-label", "value"]], { width: 10 }), "a-long-label:  value")
+    assert.strictEqual(fitLine("abcdefghij", { width: 8 }), "abcdefg…")
+    assert.strictEqual(fitLine("abcdefghij", { width: 8, full: true }), "abcdefghij")
+    assert.strictEqual(fitLine("abcdefghij", {}), "abcdefghij")
+  })
+
+  it("db copy's progress line clears the line, then draws the table, a 20-cell bar, the percentage and the counts", () => {
+    assert.strictEqual(CLEAR_LINE, "\r\u001b[2K")
+    assert.strictEqual(progressLine({ table: "logs", copied: 0, total: 2000 }), `${CLEAR_LINE}logs [${"-".repeat(20)}]   0% 0/2000 rows`)
+    assert.strictEqual(progressLine({ table: "logs", copied: 500, total: 2000 }), `${CLEAR_LINE}logs [${"#".repeat(5)}${"-".repeat(15)}]  25% 500/2000 rows`)
+    assert.strictEqual(progressLine({ table: "runs", copied: 1999, total: 2000 }), `${CLEAR_LINE}runs [${"#".repeat(20)}]  99% 1999/2000 rows`)
+    assert.strictEqual(progressLine({ table: "meta", copied: 0, total: 0 }), `${CLEAR_LINE}meta [${"#".repeat(20)}] 100% 0/0 rows`)
+    // One line redrawn in place: no line feed, and nothing after the counts.
+    assert.notInclude(progressLine({ table: "logs", copied: 3, total: 7 }), "\n")
+    assert.deepStrictEqual([0, 1, 7, 50, 100].map((done) => percent(done, 100)), ["  0%", "  1%", "  7%", " 50%", "100%"])
   })
 
   it("sizes, times and durations read as people write them", () => {

@@ -6,11 +6,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Layer, Option } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
-import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { NerveStoreLive } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { spawnFixture, waitForExit, waitForLine, watchSpawn } from "../support/child.ts"
+import { claimAtOnce } from "../support/claimers.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 const LIMIT_MS = 60_000
@@ -195,29 +195,7 @@ describe("lease safety across processes (issue 16)", () => {
         }),
         NerveStoreLive({ dataDir, owner: "producer" })
       )
-      const children = ["c1", "c2", "c3", "c4"].map((owner) => {
-        const child = spawnFixture("claim-loop.ts", [dataDir, owner, "3"])
-        let output = ""
-        child.stdout?.on("data", (chunk: Buffer) => {
-          output += chunk.toString()
-        })
-        return { child, exited: waitForExit(child), output: () => output }
-      })
-      yield* Effect.addFinalizer(() =>
-        Effect.promise(() =>
-          Promise.all(children.map((c) => {
-            c.child.kill("SIGKILL")
-            return c.exited.catch(() => undefined)
-          }))
-        )
-      )
-      // Every claimer is built and waiting: then they all start at once, and hold what they claimed.
-      yield* Effect.promise(() => Promise.all(children.map((c) => waitForLine(c.child, "waiting"))))
-      writeFileSync(join(dataDir, "go"), "")
-      yield* waitFor("every claimer's report", Effect.sync(() => children.every((c) => c.output().includes("{")) ? true : undefined))
-      const claimed = children.map((c) =>
-        (JSON.parse(c.output().split("\n").find((line) => line.startsWith("{")) ?? "") as { claimed: Array<string> }).claimed
-      )
+      const claimed = yield* claimAtOnce({ goDir: dataDir, owners: ["c1", "c2", "c3", "c4"], limit: 3, limitMs: LIMIT_MS })
       const all = claimed.flat()
       assert.strictEqual(all.length, ids.length, "no run claimed twice")
       assert.deepStrictEqual([...all].sort(), ids)

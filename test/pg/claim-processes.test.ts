@@ -5,7 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { LogStorePg } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
-import { claimAtOnce } from "../support/claimers.ts"
+import { claimAtOnce, queuedIds, queueRuns } from "../support/claimers.ts"
 import { freshPgDatabase } from "../support/pgDatabase.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
@@ -15,16 +15,10 @@ const LIMIT_MS = 90_000
 describe("claims across processes on PostgreSQL", () => {
   it.live("four processes claiming at once on one database: every queued run is claimed exactly once", () => {
     const goDir = makeTempDir()
-    const ids = Array.from({ length: 120 }, (_, i) => `q${String(i).padStart(3, "0")}`)
+    const ids = queuedIds(120)
     return Effect.gen(function*() {
       // Queue the runs, then hand them back (a graceful stop releases the producer's leases).
-      yield* Effect.provide(
-        Effect.gen(function*() {
-          const log = yield* LogStore
-          for (const runId of ids) yield* log.transition({ source: "workflow", type: "queued" }, { runId, workflow: "w", status: "queued" })
-        }),
-        LogStorePg({ url: database.url(), owner: "producer", maxConnections: 2 })
-      )
+      yield* Effect.provide(queueRuns(ids), LogStorePg({ url: database.url(), owner: "producer", maxConnections: 2 }))
       const claimed = yield* claimAtOnce({
         goDir,
         owners: ["c1", "c2", "c3", "c4"],

@@ -8,9 +8,10 @@
  *
  * @since 0.6.0
  */
-import { Schema } from "effect"
+import { Schema, Struct } from "effect"
 import { ArchivedDay, ArchiveDayResult, ArchivePlan, ArchiveResult, DayFailed, DaySkipped } from "../../schema/Archive.ts"
 import { BlobDigest, BlobStat, VerifyReport } from "../../schema/Blob.ts"
+import { CheckReport, LayoutEntry, LiveOwner, RoundCountMismatch, StatsReport, UpgradeReport } from "../../schema/MaintenanceReports.ts"
 import { TimestampMs } from "../../schema/Primitives.ts"
 import { ThreadMessage, ThreadRoundRow, TriggerPayload } from "../../schema/Thread.ts"
 import { RunTransition, WorkflowRun, WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
@@ -145,91 +146,27 @@ export type BlobGcPlan = typeof BlobGcPlan.Type
 export const BlobVerify = Schema.Struct({ dryRun: Schema.Boolean, report: VerifyReport })
 export type BlobVerify = typeof BlobVerify.Type
 
-/** One expected entry of the data directory and what was found there. */
-export const LayoutEntry = Schema.Struct({
-  path: Schema.String,
-  kind: Schema.Literals(["file", "folder"]),
-  /** `missing` is fine for folders the store creates on first use. */
-  found: Schema.Literals(["ok", "missing", "wrongKind"]),
-  /** Permission bits, e.g. `0600`; null when missing. */
-  mode: Schema.NullOr(Schema.String),
-  /** What the store creates: `0600` files, `0700` folders (owner-only). */
-  expectedMode: Schema.String,
-  /** False when group or others may access it. */
-  modeOk: Schema.Boolean
-})
-export type LayoutEntry = typeof LayoutEntry.Type
+/**
+ * `db check` (also the `check` of `doctor --json`): the Maintenance service's `CheckReport` —
+ * SQLite's `integrity_check`, the schema version, whether it is a 0.5 file, a hot journal, the
+ * layout with its links, owners and modes, the archived days that are not ok, quarantined blobs
+ * and the runs (at most 100, by id) whose stored round count is off. `ok` is false when `problems`
+ * is not empty.
+ */
+export const DbCheck = CheckReport
+export type DbCheck = CheckReport
 
-/** A run whose stored role-round count (`thread_round_counts`) differs from the rounds its rows hold. */
-export const RoundCountMismatch = Schema.Struct({
-  runId: Schema.String,
-  stored: Schema.Int,
-  actual: Schema.Int
-})
-export type RoundCountMismatch = typeof RoundCountMismatch.Type
+/** `db stats`: the Maintenance service's `StatsReport` (rows, runs by status, day range, sizes on disk, live owners). */
+export const DbStats = StatsReport
+export type DbStats = StatsReport
 
 /**
- * `db check`: SQLite's `integrity_check`, the schema version, whether it is a 0.5 file, the layout
- * and its modes, the archived days that are not ok, and the runs whose stored round count is off.
- * `ok` is false when `problems` is not empty.
+ * `db upgrade`: the schema version before and after, and how many runs' round counts it recounted
+ * — three fields of the Maintenance service's `UpgradeReport`, which the command prints whole
+ * (decoding with this schema leaves out its `journalRolledBack`).
  */
-export const DbCheck = Schema.Struct({
-  ok: Schema.Boolean,
-  /** One line per problem found (a `pending` day is listed in `archiveDays`, not a problem). */
-  problems: Schema.Array(Schema.String),
-  /** Entries with a looser mode than owner-only (do not fail the check). */
-  warnings: Schema.Array(Schema.String),
-  dataDir: Schema.String,
-  /** `["ok"]` when SQLite found nothing wrong, else its messages. */
-  integrity: Schema.Array(Schema.String),
-  schemaVersion: Schema.Int,
-  latestSchemaVersion: Schema.Int,
-  /** An unversioned nerve-store 0.5 file that no 0.6 store has opened yet. */
-  legacy05: Schema.Boolean,
-  journalMode: Schema.String,
-  layout: Schema.Array(LayoutEntry),
-  /** Archived days whose status is `pending`, `missing`, `mismatch` or `quarantined`. */
-  archiveDays: Schema.Array(ArchivedDay),
-  /**
-   * Runs (at most 100, by id) whose stored round count differs from their rows: rows written by
-   * a program that does not keep the counts. `db upgrade` recounts them.
-   */
-  roundCounts: Schema.Array(RoundCountMismatch)
-})
-export type DbCheck = typeof DbCheck.Type
-
-/** A live owner of runs (a daemon's stack) and when its lease ends. */
-export const LiveOwner = Schema.Struct({
-  owner: Schema.String,
-  runs: Schema.Int,
-  expiresAt: TimestampMs
-})
-export type LiveOwner = typeof LiveOwner.Type
-
-/** `db stats`: rows, runs by status, day range, sizes on disk, live owners. */
-export const DbStats = Schema.Struct({
-  dataDir: Schema.String,
-  rows: Schema.Int,
-  minId: Schema.NullOr(Schema.Int),
-  maxId: Schema.NullOr(Schema.Int),
-  /** UTC days of the oldest and newest row still in SQLite. */
-  oldestDay: Schema.NullOr(Schema.String),
-  newestDay: Schema.NullOr(Schema.String),
-  runs: Schema.Int,
-  runsByStatus: Schema.Record(Schema.String, Schema.Int),
-  archivedUpTo: Schema.NullOr(Schema.String),
-  archivedDays: Schema.Int,
-  blobCount: Schema.Int,
-  sizes: Schema.Struct({
-    database: Schema.Int,
-    wal: Schema.Int,
-    archive: Schema.Int,
-    blobs: Schema.Int
-  }),
-  owners: Schema.Array(LiveOwner)
-})
-export type DbStats = typeof DbStats.Type
-
-/** `db upgrade`: the schema version before and after, and how many runs' round counts it recounted. */
-export const DbUpgrade = Schema.Struct({ from: Schema.Int, to: Schema.Int, roundCountsRepaired: Schema.Int })
+export const DbUpgrade = UpgradeReport.mapFields(Struct.pick(["from", "to", "roundCountsRepaired"]))
 export type DbUpgrade = typeof DbUpgrade.Type
+
+/** The parts of those reports, under the names this module always had. */
+export { LayoutEntry, LiveOwner, RoundCountMismatch }

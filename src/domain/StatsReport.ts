@@ -5,7 +5,7 @@
  *
  * @since 0.9.0
  */
-import type { StatsReport } from "../Maintenance.ts"
+import type { StatsReport } from "../../schema/MaintenanceReports.ts"
 import { utcDateStringFromMs } from "./UtcDay.ts"
 
 /** What a backend reads of its database for `stats`. */

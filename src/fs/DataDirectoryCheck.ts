@@ -9,31 +9,13 @@
  *
  * @since 0.8.0
  */
-import { Effect, FileSystem, Option, Path, Schema } from "effect"
+import { Effect, FileSystem, Option, Path } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import { DataDirectoryError } from "../../schema/Errors.ts"
+import type { LayoutEntry } from "../../schema/MaintenanceReports.ts"
 import { dataDirectoryError, errnoCode, isNotFound } from "./PlatformErrors.ts"
 
-/** One entry of the data directory and what was found there (paths relative to the folder). */
-export const LayoutEntry = Schema.Struct({
-  path: Schema.String,
-  kind: Schema.Literals(["file", "folder"]),
-  /** `missing` is fine: the store creates what it needs. `symlink`: a link stands there (never followed). */
-  found: Schema.Literals(["ok", "missing", "wrongKind", "symlink"]),
-  /** Permission bits, e.g. `0600`; null when missing or a link. */
-  mode: Schema.NullOr(Schema.String),
-  /** What the store creates: `0600` files, `0700` folders (owner-only). */
-  expectedMode: Schema.String,
-  /** False when group or others may access it. */
-  modeOk: Schema.Boolean,
-  /** The owner's uid (null when missing or unknown). */
-  uid: Schema.optional(Schema.NullOr(Schema.Int)),
-  /** False when another user owns it. */
-  ownerOk: Schema.optional(Schema.Boolean),
-  /** Where a link points (only for `symlink`). */
-  target: Schema.optional(Schema.String)
-})
-export type LayoutEntry = typeof LayoutEntry.Type
+export { LayoutEntry } from "../../schema/MaintenanceReports.ts"
 
 /** What is wrong with an entry. */
 export type FindingKind = "symlink" | "wrongKind" | "otherOwner" | "looseMode"

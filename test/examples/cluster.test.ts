@@ -3,36 +3,14 @@
 // what, and the killed daemon's run was taken over by another daemon after its lease.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
+import { runScript } from "../support/child.ts"
 
 const ROOT = join(import.meta.dirname, "..", "..")
 
-/** Runs the demo; a hang guard kills it (and fails the test) after 240 s. */
-const runDemo = (): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=source", join(ROOT, "examples", "cluster.ts")], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    const guard = setTimeout(() => {
-      child.kill("SIGINT")
-      reject(new Error(`examples/cluster.ts hung; output so far:\n${stdout}\n${stderr}`))
-    }, 240_000)
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on("error", (error) => {
-      clearTimeout(guard)
-      reject(error)
-    })
-    child.on("close", (code) => {
-      clearTimeout(guard)
-      resolve({ code, stdout, stderr })
-    })
-  })
+/** Runs the demo; a hang guard interrupts it (and fails the test) after 240 s. */
+const runDemo = () => runScript("examples/cluster.ts", [], { cwd: ROOT, hangMs: 240_000, hangSignal: "SIGINT" })
 
 describe("npm run start:cluster", () => {
   it.live("three daemons share the queued runs; a killed daemon's run is taken over after its lease; the server is removed", () =>

@@ -4,13 +4,14 @@
 // an owner name a live boot renews cannot be booted twice; concurrent claimers each get their
 // own runs. No timed assertions: conditions polled within generous limits.
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Layer, Option } from "effect"
+import { Effect, Exit, Layer, Option } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
-import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { NerveStoreLive } from "../../layers/index.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import { spawnFixture, waitForExit, waitForLine, watchSpawn } from "../support/child.ts"
+import { claimAtOnce, queuedIds, queueRuns } from "../support/claimers.ts"
+import { pollFor } from "../support/poll.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 const LIMIT_MS = 60_000
@@ -51,16 +52,7 @@ const startDaemon = (dataDir: string, owner: string, ttlMs: number, renewalMs: n
   )
 
 /** Polls `check` until it returns a value, within {@link LIMIT_MS}. */
-const waitFor = <A, E, R>(what: string, check: Effect.Effect<A | undefined, E, R>): Effect.Effect<A, E, R> =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + LIMIT_MS
-    while (true) {
-      const found = yield* check
-      if (found !== undefined) return found
-      if (Date.now() > deadline) return yield* Effect.die(new Error(`gave up waiting for ${what}`))
-      yield* Effect.sleep(Duration.millis(50))
-    }
-  })
+const waitFor = <A, E, R>(what: string, check: Effect.Effect<A | undefined, E, R>): Effect.Effect<A, E, R> => pollFor(what, LIMIT_MS, check)
 
 const lineWhere = (daemon: Daemon, what: string, match: (line: Record<string, unknown>) => boolean) =>
   waitFor(what, Effect.suspend(() => {
@@ -185,39 +177,11 @@ describe("lease safety across processes (issue 16)", () => {
 
   it.live("four processes claiming at once on one file: every queued run is claimed exactly once", () => {
     const dataDir = makeTempDir()
-    const ids = Array.from({ length: 120 }, (_, i) => `q${String(i).padStart(3, "0")}`)
+    const ids = queuedIds(120)
     return Effect.gen(function*() {
       // Queue the runs, then hand them back (a graceful stop releases the producer's leases).
-      yield* Effect.provide(
-        Effect.gen(function*() {
-          const log = yield* LogStore
-          for (const runId of ids) yield* log.transition({ source: "workflow", type: "queued" }, { runId, workflow: "w", status: "queued" })
-        }),
-        NerveStoreLive({ dataDir, owner: "producer" })
-      )
-      const children = ["c1", "c2", "c3", "c4"].map((owner) => {
-        const child = spawnFixture("claim-loop.ts", [dataDir, owner, "3"])
-        let output = ""
-        child.stdout?.on("data", (chunk: Buffer) => {
-          output += chunk.toString()
-        })
-        return { child, exited: waitForExit(child), output: () => output }
-      })
-      yield* Effect.addFinalizer(() =>
-        Effect.promise(() =>
-          Promise.all(children.map((c) => {
-            c.child.kill("SIGKILL")
-            return c.exited.catch(() => undefined)
-          }))
-        )
-      )
-      // Every claimer is built and waiting: then they all start at once, and hold what they claimed.
-      yield* Effect.promise(() => Promise.all(children.map((c) => waitForLine(c.child, "waiting"))))
-      writeFileSync(join(dataDir, "go"), "")
-      yield* waitFor("every claimer's report", Effect.sync(() => children.every((c) => c.output().includes("{")) ? true : undefined))
-      const claimed = children.map((c) =>
-        (JSON.parse(c.output().split("\n").find((line) => line.startsWith("{")) ?? "") as { claimed: Array<string> }).claimed
-      )
+      yield* Effect.provide(queueRuns(ids), NerveStoreLive({ dataDir, owner: "producer" }))
+      const claimed = yield* claimAtOnce({ goDir: dataDir, owners: ["c1", "c2", "c3", "c4"], limit: 3, limitMs: LIMIT_MS })
       const all = claimed.flat()
       assert.strictEqual(all.length, ids.length, "no run claimed twice")
       assert.deepStrictEqual([...all].sort(), ids)

@@ -3,9 +3,9 @@
 // the first left (the same report as on SQLite).
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
+import { runScript } from "../support/child.ts"
 import { freshPgDatabase } from "../support/pgDatabase.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
@@ -13,28 +13,10 @@ const ROOT = join(import.meta.dirname, "..", "..")
 const database = freshPgDatabase()
 
 /** The daemon demo on the test file's database; a hang guard kills it after 120 s. */
-const daemon = (dataDir: string): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [
-      "--conditions=source", join(ROOT, "examples", "daemon.ts"),
-      "--database-url", Redacted.value(database.url()), "--data-dir", dataDir, "--seconds", "2"
-    ], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    const guard = setTimeout(() => {
-      child.kill("SIGKILL")
-      reject(new Error(`examples/daemon.ts hung:\n${stdout}\n${stderr}`))
-    }, 120_000)
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on("error", (error) => {
-      clearTimeout(guard)
-      reject(error)
-    })
-    child.on("close", (code) => {
-      clearTimeout(guard)
-      resolve({ code, stdout, stderr })
-    })
+const daemon = (dataDir: string) =>
+  runScript("examples/daemon.ts", ["--database-url", Redacted.value(database.url()), "--data-dir", dataDir, "--seconds", "2"], {
+    cwd: ROOT,
+    hangMs: 120_000
   })
 
 describe("npm start -- --database-url", () => {

@@ -48,3 +48,36 @@ export const waitForExit = (child: ChildProcess): Promise<{ readonly code: numbe
     child.on("exit", (code) => resolve({ code, stderr }))
     rejectOnSpawnError(child, reject)
   })
+
+/**
+ * Runs the Node script `script` (a path relative to `cwd`, with `--conditions=source`) to its end
+ * and resolves with its exit code, stdout and stderr. A hang guard sends `hangSignal` (SIGKILL
+ * unless given) after `hangMs` and rejects with the output so far; a spawn error rejects too.
+ */
+export const runScript = (
+  script: string,
+  args: ReadonlyArray<string>,
+  options: { readonly cwd: string; readonly hangMs: number; readonly hangSignal?: NodeJS.Signals }
+): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--conditions=source", join(options.cwd, script), ...args], {
+      cwd: options.cwd,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    const guard = setTimeout(() => {
+      child.kill(options.hangSignal ?? "SIGKILL")
+      reject(new Error(`${script} hung; output so far:\n${stdout}\n${stderr}`))
+    }, options.hangMs)
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on("error", (error) => {
+      clearTimeout(guard)
+      reject(error)
+    })
+    child.on("close", (code) => {
+      clearTimeout(guard)
+      resolve({ code, stdout, stderr })
+    })
+  })

@@ -5,6 +5,8 @@
  *
  * @since 0.8.0
  */
+import type { NonEmptyReadonlyArray } from "effect/Array"
+import type { SqlClient } from "effect/sql/SqlClient"
 import type { LogQuery } from "../../schema/LogEntry.ts"
 import type { WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
@@ -77,10 +79,35 @@ export const writeTransition = (lease: "Take" | "Release" | "Keep"): string => {
   SELECT id FROM log`
 }
 
-/** Adds rounds to runs' counts. Parameter: `[{ "ref_id": …, "rounds": … }]` as JSON text, in run id order. */
-export const ADD_ROUNDS = `INSERT INTO thread_round_counts (ref_id, rounds)
-  SELECT ref_id, rounds FROM jsonb_to_recordset($1::jsonb) AS added(ref_id text, rounds bigint)
+const ADD_ROUNDS_HEAD = `INSERT INTO thread_round_counts (ref_id, rounds)
+  SELECT ref_id, rounds FROM jsonb_to_recordset(`
+const ADD_ROUNDS_TAIL = `::jsonb) AS added(ref_id text, rounds bigint)
   ON CONFLICT (ref_id) DO UPDATE SET rounds = thread_round_counts.rounds + excluded.rounds`
+
+/** Adds rounds to runs' counts. Parameter: `[{ "ref_id": …, "rounds": … }]` as JSON text, in run id order. */
+export const ADD_ROUNDS = `${ADD_ROUNDS_HEAD}$1${ADD_ROUNDS_TAIL}`
+
+/** The columns of a `logs` row as `insertLogs` writes it. */
+export type LogValues = {
+  readonly source: string
+  readonly type: string
+  readonly ref_id: string | null
+  readonly payload: string | null
+  readonly timestamp: number
+  readonly thread_round: boolean | null
+}
+
+/**
+ * One multi-row `INSERT` of `rows` returning their ids (one statement, so one round trip and
+ * atomic without BEGIN/COMMIT). With `addedRounds` (as for {@link ADD_ROUNDS}), the same statement
+ * adds them to the runs' counts in a data-modifying CTE (PostgreSQL runs every one to completion).
+ */
+export const insertLogs = (sql: SqlClient, rows: NonEmptyReadonlyArray<LogValues>, addedRounds: string | null) =>
+  addedRounds === null
+    ? sql<{ readonly id: bigint | number }>`INSERT INTO logs ${sql.insert(rows)} RETURNING id`
+    : sql<{ readonly id: bigint | number }>`WITH log AS (INSERT INTO logs ${sql.insert(rows)} RETURNING id),
+  rounds AS (${sql.literal(ADD_ROUNDS_HEAD)}${addedRounds}${sql.literal(ADD_ROUNDS_TAIL)})
+  SELECT id FROM log`
 
 /** The active runs of some statuses with their leases, oldest first (by time, then insertion). */
 export const selectOrphanCandidates = (statuses: ReadonlyArray<WorkflowRunStatus>) => ({

@@ -47,6 +47,14 @@ const decodeFirst = <A>(
 }
 
 /**
+ * Log rows read as column values ({@link PgLogSql.LOG_COLUMNS}, in `LogSql.LOG_FIELDS` order):
+ * the driver builds no object per row, and each row is decoded with the `LogEntry` schema into
+ * the one object returned.
+ */
+const decodeLogValues = (rows: ReadonlyArray<ReadonlyArray<unknown>>): Effect.Effect<ReadonlyArray<LogEntry>, CorruptRow> =>
+  LogSql.decodeAll(rows, (values, key) => LogSql.decodeLogValues(PgLogSql.fromPgValues(values), key), (values) => String(values[0]))
+
+/**
  * A failure of BEGIN or COMMIT (a `SqlError`) as a `DatabaseError`; the transaction's own failures
  * pass through (every repository call inside already reports `DatabaseError`).
  */
@@ -66,6 +74,10 @@ export const make = Effect.gen(function*() {
   /** One statement; its failure is a `DatabaseError` of `operation`. */
   const query = (operation: string, text: string, params: ReadonlyArray<PgParam> = []) =>
     sql.unsafe<PgRow>(text, params).pipe(mapSqlError(operation))
+
+  /** Log rows of one statement, read as values and decoded. */
+  const queryLogs = (operation: string, text: string, params: ReadonlyArray<PgParam>) =>
+    Effect.flatMap(sql.unsafe(text, params).values.pipe(mapSqlError(operation)), decodeLogValues)
 
   /** Runs `self` in a transaction (joining the caller's), run again on a conflict when outermost. */
   const transaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | DatabaseError, R> =>
@@ -201,13 +213,12 @@ export const make = Effect.gen(function*() {
 
     selectLogs: (operation, logQuery, limit) => {
       const compiled = PgLogSql.compileLogQuery(logQuery, limit)
-      return Effect.flatMap(query(operation, compiled.sql, compiled.params), (rows) => decodeRows(rows, LogSql.decodeLogRow, byId))
+      return queryLogs(operation, compiled.sql, compiled.params)
     },
 
     lastLogId: (operation) => Effect.map(query(operation, PgLogSql.SELECT_LAST_LOG_ID), (rows) => Number(rows[0]?.id ?? 0)),
 
-    threadRows: (operation, runId) =>
-      Effect.flatMap(query(operation, PgLogSql.SELECT_THREAD_ROWS, [runId]), (rows) => decodeRows(rows, LogSql.decodeLogRow, byId)),
+    threadRows: (operation, runId) => queryLogs(operation, PgLogSql.SELECT_THREAD_ROWS, [runId]),
 
     firstRow: (operation, match) =>
       Effect.flatMap(

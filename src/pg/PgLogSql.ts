@@ -19,6 +19,7 @@ export type PgParam = string | number | bigint | boolean | null
 /** A row as the driver returns it. */
 export type PgRow = Readonly<Record<string, unknown>>
 
+/** The columns of a log row; read as values, in the order of `LogSql.LOG_FIELDS`. */
 export const LOG_COLUMNS = `id, source, type, ref_id AS "refId", payload, timestamp`
 export const RUN_COLUMNS = `run_id AS "runId", workflow, status, timestamp, exit_code AS "exitCode"`
 export const LEASE_COLUMNS = `run_id AS "runId", owner, boot, expires_at AS "expiresAt"`
@@ -180,6 +181,13 @@ export const compileRunsPage = (filter: RunFilter, cursor: RunKey | undefined, l
 
 const keyParam = (value: RunKey["timestamp"]): PgParam => (value instanceof Uint8Array ? Buffer.from(value).toString("utf8") : value)
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+
+/** A `bigint` the driver returned for a `BIGINT` column as a number, when it is one exactly. */
+const safeNumber = (value: unknown): unknown =>
+  typeof value === "bigint" && value <= MAX_SAFE && value >= MIN_SAFE ? Number(value) : value
+
 /**
  * The row with every `bigint` the driver returned for a `BIGINT` column as a number (a value
  * beyond 2^53 stays a bigint, and the row's schema then reports it as corrupt).
@@ -188,10 +196,25 @@ export const fromPg = (row: PgRow): PgRow => {
   let copy: Record<string, unknown> | undefined
   for (const key in row) {
     const value = row[key]
-    if (typeof value === "bigint" && value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)) {
+    const number = safeNumber(value)
+    if (number !== value) {
       copy ??= { ...row }
-      copy[key] = Number(value)
+      copy[key] = number
     }
   }
   return copy ?? row
+}
+
+/** {@link fromPg} for a row read as column values (`Statement.values`). */
+export const fromPgValues = (values: ReadonlyArray<unknown>): ReadonlyArray<unknown> => {
+  let copy: Array<unknown> | undefined
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]
+    const number = safeNumber(value)
+    if (number !== value) {
+      copy ??= values.slice()
+      copy[i] = number
+    }
+  }
+  return copy ?? values
 }

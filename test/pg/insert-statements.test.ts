@@ -89,6 +89,19 @@ describe("insertMany on PostgreSQL: one statement per batch", () => {
       assert.deepStrictEqual(yield* repository.selectLogs(OP, {}, 10), [])
     })))
 
+  it.live("rows read back are decoded: a stored row beyond the schema is a CorruptRow naming the table and its id", () =>
+    run(Effect.gen(function*() {
+      const { repository, sql } = yield* counted
+      const [good] = yield* repository.insertMany(OP, [row(1, { refId: "r" })])
+      // 2^53 + 2: a BIGINT no JavaScript number holds exactly (it stays a bigint and fails the schema).
+      const [bad] = yield* sql<{ readonly id: bigint }>`INSERT INTO logs (source, type, ref_id, payload, timestamp)
+        VALUES ('s', 't', 'r', NULL, 9007199254740994) RETURNING id`
+      assert.deepStrictEqual(yield* repository.selectLogs(OP, { refId: "r", limit: 1 }, 1), [good!])
+      const error = yield* Effect.flip(repository.selectLogs(OP, { refId: "r" }, 10))
+      assert.strictEqual(error._tag, "CorruptRow")
+      assert.strictEqual(error._tag === "CorruptRow" ? `${error.table} ${error.key}` : "", `logs ${bad!.id}`)
+    })))
+
   it.live("a batch too large for one statement runs in one transaction, in order", () =>
     run(Effect.gen(function*() {
       const { repository, transactions } = yield* counted

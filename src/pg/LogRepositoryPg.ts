@@ -4,7 +4,8 @@
  * - A transition is one transaction: an advisory lock on the run id (a run not stored yet has no
  *   row to lock), `SELECT … FOR UPDATE` of the run, its lease, then `decide` and the writes.
  * - `insertMany` is one multi-row `INSERT … RETURNING id` (group commit hands it whole batches),
- *   with the thread rounds added to `thread_round_counts` in the same transaction.
+ *   with the thread rounds added to `thread_round_counts` by the same statement; no explicit
+ *   transaction around it (a statement is atomic), except for a batch too large for one statement.
  * - Every statement that adds log rows notifies `nerve_logs` on commit (a trigger, migration 1);
  *   `commits` LISTENs there, so `follow` is pushed across processes and machines.
  * - A transaction that hits a serialization failure or a deadlock runs again (`retryConflicts`),
@@ -46,6 +47,14 @@ const decodeFirst = <A>(
 }
 
 /**
+ * Log rows read as column values ({@link PgLogSql.LOG_COLUMNS}, in `LogSql.LOG_FIELDS` order):
+ * the driver builds no object per row, and each row is decoded with the `LogEntry` schema into
+ * the one object returned.
+ */
+const decodeLogValues = (rows: ReadonlyArray<ReadonlyArray<unknown>>): Effect.Effect<ReadonlyArray<LogEntry>, CorruptRow> =>
+  LogSql.decodeAll(rows, (values, key) => LogSql.decodeLogValues(PgLogSql.fromPgValues(values), key), (values) => String(values[0]))
+
+/**
  * A failure of BEGIN or COMMIT (a `SqlError`) as a `DatabaseError`; the transaction's own failures
  * pass through (every repository call inside already reports `DatabaseError`).
  */
@@ -66,6 +75,10 @@ export const make = Effect.gen(function*() {
   const query = (operation: string, text: string, params: ReadonlyArray<PgParam> = []) =>
     sql.unsafe<PgRow>(text, params).pipe(mapSqlError(operation))
 
+  /** Log rows of one statement, read as values and decoded. */
+  const queryLogs = (operation: string, text: string, params: ReadonlyArray<PgParam>) =>
+    Effect.flatMap(sql.unsafe(text, params).values.pipe(mapSqlError(operation)), decodeLogValues)
+
   /** Runs `self` in a transaction (joining the caller's), run again on a conflict when outermost. */
   const transaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | DatabaseError, R> =>
     Effect.flatMap(inTransaction, (inside) =>
@@ -73,11 +86,16 @@ export const make = Effect.gen(function*() {
         ? self
         : sql.withTransaction(self).pipe(Effect.mapError(transactionError), retryConflicts()))
 
-  /** Inserts rows in order with one statement; adds their rounds in the same transaction. */
+  /**
+   * Inserts rows in order and adds their thread rounds to the runs' counts. A batch that fits one
+   * statement is one statement (one round trip; atomic without BEGIN/COMMIT): a multi-row INSERT,
+   * with the rounds added by a data-modifying CTE of the same statement. A larger batch takes
+   * several statements, and the caller runs them in one transaction (`insertMany`).
+   */
   const insertRows = (operation: string, rows: ReadonlyArray<NewLogRow>) =>
     Effect.gen(function*() {
       if (rows.length === 0) return []
-      const values = rows.map((row) => ({
+      const values = rows.map((row): PgLogSql.LogValues => ({
         source: row.source,
         type: row.type,
         ref_id: row.refId,
@@ -85,29 +103,29 @@ export const make = Effect.gen(function*() {
         timestamp: row.timestamp,
         thread_round: PgLogSql.threadRoundOf(row)
       }))
-      // A statement binds at most 65,535 parameters (6 a row): a large batch goes in several
-      // statements, in order, in the caller's transaction.
-      const ids: Array<number> = []
-      for (let from = 0; from < values.length; from += INSERT_CHUNK_ROWS) {
-        const chunk = values.slice(from, from + INSERT_CHUNK_ROWS)
-        const inserted = yield* sql<{ readonly id: bigint | number }>`INSERT INTO logs ${
-          sql.insert(chunk as [typeof chunk[number], ...Array<typeof chunk[number]>])
-        } RETURNING id`.pipe(mapSqlError(operation))
-        // Identity values are drawn in VALUES order, so the ids in ascending order are the rows' ids.
-        ids.push(...inserted.map((row) => Number(row.id)).sort((a, b) => a - b))
-      }
-      const entries: Array<LogEntry> = rows.map((row, i) => ({ id: ids[i]!, ...row }))
       const rounds = new Map<string, number>()
       for (const value of values) {
         if (value.thread_round === true && value.ref_id !== null) rounds.set(value.ref_id, (rounds.get(value.ref_id) ?? 0) + 1)
       }
-      if (rounds.size > 0) {
-        // In run id order, so two batches never wait on each other's count rows in a cycle.
-        const added = [...rounds].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([ref_id, n]) => ({ ref_id, rounds: n }))
-        yield* query(operation, PgLogSql.ADD_ROUNDS, [JSON.stringify(added)])
+      // In run id order, so two batches never wait on each other's count rows in a cycle.
+      const added = rounds.size === 0 ? null : JSON.stringify(
+        [...rounds].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([ref_id, n]) => ({ ref_id, rounds: n }))
+      )
+      // A statement binds at most 65,535 parameters (6 a row): a large batch goes in several
+      // statements, in order, in the caller's transaction; the rounds go with the first.
+      const ids: Array<number> = []
+      for (let from = 0; from < values.length; from += INSERT_CHUNK_ROWS) {
+        const chunk = values.slice(from, from + INSERT_CHUNK_ROWS) as [PgLogSql.LogValues, ...Array<PgLogSql.LogValues>]
+        const inserted = yield* PgLogSql.insertLogs(sql, chunk, from === 0 ? added : null).pipe(mapSqlError(operation))
+        // Identity values are drawn in VALUES order, so the ids in ascending order are the rows' ids.
+        ids.push(...inserted.map((row) => Number(row.id)).sort((a, b) => a - b))
       }
-      return entries
+      return rows.map((row, i): LogEntry => ({ id: ids[i]!, ...row }))
     })
+
+  /** A single statement, run again on a conflict unless it belongs to a caller's transaction (which retries). */
+  const statement = <A, E, R>(self: Effect.Effect<A, E | DatabaseError, R>): Effect.Effect<A, E | DatabaseError, R> =>
+    Effect.flatMap(inTransaction, (inside) => (inside ? self : retryConflicts()(self)))
 
   /**
    * Statements that may wait for another connection's lock (a run's, an owner name's), by start
@@ -189,20 +207,18 @@ export const make = Effect.gen(function*() {
     inTransaction,
     commits,
 
+    // One statement (atomic on its own) needs no BEGIN/COMMIT around it: two round trips fewer.
     insertMany: (operation, rows) =>
-      rows.length === 1 && PgLogSql.threadRoundOf(rows[0]!) !== true
-        ? insertRows(operation, rows) // one statement: atomic on its own
-        : transaction(insertRows(operation, rows)),
+      rows.length <= INSERT_CHUNK_ROWS ? statement(insertRows(operation, rows)) : transaction(insertRows(operation, rows)),
 
     selectLogs: (operation, logQuery, limit) => {
       const compiled = PgLogSql.compileLogQuery(logQuery, limit)
-      return Effect.flatMap(query(operation, compiled.sql, compiled.params), (rows) => decodeRows(rows, LogSql.decodeLogRow, byId))
+      return queryLogs(operation, compiled.sql, compiled.params)
     },
 
     lastLogId: (operation) => Effect.map(query(operation, PgLogSql.SELECT_LAST_LOG_ID), (rows) => Number(rows[0]?.id ?? 0)),
 
-    threadRows: (operation, runId) =>
-      Effect.flatMap(query(operation, PgLogSql.SELECT_THREAD_ROWS, [runId]), (rows) => decodeRows(rows, LogSql.decodeLogRow, byId)),
+    threadRows: (operation, runId) => queryLogs(operation, PgLogSql.SELECT_THREAD_ROWS, [runId]),
 
     firstRow: (operation, match) =>
       Effect.flatMap(

@@ -5,6 +5,8 @@
  *
  * @since 0.8.0
  */
+import type { NonEmptyReadonlyArray } from "effect/Array"
+import type { SqlClient } from "effect/sql/SqlClient"
 import type { LogQuery } from "../../schema/LogEntry.ts"
 import type { WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
@@ -17,6 +19,7 @@ export type PgParam = string | number | bigint | boolean | null
 /** A row as the driver returns it. */
 export type PgRow = Readonly<Record<string, unknown>>
 
+/** The columns of a log row; read as values, in the order of `LogSql.LOG_FIELDS`. */
 export const LOG_COLUMNS = `id, source, type, ref_id AS "refId", payload, timestamp`
 export const RUN_COLUMNS = `run_id AS "runId", workflow, status, timestamp, exit_code AS "exitCode"`
 export const LEASE_COLUMNS = `run_id AS "runId", owner, boot, expires_at AS "expiresAt"`
@@ -77,10 +80,35 @@ export const writeTransition = (lease: "Take" | "Release" | "Keep"): string => {
   SELECT id FROM log`
 }
 
-/** Adds rounds to runs' counts. Parameter: `[{ "ref_id": …, "rounds": … }]` as JSON text, in run id order. */
-export const ADD_ROUNDS = `INSERT INTO thread_round_counts (ref_id, rounds)
-  SELECT ref_id, rounds FROM jsonb_to_recordset($1::jsonb) AS added(ref_id text, rounds bigint)
+const ADD_ROUNDS_HEAD = `INSERT INTO thread_round_counts (ref_id, rounds)
+  SELECT ref_id, rounds FROM jsonb_to_recordset(`
+const ADD_ROUNDS_TAIL = `::jsonb) AS added(ref_id text, rounds bigint)
   ON CONFLICT (ref_id) DO UPDATE SET rounds = thread_round_counts.rounds + excluded.rounds`
+
+/** Adds rounds to runs' counts. Parameter: `[{ "ref_id": …, "rounds": … }]` as JSON text, in run id order. */
+export const ADD_ROUNDS = `${ADD_ROUNDS_HEAD}$1${ADD_ROUNDS_TAIL}`
+
+/** The columns of a `logs` row as `insertLogs` writes it. */
+export type LogValues = {
+  readonly source: string
+  readonly type: string
+  readonly ref_id: string | null
+  readonly payload: string | null
+  readonly timestamp: number
+  readonly thread_round: boolean | null
+}
+
+/**
+ * One multi-row `INSERT` of `rows` returning their ids (one statement, so one round trip and
+ * atomic without BEGIN/COMMIT). With `addedRounds` (as for {@link ADD_ROUNDS}), the same statement
+ * adds them to the runs' counts in a data-modifying CTE (PostgreSQL runs every one to completion).
+ */
+export const insertLogs = (sql: SqlClient, rows: NonEmptyReadonlyArray<LogValues>, addedRounds: string | null) =>
+  addedRounds === null
+    ? sql<{ readonly id: bigint | number }>`INSERT INTO logs ${sql.insert(rows)} RETURNING id`
+    : sql<{ readonly id: bigint | number }>`WITH log AS (INSERT INTO logs ${sql.insert(rows)} RETURNING id),
+  rounds AS (${sql.literal(ADD_ROUNDS_HEAD)}${addedRounds}${sql.literal(ADD_ROUNDS_TAIL)})
+  SELECT id FROM log`
 
 /** The active runs of some statuses with their leases, oldest first (by time, then insertion). */
 export const selectOrphanCandidates = (statuses: ReadonlyArray<WorkflowRunStatus>) => ({
@@ -153,6 +181,13 @@ export const compileRunsPage = (filter: RunFilter, cursor: RunKey | undefined, l
 
 const keyParam = (value: RunKey["timestamp"]): PgParam => (value instanceof Uint8Array ? Buffer.from(value).toString("utf8") : value)
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+
+/** A `bigint` the driver returned for a `BIGINT` column as a number, when it is one exactly. */
+const safeNumber = (value: unknown): unknown =>
+  typeof value === "bigint" && value <= MAX_SAFE && value >= MIN_SAFE ? Number(value) : value
+
 /**
  * The row with every `bigint` the driver returned for a `BIGINT` column as a number (a value
  * beyond 2^53 stays a bigint, and the row's schema then reports it as corrupt).
@@ -161,10 +196,25 @@ export const fromPg = (row: PgRow): PgRow => {
   let copy: Record<string, unknown> | undefined
   for (const key in row) {
     const value = row[key]
-    if (typeof value === "bigint" && value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)) {
+    const number = safeNumber(value)
+    if (number !== value) {
       copy ??= { ...row }
-      copy[key] = Number(value)
+      copy[key] = number
     }
   }
   return copy ?? row
+}
+
+/** {@link fromPg} for a row read as column values (`Statement.values`). */
+export const fromPgValues = (values: ReadonlyArray<unknown>): ReadonlyArray<unknown> => {
+  let copy: Array<unknown> | undefined
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]
+    const number = safeNumber(value)
+    if (number !== value) {
+      copy ??= values.slice()
+      copy[i] = number
+    }
+  }
+  return copy ?? values
 }

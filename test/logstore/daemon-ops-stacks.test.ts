@@ -3,45 +3,26 @@
 // stack's writes, health under a held lock, DatabaseError naming the public operation, and the
 // metrics read back after operations, on the live and the memory stacks.
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Exit, Fiber, Layer, Metric, Scope } from "effect"
+import { Context, Effect, Fiber, Layer, Metric } from "effect"
 import { TestClock } from "effect/testing"
 import { DatabaseSync } from "node:sqlite"
 import { join } from "node:path"
 import { DatabaseError } from "../../schema/Errors.ts"
-import {
-  BlobStoreMemory,
-  DatabaseMemory,
-  type LogStoreOptions,
-  LogStoreSqlite,
-  NerveStoreLive,
-  NerveStoreMemory,
-  type NerveStore
-} from "../../layers/index.ts"
+import { BlobStoreMemory, NerveStoreLive, NerveStoreMemory, type NerveStore } from "../../layers/index.ts"
 import { BlobStore } from "../../src/BlobStore.ts"
 import { LogArchive } from "../../src/LogArchive.ts"
 import { LogStore } from "../../src/LogStore.ts"
 import * as Metrics from "../../src/Metrics.ts"
+import { liveStacks, memoryStacks, openStack, type SharedStore, type StackLayer } from "../support/stacks.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
-type StackLayer = Layer.Layer<LogStore, { readonly _tag: string }>
 const wf = (type: string) => ({ source: "workflow", type })
 
-const openStack = (layer: StackLayer) =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
-    return Context.get(yield* Layer.buildWithScope(layer, scope), LogStore)
-  })
+const openLog = (layer: StackLayer) => Effect.map(openStack(layer), (stack) => stack.log)
 
-const sharedStores: ReadonlyArray<readonly [string, () => Effect.Effect<(options: LogStoreOptions) => StackLayer, DatabaseError, Scope.Scope>]> = [
-  ["live stacks on one data directory", () =>
-    Effect.sync(() => {
-      const dataDir = makeTempDir()
-      return (options: LogStoreOptions) => NerveStoreLive({ dataDir, ...options })
-    })],
-  ["memory stacks on one in-memory database", () =>
-    Effect.map(Layer.build(DatabaseMemory), (database) => (options: LogStoreOptions) =>
-      LogStoreSqlite(options).pipe(Layer.provide(Layer.succeedContext(database))))]
+const sharedStores: ReadonlyArray<readonly [string, () => SharedStore]> = [
+  ["live stacks on one data directory", liveStacks],
+  ["memory stacks on one in-memory database", memoryStacks]
 ]
 
 for (const [name, sharedStore] of sharedStores) {
@@ -49,8 +30,8 @@ for (const [name, sharedStore] of sharedStores) {
     it.effect("appendThreadMessage on a run another live owner holds is RunLeased; nothing is written", () =>
       Effect.gen(function*() {
         const stack = yield* sharedStore()
-        const a = yield* openStack(stack({ owner: "daemon-a" }))
-        const b = yield* openStack(stack({ owner: "daemon-b" }))
+        const a = yield* openLog(stack({ owner: "daemon-a" }))
+        const b = yield* openLog(stack({ owner: "daemon-b" }))
         yield* TestClock.setTime(1_000)
         yield* a.transition(wf("started"), { runId: "r", workflow: "w", status: "started" })
         const error = yield* Effect.flip(b.appendThreadMessage("r", { role: "user", content: "not mine" }))
@@ -64,8 +45,8 @@ for (const [name, sharedStore] of sharedStores) {
     it.effect("waitForRun finds another stack's write by polling", () =>
       Effect.gen(function*() {
         const stack = yield* sharedStore()
-        const a = yield* openStack(stack({ owner: "daemon-a" }))
-        const b = yield* openStack(stack({ owner: "daemon-b" }))
+        const a = yield* openLog(stack({ owner: "daemon-a" }))
+        const b = yield* openLog(stack({ owner: "daemon-b" }))
         yield* b.transition(wf("started"), { runId: "r", workflow: "w", status: "started" })
         const waiter = yield* Effect.forkChild(a.waitForRun("r", { pollInterval: "1 second" }))
         yield* b.transition(wf("completed"), { runId: "r", workflow: "w", status: "completed", exitCode: 0 })
@@ -80,7 +61,7 @@ for (const [name, sharedStore] of sharedStores) {
 describe("with another connection holding the write lock (live stack, no lock wait budget)", () => {
   const lockedStore = Effect.gen(function*() {
     const dataDir = makeTempDir()
-    const log = yield* openStack(NerveStoreLive({ dataDir, busyTimeout: 0 }))
+    const log = yield* openLog(NerveStoreLive({ dataDir, busyTimeout: 0 }))
     yield* log.transition(wf("started"), { runId: "r", workflow: "w", status: "started" })
     const other = yield* Effect.acquireRelease(
       Effect.sync(() => new DatabaseSync(join(dataDir, "nerve.db"))),

@@ -1,15 +1,7 @@
 // The daemon contract (daemonContract.ts) on the SQLite stacks.
-import { Effect, Layer } from "effect"
-import { DatabaseMemory, type LogStoreOptions, LogStoreSqlite, NerveStoreLive } from "../../layers/index.ts"
-import { makeTempDir } from "../support/tempDir.ts"
+import { liveStacks, memoryStacks } from "../support/stacks.ts"
 import { daemonContract } from "./daemonContract.ts"
 
-daemonContract("live stack on a data directory", () =>
-  Effect.sync(() => {
-    const dataDir = makeTempDir()
-    return (options: LogStoreOptions) => NerveStoreLive({ dataDir, ...options })
-  }))
+daemonContract("live stack on a data directory", liveStacks)
 
-daemonContract("in memory (stacks sharing one in-memory database)", () =>
-  Effect.map(Layer.build(DatabaseMemory), (database) => (options: LogStoreOptions) =>
-    LogStoreSqlite(options).pipe(Layer.provide(Layer.succeedContext(database)))))
+daemonContract("in memory (stacks sharing one in-memory database)", memoryStacks)

@@ -3,7 +3,7 @@
 // in-memory stack (daemon.test.ts), and on PostgreSQL (test/pg/daemon-contract.test.ts); several
 // stacks of one suite share one store, as daemons share a data dir.
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Context, Effect, Exit, Fiber, Layer, Option, Scope, Stream } from "effect"
+import { Clock, Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import {
   RUN_STARTED_TYPE,
@@ -11,25 +11,12 @@ import {
   THREAD_MESSAGE_TYPE,
   WORKFLOW_SOURCE
 } from "../../src/index.ts"
-import type { DatabaseError, DataDirectoryError, InvalidInput, OwnerInUse, SchemaTooNew } from "../../schema/Errors.ts"
 import type { LogStoreOptions } from "../../layers/index.ts"
-import { LogStore, type LogStoreShape } from "../../src/LogStore.ts"
-
-type StackLayer = Layer.Layer<LogStore, DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput | OwnerInUse>
-/** Makes stacks that share one store: each call is another daemon on the same data. */
-type SharedStore = Effect.Effect<(options: LogStoreOptions) => StackLayer, DatabaseError, Scope.Scope>
+import type { LogStoreShape } from "../../src/LogStore.ts"
+import { openStack, type SharedStore } from "../support/stacks.ts"
 
 const wf = (type: string) => ({ source: "workflow", type })
 const start = (runId: string, status: "started" | "queued" = "started") => [wf(status), { runId, workflow: "w", status }] as const
-
-/** A stack whose scope the test closes (gracefully) when it wants, or at its end. */
-const openStack = (layer: StackLayer) =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
-    const context = yield* Layer.buildWithScope(layer, scope)
-    return { log: Context.get(context, LogStore), close: Scope.close(scope, Exit.void) }
-  })
 
 const rowCount = (log: LogStoreShape) => Stream.runCount(log.stream())
 

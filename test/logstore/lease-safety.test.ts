@@ -2,28 +2,15 @@
 // daemons share a data directory), on the live stack and in memory, driven by TestClock: the
 // writable grace, LeaseLost / RunLeased fencing, one live boot per owner name, claims, metrics.
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Exit, Fiber, Layer, Metric, Option, Scope, Stream } from "effect"
+import { Context, Effect, Fiber, Layer, Metric, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import type { DatabaseError, DataDirectoryError, InvalidInput, OwnerInUse, SchemaTooNew } from "../../schema/Errors.ts"
-import { DatabaseMemory, type LogStoreOptions, LogStoreSqlite, NerveStoreLive } from "../../layers/index.ts"
-import { LogStore } from "../../src/LogStore.ts"
+import { DatabaseMemory, LogStoreSqlite } from "../../layers/index.ts"
 import { Metrics } from "../../src/index.ts"
 import { Database } from "../../src/sqlite/Database.ts"
-import { makeTempDir } from "../support/tempDir.ts"
-
-type StackLayer = Layer.Layer<LogStore, DatabaseError | SchemaTooNew | DataDirectoryError | InvalidInput | OwnerInUse>
-type SharedStore = Effect.Effect<(options: LogStoreOptions) => StackLayer, DatabaseError, Scope.Scope>
+import { liveStacks, memoryStacks, openStack, type SharedStore, type StackLayer } from "../support/stacks.ts"
 
 const wf = (type: string) => ({ source: "workflow", type })
 const run = (runId: string, status: "started" | "queued") => [wf(status), { runId, workflow: "w", status }] as const
-
-const openStack = (layer: StackLayer) =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
-    const context = yield* Layer.buildWithScope(layer, scope)
-    return { log: Context.get(context, LogStore), close: Scope.close(scope, Exit.void) }
-  })
 
 /** A stack whose clock is its own frozen TestClock: it never renews, as if paused (SIGSTOP) or hung. */
 const frozen = (layer: StackLayer) => layer.pipe(Layer.provide(TestClock.layer()))
@@ -163,15 +150,9 @@ const leaseSafety = (name: string, sharedStore: () => SharedStore) =>
       }).pipe(Effect.scoped))
   })
 
-leaseSafety("live stack on a data directory", () =>
-  Effect.sync(() => {
-    const dataDir = makeTempDir()
-    return (options: LogStoreOptions) => NerveStoreLive({ dataDir, ...options })
-  }))
+leaseSafety("live stack on a data directory", liveStacks)
 
-leaseSafety("in memory (stacks sharing one in-memory database)", () =>
-  Effect.map(Layer.build(DatabaseMemory), (database) => (options: LogStoreOptions) =>
-    LogStoreSqlite(options).pipe(Layer.provide(Layer.succeedContext(database)))))
+leaseSafety("in memory (stacks sharing one in-memory database)", memoryStacks)
 
 describe("leaseLost in memory (TestClock)", () => {
   it.effect("a renewal that finds a held lease gone publishes LeaseLost on leaseLost, counts it, and fences the next write", () =>

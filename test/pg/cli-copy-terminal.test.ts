@@ -1,25 +1,15 @@
 // `nerve-store db copy --to <url>` on a terminal draws a progress bar per table in place (each
 // redraw clears the line first) and clears it before the report, so the report starts on a
 // clean line; piped, it prints the report alone, with no control characters.
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { randomBytes } from "node:crypto"
 import { seed } from "../cli/seed.ts"
 import { CLI, inTerminal, sh } from "../cli/shell.ts"
-import { onServer, serverUrl, withDatabase } from "../support/pgDatabase.ts"
+import { emptyDatabases } from "../support/pgDatabase.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 /** Empty databases made by this file, dropped after it. */
-const made: Array<string> = []
-const newDatabase = async (): Promise<string> => {
-  const name = `nerve_test_${randomBytes(6).toString("hex")}`
-  await onServer(`CREATE DATABASE ${name}`)
-  made.push(name)
-  return withDatabase(serverUrl(), name)
-}
-afterAll(async () => {
-  for (const name of made) await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-})
+const newDatabase = emptyDatabases()
 
 let dataDir = ""
 beforeAll(async () => {

@@ -2,11 +2,10 @@
 // checked by counts and digests; a copy killed half-way finishes when run again; a non-empty
 // target is refused; a 0.5 data directory copies after `db upgrade`.
 import { PgClient } from "@effect/sql-pg"
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, Redacted, Stream } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import { spawn } from "node:child_process"
-import { randomBytes } from "node:crypto"
 import { join } from "node:path"
 import { NerveStoreLive, NerveStorePg } from "../../layers/index.ts"
 import { CopyReport } from "../../src/DatabaseCopy.ts"
@@ -16,20 +15,11 @@ import { create05Database } from "../fixtures/sqlite-legacy05.ts"
 import { cli, decodeJson, MAIN } from "../cli/run.ts"
 import { seed } from "../cli/seed.ts"
 import { waitForExit, watchSpawn } from "../support/child.ts"
-import { onServer, serverUrl, withDatabase } from "../support/pgDatabase.ts"
+import { emptyDatabases } from "../support/pgDatabase.ts"
 import { makeTempDir } from "../support/tempDir.ts"
 
 /** Empty databases made by this file, dropped after it. */
-const made: Array<string> = []
-const newDatabase = async (): Promise<string> => {
-  const name = `nerve_test_${randomBytes(6).toString("hex")}`
-  await onServer(`CREATE DATABASE ${name}`)
-  made.push(name)
-  return withDatabase(serverUrl(), name)
-}
-afterAll(async () => {
-  for (const name of made) await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-})
+const newDatabase = emptyDatabases()
 
 /** Rows of a statement on `url` (a connection of its own). */
 const onDatabase = <A extends object>(url: string, text: string): Promise<ReadonlyArray<A>> =>

@@ -36,15 +36,35 @@ export interface PgTestDatabase {
 }
 
 /** A fresh database for the calling test file, made before its tests and dropped after them. */
+const testDatabaseName = () => `nerve_test_${randomBytes(6).toString("hex")}`
+const dropDatabase = (name: string) => `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`
+
+/**
+ * Called at the top of a file: a function making a new empty database (its URL) on each call,
+ * every one dropped after the file's tests.
+ */
+export const emptyDatabases = (): (() => Promise<string>) => {
+  const made: Array<string> = []
+  afterAll(async () => {
+    for (const name of made) await onServer(dropDatabase(name))
+  })
+  return async () => {
+    const name = testDatabaseName()
+    await onServer(`CREATE DATABASE ${name}`)
+    made.push(name)
+    return withDatabase(serverUrl(), name)
+  }
+}
+
 export const freshPgDatabase = (): PgTestDatabase => {
   let name: string | undefined
   beforeAll(async () => {
-    const candidate = `nerve_test_${randomBytes(6).toString("hex")}`
+    const candidate = testDatabaseName()
     await onServer(`CREATE DATABASE ${candidate}`)
     name = candidate
   })
   afterAll(async () => {
-    if (name !== undefined) await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    if (name !== undefined) await onServer(dropDatabase(name))
   })
   const made = (): string => {
     if (name === undefined) throw new Error("freshPgDatabase: the database is made in beforeAll; use it inside a test")

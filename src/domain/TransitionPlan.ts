@@ -12,7 +12,7 @@ import { Result } from "effect"
 import { IllegalTransition, RunLeased, RunMismatch } from "../../schema/Errors.ts"
 import { LeaseLost } from "../../schema/RunErrors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
-import type { RunLease, WorkflowRun, WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
+import type { RunLease, RunTransition, WorkflowRun, WorkflowRunStatus } from "../../schema/WorkflowRun.ts"
 import * as Lease from "./Lease.ts"
 import { classifyTransition, conflictOf, nextExitCode } from "./RunStateMachine.ts"
 
@@ -70,6 +70,16 @@ export interface TransitionPlan {
   readonly exitCode: number | null
   readonly lease: LeaseWrite
 }
+
+/** The history record of a written `plan` whose log row got the id `logId`. */
+export const transitionRecord = (plan: TransitionPlan, logId: number): RunTransition => ({
+  runId: plan.run.runId,
+  from: plan.from,
+  to: plan.to,
+  timestamp: plan.row.timestamp,
+  exitCode: plan.exitCode,
+  logId
+})
 
 /** A refusal: nothing is written. */
 export type TransitionRefused = IllegalTransition | RunMismatch | RunLeased | LeaseLost

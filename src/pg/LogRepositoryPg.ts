@@ -18,8 +18,8 @@ import { Effect, Layer, Option, Result, Schedule, Stream } from "effect"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import type { CorruptRow, DatabaseError } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
-import type { RunLease, RunTransition } from "../../schema/WorkflowRun.ts"
-import type { NewLogRow, StoredRun, TransitionPlan } from "../domain/TransitionPlan.ts"
+import type { RunLease } from "../../schema/WorkflowRun.ts"
+import { type NewLogRow, type StoredRun, type TransitionPlan, transitionRecord } from "../domain/TransitionPlan.ts"
 import type { TransitionResult } from "../LogStore.ts"
 import * as LogSql from "../sqlite/LogSql.ts"
 import { type Decide, LogRepository, type LogRepositoryShape } from "../seam/LogRepository.ts"
@@ -176,14 +176,7 @@ export const make = Effect.gen(function*() {
       if (round === true && row.refId !== null) {
         yield* query(operation, PgLogSql.ADD_ROUNDS, [JSON.stringify([{ ref_id: row.refId, rounds: 1 }])])
       }
-      const transition: RunTransition = {
-        runId: run.runId,
-        from: plan.from,
-        to: plan.to,
-        timestamp: plan.row.timestamp,
-        exitCode: plan.exitCode,
-        logId: entry.id
-      }
+      const transition = transitionRecord(plan, entry.id)
       return { entry, run, transition } satisfies TransitionResult
     })
 

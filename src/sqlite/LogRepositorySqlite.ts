@@ -9,9 +9,9 @@
 import { Effect, Layer, Option, Result } from "effect"
 import type { CorruptRow } from "../../schema/Errors.ts"
 import type { LogEntry } from "../../schema/LogEntry.ts"
-import type { RunLease, RunTransition, WorkflowRun } from "../../schema/WorkflowRun.ts"
+import type { RunLease, WorkflowRun } from "../../schema/WorkflowRun.ts"
 import * as ThreadLog from "../domain/ThreadLog.ts"
-import type { NewLogRow, StoredRun, TransitionPlan } from "../domain/TransitionPlan.ts"
+import { type NewLogRow, type StoredRun, type TransitionPlan, transitionRecord } from "../domain/TransitionPlan.ts"
 import type { TransitionResult } from "../LogStore.ts"
 import * as ThreadRoundCounts from "./ThreadRoundCounts.ts"
 import * as ThreadRoundsSql from "./ThreadRoundsSql.ts"
@@ -61,14 +61,7 @@ const writePlan = (connection: SyncConnection, plan: TransitionPlan): Transition
   ThreadRoundCounts.countInsertedRow(connection, entry)
   const { run } = plan
   connection.run(LogSql.UPSERT_RUN, [run.runId, run.workflow, run.status, run.timestamp, run.exitCode])
-  const transition: RunTransition = {
-    runId: run.runId,
-    from: plan.from,
-    to: plan.to,
-    timestamp: plan.row.timestamp,
-    exitCode: plan.exitCode,
-    logId: entry.id
-  }
+  const transition = transitionRecord(plan, entry.id)
   connection.run(LogSql.INSERT_TRANSITION, [run.runId, plan.from, plan.to, plan.row.timestamp, plan.exitCode, entry.id])
   const lease = plan.lease
   if (lease._tag === "Take") {
